@@ -1,0 +1,33 @@
+// Bundles the CLI and the extension entry with esbuild; `tsc --noEmit` type-checks separately.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+// knex requires every dialect's driver lazily; only sqlite3 is shipped (native, kept as a
+// real dependency), pg and mysql2 load from node_modules when a workspace uses them.
+const external = [
+  'vscode', 'sqlite3', 'pg', 'pg-query-stream', 'pg-native', 'mysql', 'mysql2', 'mariadb', 'mariadb/*',
+  'tedious', 'oracledb', 'better-sqlite3',
+];
+
+const watch = process.argv.includes('--watch');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // jsonc-parser's UMD build hides its requires from esbuild; its ESM build bundles cleanly.
+  mainFields: ['module', 'main'],
+  sourcemap: true,
+  external,
+  logLevel: 'warning',
+  // knex's dialect loader uses dynamic requires that esbuild cannot follow; they are the externals above.
+  logOverride: { 'unsupported-require-call': 'silent' },
+};
+const entries = [
+  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  ...(existsSync('src/extension/extension.ts') ? [{ entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }] : []),
+];
+for (const entry of entries) {
+  if (watch) await (await esbuild.context({ ...common, ...entry })).watch();
+  else await esbuild.build({ ...common, ...entry });
+}

@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
+import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
+import { describeError, InvalidMigrationsError, MigrationEngine, MigrationsError, type Logger, type RunEvents, type RunReport } from './core';
+
+/** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
+export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr, cwd: process.cwd() }): Promise<number> {
+  let args: CliArgs | 'help';
+  try {
+    args = parseCli(argv, io.cwd);
+  } catch (err) {
+    io.err.write(`${describeError(err)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    io.out.write(USAGE + '\n');
+    return 0;
+  }
+  const write = (text: string) => io.out.write(text.endsWith('\n') ? text : text + '\n');
+  const logger: Logger = { info: () => {}, debug: () => {}, warn: (m) => io.err.write(`warning: ${m}\n`), error: () => {} };
+  let engine: MigrationEngine | undefined;
+  try {
+    engine = new MigrationEngine({ workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates') });
+    return await run(engine, args, write, io.err);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err.write(`${err.message}\n`);
+      return 2;
+    }
+    const problems = err instanceof InvalidMigrationsError ? err.problems : undefined;
+    if (args.json) write(JSON.stringify({ ok: false, error: describeError(err), problems }, null, 2));
+    else io.err.write(`error: ${problems ? ['Fix these migration files first; nothing was run:', ...formatProblems(problems, args.dir)].join('\n') : describeError(err)}\n`);
+    // Anything not raised on purpose is a bug: keep its stack for the report, after the message.
+    if (!(err instanceof MigrationsError) && process.env.MIGRATIONS_DEBUG) io.err.write(`${(err as Error).stack}\n`);
+    return 1;
+  } finally {
+    await engine?.close();
+  }
+}
+
+async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) => void, err: NodeJS.WritableStream): Promise<number> {
+  const json = (value: unknown) => write(JSON.stringify(value, null, 2));
+  const runOpts = { source: args.source, events: args.json ? undefined : progress(err) };
+  const finish = (report: RunReport, verb: string): number => {
+    if (args.json) json(report);
+    else write(formatRun(report, verb));
+    return report.ok ? 0 : 1;
+  };
+  switch (args.command) {
+    case 'status': {
+      const report = await engine.status(args.source);
+      if (args.json) json(report);
+      else write(formatStatus(report, engine.workspace));
+      return report.sources.some((s) => s.migrations.some((m) => m.status === 'invalid')) ? 1 : 0;
+    }
+    case 'up':
+      return finish(await engine.up({ ...runOpts, to: args.to, outOfOrder: args.outOfOrder }), 'apply');
+    case 'down':
+      return finish(await engine.down({ ...runOpts, ...(args.to !== undefined ? { to: args.to } : args.all ? { all: true as const } : { last: true as const }) }), 'roll back');
+    case 'redo':
+      return finish(await engine.redo(runOpts), 'redo');
+    case 'create': {
+      const description = args.positionals.join(' ');
+      if (!description.trim()) throw new UsageError('create needs a description: migrations create "add index to users"');
+      const created = engine.create(description, { source: args.source, js: args.js });
+      if (args.json) json(created);
+      else write(`Created ${path.relative(engine.workspace, created.path)}`);
+      return 0;
+    }
+    case 'history': {
+      const rows = await engine.history({ source: args.source, limit: args.limit });
+      if (args.json) json(rows);
+      else write(formatHistory(rows));
+      return 0;
+    }
+    case 'validate': {
+      const problems = engine.validate(args.source);
+      const errors = problems.filter((p) => p.severity === 'error').length;
+      if (args.json) json({ ok: errors === 0, problems });
+      else write(problems.length === 0 ? 'All migration files are valid.' : [...formatProblems(problems, engine.workspace), `${errors} error(s), ${problems.length - errors} warning(s).`].join('\n'));
+      return errors > 0 ? 1 : 0;
+    }
+    case 'sql': {
+      const direction = args.positionals[0];
+      if (direction !== 'up' && direction !== 'down') throw new UsageError('sql needs a direction: migrations sql up|down [--to V] [--all]');
+      const report = await engine.sql(direction, { source: args.source, to: args.to, all: args.all });
+      if (args.json) json(report);
+      else write(report.steps.length === 0 ? '-- nothing to run' : report.steps.map((s) => [`-- ${s.step.direction} ${s.step.source} ${s.step.version} ${s.step.description}`, ...s.sql.map((q) => q + ';')].join('\n')).join('\n\n'));
+      return 0;
+    }
+    case 'unlock': {
+      const released = await engine.unlock(args.force);
+      if (args.json) json({ released: released ?? null });
+      else write(released ? `Released the lock held by ${released.holder} (pid ${released.pid} on ${released.host}).` : 'The database is not locked.');
+      return 0;
+    }
+  }
+}
+
+/** One updating line on a terminal; nothing when output is piped. */
+function progress(err: NodeJS.WritableStream & { isTTY?: boolean }): RunEvents | undefined {
+  if (!err.isTTY) return undefined;
+  return {
+    beforeMigration: (s, i, total) => err.write(`\r\x1b[K[${i + 1}/${total}] ${s.direction} ${s.source} ${s.version} ${s.description}`),
+    afterMigration: (s, i, total) => {
+      if (i + 1 === total || s.outcome === 'failed') err.write('\r\x1b[K');
+    },
+  };
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

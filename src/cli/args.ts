@@ -1,0 +1,100 @@
+import { parseArgs } from 'node:util';
+
+export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+/** A mistake in how the command was called: exit code 2. */
+export class UsageError extends Error {}
+
+export interface CliArgs {
+  readonly command: Command;
+  readonly positionals: readonly string[];
+  readonly dir: string;
+  readonly db?: string;
+  readonly json: boolean;
+  readonly to?: number;
+  readonly all: boolean;
+  readonly source?: string;
+  readonly js: boolean;
+  readonly force: boolean;
+  readonly outOfOrder: boolean;
+  readonly limit?: number;
+}
+
+export const USAGE = `Usage: migrations <command> [options]
+
+Commands:
+  status                 list every migration with its status
+  up [--to V]            apply pending migrations (up to version V)
+  down [--to V | --all]  roll back the last migration (down to V, which stays applied; or all)
+  redo                   roll back the last migration and apply it again
+  create "<description>" [--source <versions dir>] [--js]
+  history [--limit N]    show the run history
+  validate               check every migration file (loads them)
+  sql up|down [--to V] [--all]   print the SQL a run would execute, changing nothing
+  unlock [--force]       release a stale lock (--force: any lock)
+
+Options:
+  --dir <workspace>      workspace folder (default: current folder)
+  --db <sqlite file>     SQLite database (default: migrations.database or .migrations/dev.sqlite3)
+  --source <folder>      only this source (a versions folder, relative to the workspace)
+  --out-of-order         also apply migrations older than the newest applied one
+  --json                 machine-readable output
+  -h, --help             this help
+
+Exit codes: 0 success, 1 failed operation or invalid migration file, 2 usage error.`;
+
+export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        dir: { type: 'string' },
+        db: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        to: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        source: { type: 'string' },
+        js: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        'out-of-order': { type: 'boolean', default: false },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0 || positionals[0] === 'help') return 'help';
+  const [command, ...rest] = positionals;
+  if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`Unknown command "${command}". Commands: ${COMMANDS.join(', ')}.`);
+  if (values.to !== undefined && values.all) throw new UsageError('--to and --all cannot be used together.');
+  return {
+    command: command as Command,
+    positionals: rest,
+    dir: values.dir ? resolveDir(cwd, values.dir) : cwd,
+    db: values.db ? resolveDir(cwd, values.db) : undefined,
+    json: values.json,
+    to: values.to === undefined ? undefined : positiveInt('--to', values.to),
+    all: values.all,
+    source: values.source,
+    js: values.js,
+    force: values.force,
+    outOfOrder: values['out-of-order'],
+    limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
+  };
+}
+
+function positiveInt(flag: string, value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} takes a whole number (got "${value}").`);
+  return Number(value);
+}
+
+function resolveDir(cwd: string, p: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:path') as typeof import('node:path')).resolve(cwd, p);
+}

@@ -1,0 +1,50 @@
+import * as path from 'node:path';
+import type { HistoryRow, Problem, RunReport, StatusReport, StepReport } from '../core';
+
+/** Plain-text renderings for a terminal; `--json` bypasses all of this. */
+export function formatStatus(report: StatusReport, workspace: string): string {
+  const lines = [`Database: ${report.database}`];
+  if (report.lock) lines.push(`Locked by ${report.lock.holder} (pid ${report.lock.pid} on ${report.lock.host}) since ${report.lock.acquiredAt}`);
+  if (report.sources.length === 0) lines.push('No migrations found (no versions/ folder with migration_<version>_<name>.ts files).');
+  for (const source of report.sources) {
+    lines.push('', `Source ${source.id}`);
+    const rows = source.migrations.map((m) => [String(m.version).padStart(3, '0'), m.status, m.description, m.appliedAt ?? '']);
+    lines.push(...table(['VERSION', 'STATUS', 'DESCRIPTION', 'APPLIED AT'], rows).map((l) => '  ' + l));
+    const problems = [...source.problems, ...source.migrations.flatMap((m) => m.problems)];
+    if (problems.length > 0) lines.push('', ...formatProblems(problems, workspace).map((l) => '  ' + l));
+  }
+  return lines.join('\n');
+}
+
+export function formatProblems(problems: readonly Problem[], workspace: string): string[] {
+  return problems.map((p) => `${path.relative(workspace, p.file) || p.file}:${p.line}:${p.column} ${p.severity} [${p.code}] ${p.message}`);
+}
+
+export function formatRun(report: RunReport, verb: string): string {
+  const done = report.steps.filter((s) => s.outcome === 'done');
+  if (report.steps.length === 0) return `Nothing to ${verb}.`;
+  const lines = report.steps.map((s) => `  ${mark(s)} ${s.direction.padEnd(4)} ${s.source} ${String(s.version).padStart(3, '0')} ${s.description}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`);
+  const notRun = report.steps.filter((s) => s.outcome === 'not-run').length;
+  const summary = report.ok
+    ? `${done.length} migration(s) done.`
+    : `${done.length} done, ${report.steps.filter((s) => s.outcome === 'failed').length} failed, ${notRun} not run.`;
+  return [...lines, summary, ...(report.error ? [report.error] : [])].join('\n');
+}
+
+function mark(s: StepReport): string {
+  return s.outcome === 'done' ? 'ok  ' : s.outcome === 'failed' ? 'FAIL' : '--  ';
+}
+
+export function formatHistory(rows: readonly HistoryRow[]): string {
+  if (rows.length === 0) return 'No history yet.';
+  return table(
+    ['ID', 'STARTED AT', 'SOURCE', 'VERSION', 'DIR', 'MS', 'RESULT', 'ERROR'],
+    rows.map((r) => [String(r.id), r.startedAt, r.source, String(r.version), r.direction, String(r.durationMs), r.success ? 'ok' : r.transactional ? 'failed' : 'failed (no transaction)', (r.error ?? '').split('\n')[0]]),
+  ).join('\n');
+}
+
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}

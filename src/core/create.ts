@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, MigrationsError } from './errors';
+import { formatVersion, migrationFileName, toSnakeCase } from './naming';
+import type { Source } from './types';
+
+export interface CreateOptions {
+  readonly description: string;
+  /** Write JavaScript instead of TypeScript. */
+  readonly js?: boolean;
+  readonly templatesDir: string;
+}
+
+export interface Created {
+  readonly path: string;
+  readonly version: number;
+  readonly name: string;
+}
+
+/**
+ * Writes the next migration of a source from `templates/`. The name is reduced to
+ * [a-z0-9_], so it cannot leave the folder; an existing file is never overwritten.
+ */
+export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts: CreateOptions): Created {
+  const description = opts.description.trim();
+  const name = toSnakeCase(description);
+  if (!name) {
+    throw new ConfigError(`"${opts.description}" has no letters or digits to name a file with; describe the change, e.g. "add index to users".`);
+  }
+  const versions = source.migrations.map((m) => m.version);
+  const version = (versions.length > 0 ? Math.max(...versions) : 0) + 1;
+  const width = Math.max(3, ...source.migrations.map((m) => /^migration_(\d+)_/.exec(path.basename(m.path))?.[1].length ?? 3));
+  const extension = opts.js ? '.js' : '.ts';
+  const fileName = migrationFileName(version, name, extension, width);
+  const target = path.join(source.dir, fileName);
+  if (path.dirname(target) !== path.resolve(source.dir)) throw new ConfigError(`Refusing to write outside ${source.dir}.`);
+  const template = readTemplate(opts.templatesDir, extension);
+  const text = template
+    .replace(/\{\{version\}\}/g, String(version))
+    .replace(/\{\{paddedVersion\}\}/g, formatVersion(version, width))
+    .replace(/\{\{description\}\}/g, JSON.stringify(description).slice(1, -1).replace(/'/g, "\\'"))
+    .replace(/\{\{className\}\}/g, className(name, version));
+  fs.mkdirSync(source.dir, { recursive: true });
+  try {
+    fs.writeFileSync(target, text, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new MigrationsError(`${target} already exists; nothing was written. Choose another description.`);
+    }
+    throw err;
+  }
+  return { path: target, version, name };
+}
+
+function readTemplate(dir: string, extension: string): string {
+  const file = path.join(dir, `migration${extension}.template`);
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`Template ${file} is missing; set migrations.templatesDir to a folder with migration.ts.template and migration.js.template.`);
+  }
+}
+
+function className(name: string, version: number): string {
+  const pascal = name.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return /^[A-Za-z]/.test(pascal) ? `${pascal}Migration` : `Migration${version}${pascal}`;
+}

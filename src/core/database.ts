@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Knex } from 'knex';
+import { ConfigError } from './errors';
+import type { Settings } from './settings';
+
+/** Where and how to connect; the password is looked up only when connecting. */
+export interface DatabaseTarget {
+  readonly client: Settings['client'];
+  /** SQLite: absolute file path. */
+  readonly filename?: string;
+  readonly knexConfig?: Knex.Config;
+  /** Human description without secrets, for logs and errors. */
+  readonly label: string;
+}
+
+/** Resolves the database from settings and an optional `--db` override, relative to the workspace. */
+export function databaseTarget(workspace: string, settings: Settings, dbOverride?: string, env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
+  if (dbOverride || (settings.client === 'sqlite3' && !settings.knexfile)) {
+    const filename = path.resolve(workspace, dbOverride ?? settings.database);
+    return { client: 'sqlite3', filename, label: `sqlite3 ${filename}` };
+  }
+  if (settings.knexfile) return knexfileTarget(workspace, settings);
+  const { host = '127.0.0.1', port, user, database } = settings.connection;
+  const password = env[settings.passwordEnv];
+  return {
+    client: settings.client,
+    knexConfig: { client: settings.client, connection: { host, port, user, database, password } },
+    label: `${settings.client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`,
+  };
+}
+
+function knexfileTarget(workspace: string, settings: Settings): DatabaseTarget {
+  const file = path.resolve(workspace, settings.knexfile!);
+  let exported: unknown;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exported = require(file);
+  } catch (err) {
+    throw new ConfigError(`Cannot load knexfile ${file}: ${(err as Error).message}. Fix "migrations.knexfile".`);
+  }
+  const all = (exported as { default?: unknown }).default ?? exported;
+  const config = ((all as Record<string, unknown>)[settings.environment] ?? all) as Knex.Config;
+  const client = String(config.client ?? '');
+  const normalized = client === 'postgres' || client === 'postgresql' ? 'pg' : client === 'mysql' ? 'mysql2' : client;
+  if (normalized !== 'sqlite3' && normalized !== 'pg' && normalized !== 'mysql2') {
+    throw new ConfigError(`knexfile ${file} (${settings.environment}) uses client "${client}"; use sqlite3, pg or mysql2.`);
+  }
+  const conn = config.connection as { filename?: string } | undefined;
+  if (normalized === 'sqlite3' && conn?.filename) {
+    const filename = path.resolve(path.dirname(file), conn.filename);
+    return { client: 'sqlite3', filename, label: `sqlite3 ${filename}` };
+  }
+  return { client: normalized, knexConfig: { ...config, client: normalized }, label: `${normalized} (knexfile ${settings.environment})` };
+}
+
+/**
+ * Opens knex. `readOnly` opens SQLite read-only and never creates the file, which is
+ * how a status read is kept from writing; returns undefined when there is nothing to read.
+ */
+export function openDatabase(target: DatabaseTarget, readOnly: boolean): Knex | undefined {
+  // Loaded on first use: activation and `--help` should not pay for knex.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const knex = require('knex') as typeof import('knex').knex;
+  if (target.client !== 'sqlite3') return knex({ pool: { min: 0, max: 4 }, ...target.knexConfig });
+  const filename = target.filename!;
+  if (readOnly && !fs.existsSync(filename)) return undefined;
+  if (!readOnly) fs.mkdirSync(path.dirname(filename), { recursive: true });
+  return knex({
+    client: 'sqlite3',
+    useNullAsDefault: true,
+    // knex always adds READWRITE|CREATE to `flags`, so read-only goes through SQLite's URI `mode=ro`.
+    connection: readOnly ? { filename: readOnlyUri(filename), flags: ['OPEN_URI'] } : { filename },
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
+        // WAL lets the tree read while a run writes; NORMAL sync is crash-safe in WAL
+        // and avoids an fsync per migration (each migration commits on its own).
+        const pragmas = readOnly ? ['PRAGMA busy_timeout = 5000'] : ['PRAGMA busy_timeout = 5000', 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'];
+        conn.exec(pragmas.join(';'), (err) => done(err, conn));
+      },
+    },
+  });
+}
+
+/** `file:` URI that opens a SQLite file read-only and never creates it. */
+export function readOnlyUri(filename: string): string {
+  return 'file:' + filename.split(path.sep).map(encodeURIComponent).join('/') + '?mode=ro';
+}
+
+interface SqliteConnection {
+  exec(sql: string, cb: (err: Error | null) => void): void;
+}

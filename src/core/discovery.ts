@@ -1,0 +1,211 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyzeSource, problem, type Analysis } from './analyze';
+import { checksumOf } from './checksum';
+import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from './naming';
+import { resolveImport } from './resolve';
+import type { MigrationFile, Problem, Source } from './types';
+
+const SKIP_DIRS = new Set(['node_modules', '.git', '.migrations', 'out', 'dist']);
+const MAX_DEPTH = 8;
+
+interface CacheEntry {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly file: MigrationFile;
+  readonly code?: string;
+}
+
+/**
+ * Finds migration sources and checks their files statically: nothing here executes
+ * workspace code, so it is safe in an untrusted workspace. Results are cached by
+ * mtime and size, so a refresh after one edit re-reads one file.
+ */
+export class Discovery {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly workspace: string,
+    private readonly versionsDir: readonly string[] = [],
+  ) {}
+
+  /** Every source, in id order. */
+  discover(): Source[] {
+    const dirs = this.versionsDir.length > 0
+      ? this.versionsDir.map((d) => path.resolve(this.workspace, d)).filter(isDirectory)
+      : findVersionsDirs(this.workspace);
+    return dirs.map((dir) => this.readSource(dir)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The transpiled code of a discovered file, for the loader. */
+  codeOf(file: string): string | undefined {
+    return this.cache.get(file)?.code;
+  }
+
+  /** Forgets cached results (all, or one file), e.g. when the editor reports a change. */
+  invalidate(file?: string): void {
+    if (file === undefined) this.cache.clear();
+    else this.cache.delete(file);
+  }
+
+  readSource(dir: string): Source {
+    const problems: Problem[] = [];
+    const migrations: MigrationFile[] = [];
+    for (const entry of safeReadDir(dir)) {
+      const full = path.join(dir, entry.name);
+      if (entry.name.startsWith('.')) continue;
+      const parsed = parseMigrationName(entry.name);
+      if (parsed && entry.isFile()) {
+        migrations.push(this.checkFile(full, parsed.version, parsed.name));
+      } else if (parsed || looksLikeMigration(entry.name) || (entry.isFile() && hasMigrationExtension(entry.name))) {
+        const message = entry.isDirectory() ? `"${entry.name}" is a folder, not a migration file; rename or move it.` : badNameMessage(entry.name);
+        problems.push(problem(full, 1, 1, 'warning', 'bad-file-name', message));
+      }
+    }
+    migrations.sort((a, b) => a.version - b.version || a.path.localeCompare(b.path));
+    return { id: sourceId(this.workspace, dir), dir, migrations: markDuplicates(migrations), problems };
+  }
+
+  private checkFile(file: string, version: number, name: string): MigrationFile {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch (err) {
+      return unreadable(file, version, name, err);
+    }
+    const cached = this.cache.get(file);
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.file;
+    let entry: CacheEntry;
+    try {
+      const text = decodeUtf8(fs.readFileSync(file));
+      entry = { mtimeMs: stat.mtimeMs, size: stat.size, ...checkText(file, version, name, text) };
+    } catch (err) {
+      entry = { mtimeMs: stat.mtimeMs, size: stat.size, file: unreadable(file, version, name, err) };
+    }
+    this.cache.set(file, entry);
+    return entry.file;
+  }
+}
+
+/** Static checks on one file's text (also used by the editor on unsaved text). */
+export function checkText(file: string, version: number, name: string, text: string): { file: MigrationFile; code?: string } {
+  const analysis = analyzeSource(file, text);
+  const problems = [...analysis.problems];
+  if (analysis.code !== undefined) problems.push(...contractProblems(file, version, text, analysis));
+  const hasDown = /\bdown\s*(?:\(|=|:)/.test(text);
+  if (analysis.code !== undefined && !hasDown) {
+    problems.push(problem(file, lineOf(text, /\bup\s*(?:\(|=|:)/), 1, 'warning', 'missing-down',
+      'This migration has no down(): rolling back past it will be refused. Add a down(knex) that undoes up().'));
+  }
+  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown }, code: analysis.code };
+}
+
+function contractProblems(file: string, version: number, text: string, analysis: Analysis): Problem[] {
+  const problems: Problem[] = [];
+  if (!analysis.opaqueExports && !analysis.exports.has('getMigration')) {
+    const near = [...analysis.exports].find((e) => e !== 'getMigration' && e.toLowerCase().replace(/_/g, '') === 'getmigration');
+    const hint = near
+      ? `It exports "${near}": rename it to "getMigration".`
+      : analysis.exports.has('default')
+        ? 'It has only a default export: add "export function getMigration() { return <YourMigrationClass>; }".'
+        : 'Add "export function getMigration() { return <YourMigrationClass>; }".';
+    problems.push(problem(file, lineOf(text, /\bclass\s|getMigration|export\s+default/), 1, 'error', 'missing-get-migration',
+      `No getMigration export, so this migration can never run. ${hint}`));
+  }
+  for (const imp of analysis.imports) {
+    if (resolveImport(imp.specifier, file) === undefined) {
+      problems.push(problem(file, imp.line, imp.column, 'error', 'unresolved-import',
+        `Cannot find module "${imp.specifier}" from ${path.basename(file)}. Install it or fix the path.`));
+    }
+  }
+  const declared = staticVersion(text);
+  if (declared !== undefined && declared.value !== version) {
+    problems.push(problem(file, declared.line, 1, 'error', 'version-mismatch',
+      `The migration declares version ${declared.value} but the file name says ${version}. Make them equal (rename the file or change the version).`));
+  }
+  return problems;
+}
+
+/** A literal `version = 3` / `version: 3`, when the file declares exactly one. */
+function staticVersion(text: string): { value: number; line: number } | undefined {
+  const matches = [...text.matchAll(/\bversion\s*(?::\s*number\s*)?[=:]\s*(\d+)\b/g)];
+  const values = new Set(matches.map((m) => Number(m[1])));
+  if (values.size !== 1) return undefined;
+  return { value: Number(matches[0][1]), line: text.slice(0, matches[0].index).split('\n').length };
+}
+
+function markDuplicates(migrations: MigrationFile[]): MigrationFile[] {
+  const byVersion = new Map<number, MigrationFile[]>();
+  for (const m of migrations) byVersion.set(m.version, [...(byVersion.get(m.version) ?? []), m]);
+  return migrations.map((m) => {
+    const same = byVersion.get(m.version)!;
+    if (same.length < 2) return m;
+    const others = same.filter((o) => o !== m).map((o) => path.basename(o.path)).join(', ');
+    return {
+      ...m,
+      problems: [...m.problems, problem(m.path, 1, 1, 'error', 'duplicate-version',
+        `Version ${m.version} is also used by ${others}. Give one of them a new version; nothing in this folder can be applied until then.`)],
+    };
+  });
+}
+
+function unreadable(file: string, version: number, name: string, err: unknown): MigrationFile {
+  const reason = (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message;
+  return {
+    version, name, path: file, checksum: '',
+    problems: [problem(file, 1, 1, 'error', 'unreadable', `Cannot read this file (${reason}). Fix its permissions or encoding (UTF-8 text).`)],
+  };
+}
+
+function decodeUtf8(bytes: Buffer): string {
+  if (bytes.includes(0)) throw new Error('binary content, not UTF-8 text');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error('not valid UTF-8 text');
+  }
+}
+
+function lineOf(text: string, re: RegExp): number {
+  const m = re.exec(text);
+  return m ? text.slice(0, m.index).split('\n').length : 1;
+}
+
+function hasMigrationExtension(fileName: string): boolean {
+  return MIGRATION_EXTENSIONS.some((e) => fileName.endsWith(e)) && !fileName.endsWith('.d.ts');
+}
+
+function sourceId(workspace: string, dir: string): string {
+  return path.relative(workspace, dir).split(path.sep).join('/') || '.';
+}
+
+/** Every folder named `versions` below the workspace that holds migration-like files. */
+export function findVersionsDirs(workspace: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    for (const entry of safeReadDir(dir)) {
+      if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.name === 'versions' && safeReadDir(full).some((e) => e.isFile() && looksLikeMigration(e.name))) found.push(full);
+      if (depth < MAX_DEPTH) walk(full, depth + 1);
+    }
+  };
+  walk(workspace, 0);
+  return found;
+}
+
+function safeReadDir(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,272 @@
+import * as path from 'node:path';
+import type { Knex } from 'knex';
+import { createMigration, type Created } from './create';
+import { databaseTarget, openDatabase, type DatabaseTarget } from './database';
+import { Discovery } from './discovery';
+import { ConfigError, InvalidMigrationsError } from './errors';
+import { HistoryStore } from './history';
+import { loadMigration } from './loader';
+import { DatabaseLock } from './lock';
+import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './plan';
+import { registeredSource } from './registry';
+import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './runner';
+import { readWorkspaceSettings, type Settings } from './settings';
+import { foldHistory, sourceStatus } from './status';
+import { silentLogger, type HistoryRow, type LockHolder, type Logger, type Migration, type Problem, type Source } from './types';
+
+export interface EngineOptions {
+  /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
+  readonly workspace: string;
+  /** Defaults to `migrations.*` in `<workspace>/.vscode/settings.json`. */
+  readonly settings?: Settings;
+  /** SQLite file that overrides the settings (`--db`). */
+  readonly db?: string;
+  readonly logger?: Logger;
+  /** Names the lock holder: "cli" or "editor". */
+  readonly runner?: string;
+  /** Folder with `migration.ts.template` and `migration.js.template`. */
+  readonly templatesDir?: string;
+}
+
+export interface RunOptions {
+  /** Only this source (its id, or its folder relative to the workspace). */
+  readonly source?: string;
+  readonly events?: RunEvents;
+  /** Checked between migrations: cancelling never interrupts one half-way. */
+  readonly signal?: AbortSignal;
+}
+
+export interface StatusReport {
+  readonly database: string;
+  readonly sources: readonly { id: string; dir: string; migrations: SourceState['states']; problems: readonly Problem[] }[];
+  readonly lock?: LockHolder;
+}
+
+export interface SqlReport {
+  readonly steps: readonly { step: StepReport; sql: string[] }[];
+}
+
+/**
+ * The one API behind the CLI and the extension: discovery, status, runs, history.
+ * Reads never write; every write happens under the database lock.
+ */
+export class MigrationEngine {
+  readonly workspace: string;
+  readonly settings: Settings;
+  readonly discovery: Discovery;
+  private readonly target: DatabaseTarget;
+  private readonly logger: Logger;
+  private readonly registered = new Map<string, Source>();
+  private writer?: Knex;
+  private reader?: Knex;
+
+  constructor(private readonly options: EngineOptions) {
+    if (!path.isAbsolute(options.workspace)) throw new ConfigError(`The workspace must be an absolute path (got "${options.workspace}").`);
+    this.workspace = options.workspace;
+    this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
+    this.discovery = new Discovery(this.workspace, this.settings.versionsDir);
+    this.target = databaseTarget(this.workspace, this.settings, options.db);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Where the history lives, without secrets. */
+  get databaseLabel(): string {
+    return this.target.label;
+  }
+
+  /** Migrations supplied in code instead of files, kept as their own source. */
+  registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void {
+    this.registered.set(sourceId, registeredSource(sourceId, migrations));
+  }
+
+  /** Every source in run order: priority setting (higher first), then id. Static only. */
+  sources(only?: string): Source[] {
+    const all = [...this.discovery.discover(), ...this.registered.values()];
+    const priority = (s: Source) => this.settings.sources[s.id] ?? 0;
+    const ordered = all.sort((a, b) => priority(b) - priority(a) || a.id.localeCompare(b.id));
+    if (only === undefined) return ordered;
+    const wanted = path.relative(this.workspace, path.resolve(this.workspace, only)).split(path.sep).join('/') || '.';
+    const found = ordered.filter((s) => s.id === only || s.id === wanted);
+    if (found.length === 0) throw new ConfigError(`No migration source "${only}"; the sources are: ${ordered.map((s) => s.id).join(', ') || '(none)'}.`);
+    return found;
+  }
+
+  /** Files joined with history. Opens SQLite read-only: no table or file is created. */
+  async status(only?: string): Promise<StatusReport> {
+    const sources = this.sources(only);
+    const knex = this.readDb();
+    const rows = knex ? await new HistoryStore(knex).rows() : [];
+    const lock = knex ? await this.lock(knex).current() : undefined;
+    const applied = foldHistory(rows);
+    return {
+      database: this.target.label,
+      sources: sources.map((s) => ({ id: s.id, dir: s.dir, migrations: sourceStatus(s, applied), problems: s.problems })),
+      lock: lock && { holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat },
+    };
+  }
+
+  /** Static checks plus loading every file (executes workspace code: trusted workspaces only). */
+  validate(only?: string): Problem[] {
+    return this.sources(only).flatMap((s) => [
+      ...s.problems,
+      ...s.migrations.flatMap((m) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loadMigration(m, this.discovery.codeOf(m.path)).problems))),
+    ]);
+  }
+
+  async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
+    if (opts.to !== undefined) requireOneSource(this.states(this.sources(opts.source), []), 'Applying up to a version');
+    return this.run(opts, (states) => planUp(states, opts));
+  }
+
+  async down(opts: RunOptions & DownTarget): Promise<RunReport> {
+    if ('to' in opts) requireOneSource(this.states(this.sources(opts.source), []), 'Rolling back to a version');
+    return this.run(opts, (states, rows) => planDown(states, opts, appliedOrder(rows)));
+  }
+
+  /** Rolls the last applied migration back and applies it again, under one lock. */
+  async redo(opts: RunOptions = {}): Promise<RunReport> {
+    return this.run(opts, (states, rows) => {
+      const down = planDown(states, { last: true }, appliedOrder(rows));
+      return [...down, ...down.map((s) => ({ ...s, direction: 'up' as const }))];
+    });
+  }
+
+  /** The SQL an apply or rollback would run, captured in a transaction that is rolled back. */
+  async sql(direction: 'up' | 'down', opts: { source?: string; to?: number; all?: boolean } = {}): Promise<SqlReport> {
+    const sources = this.sources(opts.source);
+    const reader = this.readDb();
+    const rows = reader ? await new HistoryStore(reader).rows() : [];
+    const states = this.states(sources, rows);
+    if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
+    const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
+    const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, appliedOrder(rows));
+    return { steps: await captureSql(this.load(steps), this.writeDb()) };
+  }
+
+  async history(opts: { source?: string; limit?: number } = {}): Promise<HistoryRow[]> {
+    const knex = this.readDb();
+    const rows = knex ? await new HistoryStore(knex).rows(opts.source) : [];
+    return opts.limit ? rows.slice(-opts.limit) : rows;
+  }
+
+  async lockHolder(): Promise<LockHolder | undefined> {
+    const knex = this.readDb();
+    return knex ? this.lock(knex).current() : undefined;
+  }
+
+  /** Releases a stale lock, or any lock with `force`. */
+  async unlock(force = false): Promise<LockHolder | undefined> {
+    if (!this.readDb()) return undefined;
+    const released = await this.lock(this.writeDb()).unlock(force);
+    if (released) this.logger.warn(`Released the migration lock held by ${released.holder} (pid ${released.pid}).`);
+    return released;
+  }
+
+  create(description: string, opts: { source?: string; js?: boolean } = {}): Created {
+    const templatesDir = this.settings.templatesDir ? path.resolve(this.workspace, this.settings.templatesDir) : this.options.templatesDir;
+    if (!templatesDir) throw new ConfigError('No templates folder: set migrations.templatesDir.');
+    const sources = this.discovery.discover();
+    let source: Pick<Source, 'dir' | 'migrations'>;
+    if (opts.source !== undefined) {
+      const dir = path.resolve(this.workspace, opts.source);
+      if (path.relative(this.workspace, dir).startsWith('..') || path.basename(dir) !== 'versions') {
+        throw new ConfigError(`--source must name a "versions" folder inside the workspace (got "${opts.source}").`);
+      }
+      source = sources.find((s) => s.dir === dir) ?? { dir, migrations: [] };
+    } else if (sources.length === 1) {
+      source = sources[0];
+    } else if (sources.length === 0) {
+      source = { dir: path.resolve(this.workspace, this.settings.versionsDir[0] ?? 'versions'), migrations: [] };
+    } else {
+      throw new ConfigError(`There are several sources (${sources.map((s) => s.id).join(', ')}); choose one with --source.`);
+    }
+    const created = createMigration(source, { description, js: opts.js, templatesDir });
+    this.logger.info(`Created ${created.path}`);
+    return created;
+  }
+
+  /** Closes database connections; the engine can be used again afterwards. */
+  async close(): Promise<void> {
+    const open = [this.writer, this.reader].filter((k): k is Knex => k !== undefined);
+    this.writer = this.reader = undefined;
+    await Promise.all(open.map((k) => k.destroy()));
+  }
+
+  private async run(opts: RunOptions, plan: (states: SourceState[], rows: readonly HistoryRow[]) => Step[]): Promise<RunReport> {
+    const sources = this.sources(opts.source);
+    const reader = this.readDb();
+    const seen = reader ? await new HistoryStore(reader).rows() : [];
+    const before = plan(this.states(sources, seen), seen);
+    if (before.length === 0) return { ok: true, steps: [] };
+    const knex = this.writeDb();
+    const lock = this.lock(knex);
+    await lock.acquire();
+    try {
+      const history = new HistoryStore(knex);
+      await history.ensure();
+      // Another runner may have applied some of the plan while this one waited.
+      const rows = await history.rows();
+      const steps = this.load(plan(this.states(sources, rows), rows));
+      this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
+      const report = await runSteps(steps, { knex, history, events: opts.events, signal: opts.signal, between: () => lock.heartbeat() });
+      for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
+      return report;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Loads every step's migration before the first runs, so a bad file stops nothing half-way. */
+  private load(steps: readonly Step[]): LoadedStep[] {
+    const sourcesInPlay = new Set(steps.map((s) => s.source));
+    const problems: Problem[] = [];
+    for (const source of sourcesInPlay) {
+      problems.push(...source.migrations.flatMap((m) => m.problems.filter((p) => p.code === 'duplicate-version')));
+    }
+    const loaded = steps.map((step) => {
+      const result = loadMigration(step.file, this.discovery.codeOf(step.file.path));
+      problems.push(...result.problems.filter((p) => p.severity === 'error'));
+      if (result.migration && step.direction === 'down' && typeof result.migration.down !== 'function') {
+        problems.push({ ...result.problems.find((p) => p.code === 'missing-down')!, severity: 'error',
+          message: `Cannot roll back ${step.file.version}: it has no down(). Add a down(knex) that undoes up(), or roll back only newer migrations.` });
+      }
+      return { ...step, migration: result.migration! };
+    });
+    if (problems.length > 0) throw new InvalidMigrationsError(problems);
+    return loaded;
+  }
+
+  private states(sources: readonly Source[], rows: readonly HistoryRow[]): SourceState[] {
+    const applied = foldHistory(rows);
+    return sources.map((source) => ({ source, states: sourceStatus(source, applied) }));
+  }
+
+  private lock(knex: Knex): DatabaseLock {
+    return new DatabaseLock(knex, { kind: this.options.runner ?? 'cli', timeoutMs: this.settings.lockTimeoutMs, staleMs: this.settings.staleLockMs }, this.logger);
+  }
+
+  private readDb(): Knex | undefined {
+    if (this.writer) return this.writer;
+    return (this.reader ??= openDatabase(this.target, true));
+  }
+
+  private writeDb(): Knex {
+    if (!this.writer) {
+      // A read-only SQLite handle would not see the switch to WAL cleanly; one handle from here on.
+      void this.reader?.destroy();
+      this.reader = undefined;
+      this.writer = openDatabase(this.target, false)!;
+    }
+    return this.writer;
+  }
+}
+
+function appliedOrder(rows: readonly HistoryRow[]): (s: { source: string; version: number }) => number {
+  const folded = foldHistory(rows);
+  return (s) => folded.get(`${s.source}\u241f${s.version}`)?.up?.id ?? 0;
+}
+
+function mergeProblems(a: readonly Problem[], b: readonly Problem[]): Problem[] {
+  const seen = new Set(a.map((p) => `${p.code}:${p.line}`));
+  return [...a, ...b.filter((p) => !seen.has(`${p.code}:${p.line}`))];
+}

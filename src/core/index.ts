@@ -1,0 +1,10 @@
+/** The engine's public API, shared by the CLI and the extension. No `vscode` here. */
+export { MigrationEngine, type EngineOptions, type RunOptions, type StatusReport, type SqlReport } from './engine';
+export { Discovery, checkText, findVersionsDirs } from './discovery';
+export { loadMigration } from './loader';
+export { parseMigrationName, toSnakeCase, migrationFileName } from './naming';
+export { readWorkspaceSettings, settingsFrom, DEFAULT_SETTINGS, type Settings } from './settings';
+export { describeError, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError } from './errors';
+export type { RunEvents, RunReport, StepReport } from './runner';
+export type { Created } from './create';
+export * from './types';

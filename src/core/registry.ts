@@ -1,0 +1,26 @@
+import { checkShape } from './loader';
+import { MigrationsError } from './errors';
+import type { Migration, MigrationFile, Source } from './types';
+
+/**
+ * A source for migrations supplied in code (the older manual registration):
+ * no files, so no checksum; everything else behaves like a folder source.
+ */
+export function registeredSource(id: string, migrations: readonly (Migration | (new () => Migration))[]): Source {
+  const files: MigrationFile[] = migrations.map((m, i) => {
+    const instance = typeof m === 'function' ? new m() : m;
+    const version = Number((instance as Partial<Migration>)?.version);
+    const file: MigrationFile = { version, name: String(instance?.description ?? ''), path: '', checksum: '', problems: [], instance };
+    const checked = checkShape(file, instance);
+    if (!checked.migration) {
+      throw new MigrationsError(`registerMigrations("${id}"): entry ${i} ${checked.problems[0]?.message ?? 'is not a migration'}`);
+    }
+    return file;
+  });
+  const versions = new Set<number>();
+  for (const f of files) {
+    if (versions.has(f.version)) throw new MigrationsError(`registerMigrations("${id}"): version ${f.version} is registered twice.`);
+    versions.add(f.version);
+  }
+  return { id, dir: '', migrations: files.sort((a, b) => a.version - b.version), problems: [] };
+}

@@ -1,0 +1,72 @@
+import type { HistoryRow, MigrationFile, MigrationState, MigrationStatus, Source } from './types';
+
+/** What the history says about one (source, version). */
+export interface Applied {
+  /** The successful `up` still in effect, if any. */
+  readonly up?: HistoryRow;
+  /** The newest attempt of any kind. */
+  readonly last: HistoryRow;
+}
+
+/** Folds the history into the current state per `source␟version`. */
+export function foldHistory(rows: readonly HistoryRow[]): Map<string, Applied> {
+  const state = new Map<string, { up?: HistoryRow; last: HistoryRow }>();
+  for (const row of rows) {
+    const key = keyOf(row.source, row.version);
+    const entry = state.get(key) ?? { last: row };
+    entry.last = row;
+    if (row.success) entry.up = row.direction === 'up' ? row : undefined;
+    state.set(key, entry);
+  }
+  return state;
+}
+
+export function keyOf(source: string, version: number): string {
+  return `${source}\u241f${version}`;
+}
+
+/**
+ * The status of every migration in a source: files on disk joined with the history,
+ * plus ghost entries for applied migrations whose file is gone.
+ */
+export function sourceStatus(source: Source, applied: ReadonlyMap<string, Applied>): MigrationState[] {
+  const appliedVersions = [...applied.entries()]
+    .filter(([key, a]) => a.up && key.startsWith(source.id + '\u241f'))
+    .map(([, a]) => a.up!.version);
+  const newestApplied = appliedVersions.length > 0 ? Math.max(...appliedVersions) : 0;
+  const states: MigrationState[] = source.migrations.map((file) => fileState(source.id, file, applied.get(keyOf(source.id, file.version)), newestApplied));
+  const onDisk = new Set(source.migrations.map((m) => m.version));
+  for (const [, a] of applied) {
+    if (!a.up || a.up.source !== source.id || onDisk.has(a.up.version)) continue;
+    states.push({
+      source: source.id, version: a.up.version, description: a.up.description, path: null, status: 'missing', applied: true, problems: [],
+      appliedAt: a.up.finishedAt, durationMs: a.up.durationMs, lastError: a.last.success ? null : a.last.error,
+    });
+  }
+  return states.sort((x, y) => x.version - y.version || (x.path ?? '').localeCompare(y.path ?? ''));
+}
+
+function fileState(source: string, file: MigrationFile, a: Applied | undefined, newestApplied: number): MigrationState {
+  const invalid = file.problems.some((p) => p.severity === 'error');
+  const failed = a !== undefined && !a.last.success;
+  let status: MigrationStatus;
+  if (a?.up) status = invalid ? 'invalid' : failed ? 'failed' : a.up.checksum && file.checksum && a.up.checksum !== file.checksum ? 'modified' : 'applied';
+  else status = invalid ? 'invalid' : failed ? 'failed' : file.version < newestApplied ? 'out-of-order' : 'pending';
+  return {
+    source,
+    version: file.version,
+    description: a?.up?.description ?? humanize(file.name),
+    path: file.path,
+    status,
+    applied: a?.up !== undefined,
+    problems: file.problems,
+    appliedAt: a?.up?.finishedAt ?? null,
+    durationMs: a?.up?.durationMs ?? null,
+    lastError: failed ? a!.last.error : null,
+  };
+}
+
+/** `add_is_spammer` → `add is spammer`: what a file name says before the module is loaded. */
+export function humanize(name: string): string {
+  return name.replace(/_/g, ' ');
+}

@@ -1,0 +1,125 @@
+import type { Knex } from 'knex';
+
+/** What a migration file's `getMigration()` must return (a class or an instance). */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  up(knex: Knex): Promise<void> | void;
+  down?(knex: Knex): Promise<void> | void;
+  /** Default true: `up`/`down` and the history row commit in one transaction. */
+  readonly transaction?: boolean;
+}
+
+/** Receives the engine's log lines; a VS Code `LogOutputChannel` fits it as is. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  debug(message: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export type Severity = 'error' | 'warning';
+
+/** A problem found in a migration file. Lines and columns are 1-based. */
+export interface Problem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly severity: Severity;
+  /** Stable, documented code, e.g. `missing-get-migration`. */
+  readonly code: ProblemCode;
+  /** What is wrong and what to do about it. */
+  readonly message: string;
+}
+
+export type ProblemCode =
+  | 'bad-file-name'
+  | 'missing-get-migration'
+  | 'syntax-error'
+  | 'unresolved-import'
+  | 'load-error'
+  | 'get-migration-threw'
+  | 'bad-shape'
+  | 'version-mismatch'
+  | 'duplicate-version'
+  | 'missing-down'
+  | 'unreadable';
+
+export type MigrationStatus =
+  | 'applied'
+  | 'pending'
+  | 'failed'
+  | 'modified'
+  | 'missing'
+  | 'invalid'
+  | 'out-of-order';
+
+export type Direction = 'up' | 'down';
+
+/** One migration file found on disk, after static checks (nothing executed). */
+export interface MigrationFile {
+  readonly version: number;
+  /** Snake-case description from the file name. */
+  readonly name: string;
+  readonly path: string;
+  readonly checksum: string;
+  readonly problems: readonly Problem[];
+  /** True when the file exports `down` as far as static checks can tell (undefined: unknown). */
+  readonly hasDown?: boolean;
+  /** Set for migrations supplied in code through `registerMigrations()` (no file). */
+  readonly instance?: Migration;
+}
+
+/** A `versions/` folder and what static discovery found in it. */
+export interface Source {
+  /** Stable id stored in history: the folder's path relative to the workspace, with `/`. */
+  readonly id: string;
+  readonly dir: string;
+  readonly migrations: readonly MigrationFile[];
+  /** Problems not tied to one migration (files with bad names). */
+  readonly problems: readonly Problem[];
+}
+
+/** One row of `migration_history`. */
+export interface HistoryRow {
+  readonly id: number;
+  readonly source: string;
+  readonly version: number;
+  readonly description: string;
+  readonly checksum: string | null;
+  readonly direction: Direction;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly success: boolean;
+  readonly error: string | null;
+  /** False when the migration ran outside a transaction (`transaction: false`). */
+  readonly transactional: boolean;
+}
+
+/** What `status` reports for one migration. */
+export interface MigrationState {
+  readonly source: string;
+  readonly version: number;
+  readonly description: string;
+  readonly path: string | null;
+  readonly status: MigrationStatus;
+  /** True while a successful `up` is in effect (whatever the status shows first). */
+  readonly applied: boolean;
+  readonly problems: readonly Problem[];
+  /** Last successful `up` still in effect. */
+  readonly appliedAt: string | null;
+  readonly durationMs: number | null;
+  /** Error of the last attempt, when it failed. */
+  readonly lastError: string | null;
+}
+
+export interface LockHolder {
+  readonly holder: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly acquiredAt: string;
+  readonly heartbeat: string;
+}

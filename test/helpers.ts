@@ -1,0 +1,99 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { knex as createKnex, type Knex } from 'knex';
+import { MigrationEngine, type EngineOptions } from '../src/core';
+import { readOnlyUri } from '../src/core/database';
+
+/** The repository root (tests run from out/test/). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+export const TEMPLATES = path.join(ROOT, 'templates');
+export const SAMPLE = path.join(ROOT, 'test', 'fixtures', 'sample');
+
+/** A fresh temp folder holding the given files (paths relative to it). Removed at exit. */
+export function tempWorkspace(files: Record<string, string | Buffer> = {}): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mm-test-')));
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+  cleanup.push(dir);
+  return dir;
+}
+
+/** A temp copy of the sample workspace (three chat-bot migrations). */
+export function sampleWorkspace(): string {
+  const dir = tempWorkspace();
+  fs.cpSync(path.join(SAMPLE, 'versions'), path.join(dir, 'versions'), { recursive: true });
+  return dir;
+}
+
+const cleanup: string[] = [];
+process.on('exit', () => {
+  for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+export function engine(workspace: string, opts: Partial<EngineOptions> = {}): MigrationEngine {
+  return new MigrationEngine({ workspace, templatesDir: TEMPLATES, ...opts });
+}
+
+/** Source text of a valid TypeScript migration creating (and dropping) `table`. */
+export function tsMigration(version: number, table: string, extra: { up?: string; down?: string | null; transaction?: boolean } = {}): string {
+  const down = extra.down === null ? '' : `  async down(knex: Knex) { ${extra.down ?? `await knex.schema.dropTable('${table}');`} }\n`;
+  return `import type { Knex } from 'knex';
+export class M${version} {
+  readonly version = ${version};
+  readonly description = 'create ${table}';${extra.transaction === false ? '\n  readonly transaction = false;' : ''}
+  async up(knex: Knex) { ${extra.up ?? `await knex.schema.createTable('${table}', (t) => { t.increments('id'); });`} }
+${down}}
+export function getMigration() { return M${version}; }
+`;
+}
+
+export const DEFAULT_DB = (ws: string) => path.join(ws, '.migrations', 'dev.sqlite3');
+
+/** Opens a SQLite file read-only to inspect what a run left behind. */
+export async function inspect<T>(dbFile: string, fn: (db: Knex) => Promise<T>): Promise<T> {
+  const db = createKnex({ client: 'sqlite3', connection: { filename: readOnlyUri(dbFile), flags: ['OPEN_URI'] }, useNullAsDefault: true });
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** User tables in a SQLite file (without sqlite's and our own bookkeeping tables). */
+export async function userTables(dbFile: string): Promise<string[]> {
+  if (!fs.existsSync(dbFile)) return [];
+  return inspect(dbFile, async (db) => {
+    const rows = (await db('sqlite_master').where({ type: 'table' }).select('name')) as { name: string }[];
+    return rows.map((r) => r.name).filter((n) => !n.startsWith('sqlite_') && !n.startsWith('migration_')).sort();
+  });
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI synchronously. */
+export function cli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the built CLI without blocking, for tests of several runners at once. */
+export function cliAsync(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
