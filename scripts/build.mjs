@@ -20,11 +20,14 @@ const common = {
   sourcemap: true,
   external,
   logLevel: 'warning',
+  // oxc-parser (ESM) finds its native binding through createRequire(import.meta.url).
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // knex's dialect loader uses dynamic requires that esbuild cannot follow; they are the externals above.
   logOverride: { 'unsupported-require-call': 'silent' },
 };
 const entries = [
-  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } },
   ...(existsSync('src/extension/extension.ts') ? [{ entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }] : []),
 ];
 for (const entry of entries) {

@@ -13,7 +13,6 @@ interface CacheEntry {
   readonly mtimeMs: number;
   readonly size: number;
   readonly file: MigrationFile;
-  readonly code?: string;
 }
 
 /**
@@ -35,11 +34,6 @@ export class Discovery {
       ? this.versionsDir.map((d) => path.resolve(this.workspace, d)).filter(isDirectory)
       : findVersionsDirs(this.workspace);
     return dirs.map((dir) => this.readSource(dir)).sort((a, b) => a.id.localeCompare(b.id));
-  }
-
-  /** The transpiled code of a discovered file, for the loader. */
-  codeOf(file: string): string | undefined {
-    return this.cache.get(file)?.code;
   }
 
   /** Forgets cached results (all, or one file), e.g. when the editor reports a change. */
@@ -88,16 +82,17 @@ export class Discovery {
 }
 
 /** Static checks on one file's text (also used by the editor on unsaved text). */
-export function checkText(file: string, version: number, name: string, text: string): { file: MigrationFile; code?: string } {
+export function checkText(file: string, version: number, name: string, text: string): { file: MigrationFile } {
   const analysis = analyzeSource(file, text);
+  const parsed = analysis.problems.length === 0;
   const problems = [...analysis.problems];
-  if (analysis.code !== undefined) problems.push(...contractProblems(file, version, text, analysis));
+  if (parsed) problems.push(...contractProblems(file, version, text, analysis));
   const hasDown = /\bdown\s*(?:\(|=|:)/.test(text);
-  if (analysis.code !== undefined && !hasDown) {
+  if (parsed && !hasDown) {
     problems.push(problem(file, lineOf(text, /\bup\s*(?:\(|=|:)/), 1, 'warning', 'missing-down',
       'This migration has no down(): rolling back past it will be refused. Add a down(knex) that undoes up().'));
   }
-  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown }, code: analysis.code };
+  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown } };
 }
 
 function contractProblems(file: string, version: number, text: string, analysis: Analysis): Problem[] {

@@ -109,7 +109,7 @@ export class MigrationEngine {
   validate(only?: string): Problem[] {
     return this.sources(only).flatMap((s) => [
       ...s.problems,
-      ...s.migrations.flatMap((m) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loadMigration(m, this.discovery.codeOf(m.path)).problems))),
+      ...s.migrations.flatMap((m) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loadMigration(m).problems))),
     ]);
   }
 
@@ -140,7 +140,16 @@ export class MigrationEngine {
     if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
     const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
     const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, appliedOrder(rows));
-    return { steps: await captureSql(this.load(steps), this.writeDb()) };
+    const loaded = this.load(steps);
+    if (reader) return { steps: await captureSql(loaded, this.writeDb()) };
+    // No SQLite file yet: an empty in-memory database has the same (empty) schema, so a
+    // dry run needs no file and creates none.
+    const scratch = openDatabase({ client: 'sqlite3', filename: ':memory:', label: 'sqlite3 :memory: (dry run)' }, false)!;
+    try {
+      return { steps: await captureSql(loaded, scratch) };
+    } finally {
+      await scratch.destroy();
+    }
   }
 
   async history(opts: { source?: string; limit?: number } = {}): Promise<HistoryRow[]> {
@@ -224,7 +233,7 @@ export class MigrationEngine {
       problems.push(...source.migrations.flatMap((m) => m.problems.filter((p) => p.code === 'duplicate-version')));
     }
     const loaded = steps.map((step) => {
-      const result = loadMigration(step.file, this.discovery.codeOf(step.file.path));
+      const result = loadMigration(step.file);
       problems.push(...result.problems.filter((p) => p.severity === 'error'));
       if (result.migration && step.direction === 'down' && typeof result.migration.down !== 'function') {
         problems.push({ ...result.problems.find((p) => p.code === 'missing-down')!, severity: 'error',

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Module from 'node:module';
-import { analyzeSource, problem } from './analyze';
+import { problem } from './analyze';
+import { transpileForLoad } from './transpile';
 import { describeError } from './errors';
 import { resolveImport } from './resolve';
 import type { Migration, MigrationFile, Problem } from './types';
@@ -29,13 +30,13 @@ export interface LoadResult {
  * Executes a migration file (only in a trusted workspace) and checks what
  * `getMigration()` returns. A fresh module every call, so an edited file is reloaded.
  */
-export function loadMigration(file: MigrationFile, code?: string): LoadResult {
+export function loadMigration(file: MigrationFile): LoadResult {
   const errors = file.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) return { problems: errors };
   if (file.instance) return checkShape(file, file.instance);
   let exports: Record<string, unknown>;
   try {
-    exports = compileModule(file.path, code, new Map()) as Record<string, unknown>;
+    exports = compileModule(file.path, new Map()) as Record<string, unknown>;
   } catch (err) {
     const at = locate(err, file.path);
     return { problems: [problem(file.path, at.line, at.column, 'error', 'load-error',
@@ -88,10 +89,10 @@ export function checkShape(file: MigrationFile, made: unknown, line = 1): LoadRe
   return { migration: m as Migration, problems };
 }
 
-function compileModule(filename: string, code: string | undefined, seen: Map<string, NodeModule>): unknown {
+function compileModule(filename: string, seen: Map<string, NodeModule>): unknown {
   const existing = seen.get(filename);
   if (existing) return existing.exports;
-  const source = code ?? transpileFile(filename);
+  const source = transpileForLoad(filename, fs.readFileSync(filename, 'utf8'));
   const mod = new ModuleCtor(filename);
   mod.filename = filename;
   mod.paths = ModuleCtor._nodeModulePaths(path.dirname(filename));
@@ -100,7 +101,7 @@ function compileModule(filename: string, code: string | undefined, seen: Map<str
   // Relative TypeScript helpers are transpiled the same way; everything else is Node's own require.
   mod.require = (id: string) => {
     const resolved = resolveImport(id, filename);
-    if (resolved && /\.m?ts$/.test(resolved)) return compileModule(resolved, undefined, seen);
+    if (resolved && /\.m?ts$/.test(resolved)) return compileModule(resolved, seen);
     if (resolved && path.isAbsolute(resolved) && (id === 'knex' || id.startsWith('knex/'))) return nodeRequire(resolved);
     return nodeRequire(id);
   };
@@ -109,11 +110,6 @@ function compileModule(filename: string, code: string | undefined, seen: Map<str
   return mod.exports;
 }
 
-function transpileFile(filename: string): string {
-  const analysis = analyzeSource(filename, fs.readFileSync(filename, 'utf8'));
-  if (analysis.code === undefined) throw new Error(analysis.problems[0]?.message ?? 'cannot transpile');
-  return analysis.code;
-}
 
 /** The first stack frame inside the file; sucrase keeps lines, so the line is the user's. */
 function locate(err: unknown, file: string, fallbackLine = 1): { line: number; column: number } {

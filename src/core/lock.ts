@@ -6,6 +6,7 @@ import type { LockHolder, Logger } from './types';
 
 export const LOCK_TABLE = 'migration_lock';
 const LOCK_ID = 1;
+const HEARTBEAT_MS = 2_000;
 
 export interface LockOptions {
   /** Who holds it, e.g. "cli" or "editor". */
@@ -20,6 +21,7 @@ export interface LockOptions {
 /** The single-row lock every runner takes before writing to the database. */
 export class DatabaseLock {
   private token: string | undefined;
+  private lastBeat = 0;
 
   constructor(
     private readonly knex: Knex,
@@ -38,6 +40,7 @@ export class DatabaseLock {
       try {
         await this.knex(LOCK_TABLE).insert({ id: LOCK_ID, holder, host: os.hostname(), pid: process.pid, acquired_at: now, heartbeat: now, token });
         this.token = token;
+        this.lastBeat = Date.now();
         return;
       } catch (err) {
         const current = await this.current();
@@ -54,9 +57,13 @@ export class DatabaseLock {
     }
   }
 
-  /** Proves the holder is alive; fails if another runner took the lock over meanwhile. */
+  /**
+   * Proves the holder is alive; fails if another runner took the lock over meanwhile.
+   * At most one write per `HEARTBEAT_MS`: called between migrations, it must not cost one write each.
+   */
   async heartbeat(): Promise<void> {
-    if (!this.token) return;
+    if (!this.token || Date.now() - this.lastBeat < HEARTBEAT_MS) return;
+    this.lastBeat = Date.now();
     const updated = await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token: this.token }).update({ heartbeat: new Date().toISOString() });
     if (updated === 0) {
       this.token = undefined;
