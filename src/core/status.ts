@@ -39,7 +39,7 @@ export function sourceStatus(source: Source, applied: ReadonlyMap<string, Applie
   for (const [, a] of applied) {
     if (!a.up || a.up.source !== source.id || onDisk.has(a.up.version)) continue;
     states.push({
-      source: source.id, version: a.up.version, description: a.up.description, path: null, status: 'missing', applied: true, problems: [],
+      source: source.id, version: a.up.version, description: a.up.description, path: null, checksum: null, status: 'missing', applied: true, problems: [],
       appliedAt: a.up.finishedAt, durationMs: a.up.durationMs, lastError: a.last.success ? null : a.last.error,
     });
   }
@@ -57,6 +57,7 @@ function fileState(source: string, file: MigrationFile, a: Applied | undefined, 
     version: file.version,
     description: a?.up?.description ?? humanize(file.name),
     path: file.path,
+    checksum: file.checksum || null,
     status,
     applied: a?.up !== undefined,
     problems: file.problems,

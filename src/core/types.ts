@@ -105,6 +105,8 @@ export interface MigrationState {
   readonly version: number;
   readonly description: string;
   readonly path: string | null;
+  /** SHA-256 of the file on disk (line endings normalised); null when it is missing. */
+  readonly checksum: string | null;
   readonly status: MigrationStatus;
   /** True while a successful `up` is in effect (whatever the status shows first). */
   readonly applied: boolean;

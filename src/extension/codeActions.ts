@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import { DIAGNOSTIC_SOURCE } from './diagnostics';
+
+const CLASS_RE = /^\s*(?:export\s+(?:default\s+)?)?class\s+([A-Za-z_$][\w$]*)/m;
+const MIGRATION_FILES: vscode.DocumentSelector = { scheme: 'file', pattern: '**/versions/migration_*' };
+
+/** Quick fix "Add getMigration()" returning the file's migration class. */
+class AddGetMigration implements vscode.CodeActionProvider {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix];
+
+  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const diagnostic = context.diagnostics.find((d) => d.source === DIAGNOSTIC_SOURCE && d.code === 'missing-get-migration');
+    const className = CLASS_RE.exec(doc.getText())?.[1];
+    if (!diagnostic || !className) return [];
+    const action = new vscode.CodeAction('Add getMigration()', vscode.CodeActionKind.QuickFix);
+    action.diagnostics = [diagnostic];
+    action.isPreferred = true;
+    action.edit = new vscode.WorkspaceEdit();
+    const end = doc.lineAt(doc.lineCount - 1).range.end;
+    const lead = doc.lineAt(doc.lineCount - 1).text.trim() === '' ? '' : '\n';
+    action.edit.insert(doc.uri, end, lead + getMigrationSource(doc, className));
+    return [action];
+  }
+}
+
+/** ES module syntax for TS and ESM files, `exports.` for CommonJS ones. */
+export function getMigrationSource(doc: vscode.TextDocument, className: string): string {
+  const text = doc.getText();
+  const commonJs = doc.fileName.endsWith('.cjs') || (doc.fileName.endsWith('.js') && !/^\s*(?:import|export)\s/m.test(text));
+  return commonJs
+    ? `\nexports.getMigration = () => ${className};\n`
+    : `\nexport function getMigration() {\n  return ${className};\n}\n`;
+}
+
+/** "Apply" / "Roll back" above the migration class (trusted workspaces only). */
+class MigrationLenses implements vscode.CodeLensProvider {
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    if (!vscode.workspace.isTrusted) return [];
+    const m = CLASS_RE.exec(doc.getText());
+    if (!m) return [];
+    const line = doc.positionAt(m.index + m[0].length).line;
+    const range = new vscode.Range(line, 0, line, 0);
+    return [
+      new vscode.CodeLens(range, { title: '$(play) Apply', command: 'migrations.applyTo', arguments: [doc.uri] }),
+      new vscode.CodeLens(range, { title: '$(debug-step-back) Roll back', command: 'migrations.rollbackToHere', arguments: [doc.uri, { including: true }] }),
+    ];
+  }
+}
+
+export function registerCodeActions(): vscode.Disposable[] {
+  return [
+    vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new AddGetMigration(), { providedCodeActionKinds: AddGetMigration.kinds }),
+    vscode.languages.registerCodeLensProvider(MIGRATION_FILES, new MigrationLenses()),
+  ];
+}

@@ -1,0 +1,29 @@
+import * as vscode from 'vscode';
+import { command, automationOf, targetOf, Cancelled, type Context } from './shared';
+
+/** Asks for a description (and a source when there are several), renders the template, opens the file. */
+export function registerCreate(ctx: Context): vscode.Disposable {
+  return command(ctx, 'migrations.create', async (...args) => {
+    const target = await targetOf(ctx, args[0]);
+    const automation = automationOf(args);
+    const engine = ctx.model.engine(target.folder);
+    let source = automation?.source ?? target.source;
+    const sources = engine.discovery.discover();
+    if (source === undefined && sources.length > 1) {
+      const picked = await vscode.window.showQuickPick(sources.map((s) => ({ label: s.id, description: s.dir })), { placeHolder: 'Which versions folder?' });
+      if (!picked) throw new Cancelled();
+      source = picked.label;
+    }
+    const description = automation?.description ?? (await vscode.window.showInputBox({
+      prompt: 'Describe the migration',
+      placeHolder: 'add index to chat_users',
+      validateInput: (v) => (/[A-Za-z0-9]/.test(v) ? undefined : 'Use some letters or digits: they name the file.'),
+    }));
+    if (description === undefined) throw new Cancelled();
+    const created = engine.create(description, { source });
+    engine.discovery.invalidate();
+    await ctx.model.refresh();
+    await vscode.window.showTextDocument(vscode.Uri.file(created.path));
+    return created;
+  });
+}

@@ -1,0 +1,129 @@
+import * as vscode from 'vscode';
+import { describeError, MigrationsError, type MigrationEngine, type RunEvents, type RunReport } from '../../core';
+import type { MigrationsModel } from '../model';
+import type { Node } from '../tree';
+
+/** What every command handler gets. */
+export interface Context {
+  readonly model: MigrationsModel;
+  readonly log: vscode.LogOutputChannel;
+}
+
+/** Where a command acts: a folder, and (from an item or an editor) one migration. */
+export interface Target {
+  readonly folder: vscode.WorkspaceFolder;
+  readonly source?: string;
+  readonly version?: number;
+}
+
+/** Options programmatic callers (tests, other extensions) may pass instead of answering prompts. */
+export interface Automation {
+  readonly confirmed?: boolean;
+  readonly description?: string;
+  readonly source?: string;
+  readonly version?: number;
+  readonly including?: boolean;
+}
+
+/**
+ * Registers a command inside the one error wrapper: every failure is logged and shown
+ * with "Open Output", never as `[object Object]` or a stack.
+ */
+export function command(ctx: Context, id: string, handler: (...args: unknown[]) => Promise<unknown>): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await handler(...args);
+    } catch (err) {
+      const message = describeError(err);
+      ctx.log.error(`${id}: ${message}`);
+      if (!(err instanceof MigrationsError) && err instanceof Error && err.stack) ctx.log.debug(err.stack);
+      void showError(ctx, message);
+      return undefined;
+    }
+  });
+}
+
+export async function showError(ctx: Context, message: string): Promise<void> {
+  const choice = await vscode.window.showErrorMessage(message, 'Open Output');
+  if (choice === 'Open Output') ctx.log.show(true);
+}
+
+/** Refuses anything that would execute a migration file in a restricted workspace. */
+export function requireTrust(): void {
+  if (!vscode.workspace.isTrusted) {
+    throw new MigrationsError('This workspace is not trusted: running migrations executes their code. Trust the folder (Manage Workspace Trust) to apply or roll back.');
+  }
+}
+
+/** Reads the target from a tree node, a file URI (CodeLens, explorer) or the open editor. */
+export async function targetOf(ctx: Context, arg: unknown): Promise<Target> {
+  if (isNode(arg) && arg.kind === 'migration') return { folder: arg.folder, source: arg.state.source, version: arg.state.version };
+  if (isNode(arg)) return { folder: arg.folder, source: arg.kind === 'source' ? arg.id : undefined };
+  const uri = arg instanceof vscode.Uri ? arg : undefined;
+  if (uri) {
+    const hit = ctx.model.migrations().find((m) => m.state.path === uri.fsPath);
+    if (!hit) throw new MigrationsError(`${uri.fsPath} is not a discovered migration (versions/migration_<version>_<name>.ts).`);
+    return { folder: hit.folder, source: hit.state.source, version: hit.state.version };
+  }
+  return { folder: await pickFolder(ctx) };
+}
+
+async function pickFolder(ctx: Context): Promise<vscode.WorkspaceFolder> {
+  const folders = ctx.model.folders;
+  if (folders.length === 0) throw new MigrationsError('Open a folder first: migrations live in its versions/ folders.');
+  if (folders.length === 1) return folders[0];
+  const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder' });
+  if (!picked) throw new Cancelled();
+  return picked;
+}
+
+/** The user dismissed a prompt: end quietly. */
+export class Cancelled extends MigrationsError {
+  constructor() {
+    super('Cancelled.');
+  }
+}
+
+export async function confirm(message: string, action: string, automation?: Automation): Promise<void> {
+  if (automation?.confirmed) return;
+  const choice = await vscode.window.showWarningMessage(message, { modal: true }, action);
+  if (choice !== action) throw new Cancelled();
+}
+
+/**
+ * Runs engine work under a cancellable progress notification (cancel stops between
+ * migrations), logs each step, refreshes the model and reports the outcome.
+ */
+export async function runWithProgress(ctx: Context, target: Target, title: string, work: (engine: MigrationEngine, opts: { signal: AbortSignal; events: RunEvents; source?: string }) => Promise<RunReport>): Promise<RunReport> {
+  requireTrust();
+  const engine = ctx.model.engine(target.folder);
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    const events: RunEvents = {
+      beforeMigration: (s, i, total) => progress.report({ message: `${i + 1}/${total}: ${s.direction} ${s.version} ${s.description}`, increment: i === 0 ? 0 : 100 / total }),
+      afterMigration: (s) => {
+        if (s.outcome === 'done') ctx.log.info(`${s.direction} ${s.source} ${s.version} ${s.description}: done in ${s.durationMs} ms`);
+        else ctx.log.error(`${s.direction} ${s.source} ${s.version} ${s.description}: ${s.error}`);
+      },
+    };
+    try {
+      return await work(engine, { signal: abort.signal, events, source: target.source });
+    } finally {
+      await ctx.model.refresh();
+    }
+  });
+  const done = report.steps.filter((s) => s.outcome === 'done').length;
+  if (report.ok) void vscode.window.showInformationMessage(report.steps.length === 0 ? 'Nothing to do.' : `${title}: ${done} migration(s) done.`);
+  else if (report.cancelled) void vscode.window.showWarningMessage(`${title}: cancelled after ${done} migration(s).`);
+  else void showError(ctx, report.error ?? `${title} failed.`);
+  return report;
+}
+
+function isNode(arg: unknown): arg is Node {
+  return typeof arg === 'object' && arg !== null && 'kind' in arg && 'folder' in arg;
+}
+
+export function automationOf(args: unknown[]): Automation | undefined {
+  return args.find((a): a is Automation => typeof a === 'object' && a !== null && !(a instanceof vscode.Uri) && !('kind' in a));
+}

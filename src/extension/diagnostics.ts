@@ -1,0 +1,81 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { checkText, loadMigration, parseMigrationName, type MigrationFile, type MigrationState, type Problem } from '../core';
+import type { MigrationsModel } from './model';
+
+export const DIAGNOSTIC_SOURCE = 'migrations';
+
+/**
+ * Problems as diagnostics. Static checks follow every keystroke; in a trusted workspace
+ * files are also loaded (once per checksum) to catch what only running `getMigration()` shows.
+ */
+export function registerDiagnostics(model: MigrationsModel): vscode.Disposable[] {
+  const collection = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_SOURCE);
+  const loaded = new Map<string, { checksum: string; problems: readonly Problem[] }>();
+  const typing = new Map<string, NodeJS.Timeout>();
+
+  const publish = () => {
+    const byFile = new Map<string, Problem[]>();
+    const add = (p: Problem) => byFile.set(p.file, [...(byFile.get(p.file) ?? []), p]);
+    const dirty = new Set(vscode.workspace.textDocuments.filter((d) => d.isDirty).map((d) => d.uri.fsPath));
+    for (const source of model.states.flatMap((f) => f.report?.sources ?? [])) {
+      source.problems.forEach(add);
+      for (const m of source.migrations) {
+        // The editor's unsaved text wins: onTyping keeps those diagnostics.
+        if (!m.path || dirty.has(m.path)) continue;
+        m.problems.forEach(add);
+        if (!m.problems.some((p) => p.severity === 'error')) loadProblems(m).forEach(add);
+      }
+    }
+    collection.clear();
+    for (const [file, problems] of byFile) collection.set(vscode.Uri.file(file), dedupe(problems).map(toDiagnostic));
+  };
+
+  /** Loading executes the file: trusted workspaces only, once per content. */
+  const loadProblems = (m: MigrationState): readonly Problem[] => {
+    if (!vscode.workspace.isTrusted || !m.path || !m.checksum) return [];
+    const cached = loaded.get(m.path);
+    if (cached?.checksum === m.checksum) return cached.problems;
+    const file: MigrationFile = { version: m.version, name: '', path: m.path, checksum: m.checksum, problems: m.problems };
+    const problems = loadMigration(file).problems;
+    loaded.set(m.path, { checksum: m.checksum, problems });
+    return problems;
+  };
+
+  const onTyping = (doc: vscode.TextDocument) => {
+    const parsed = parseMigrationName(path.basename(doc.uri.fsPath));
+    if (!parsed || path.basename(path.dirname(doc.uri.fsPath)) !== 'versions') return;
+    clearTimeout(typing.get(doc.uri.toString()));
+    typing.set(doc.uri.toString(), setTimeout(() => {
+      const { file } = checkText(doc.uri.fsPath, parsed.version, parsed.name, doc.getText());
+      collection.set(doc.uri, file.problems.map(toDiagnostic));
+    }, 150));
+  };
+
+  return [
+    collection,
+    model.onDidChange(publish),
+    vscode.workspace.onDidChangeTextDocument((e) => onTyping(e.document)),
+    vscode.workspace.onDidSaveTextDocument(() => model.scheduleRefresh()),
+    { dispose: () => typing.forEach((t) => clearTimeout(t)) },
+  ];
+}
+
+export function toDiagnostic(p: Problem): vscode.Diagnostic {
+  const line = p.line - 1;
+  const range = new vscode.Range(line, p.column - 1, line, Number.MAX_SAFE_INTEGER);
+  const d = new vscode.Diagnostic(range, p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+  d.source = DIAGNOSTIC_SOURCE;
+  d.code = p.code;
+  return d;
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.code}:${p.line}:${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

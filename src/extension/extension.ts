@@ -1,0 +1,41 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { registerCodeActions } from './codeActions';
+import { registerCreate } from './commands/create';
+import { registerInspectCommands } from './commands/inspect';
+import { registerMaintenanceCommands } from './commands/maintenance';
+import { registerRunCommands } from './commands/run';
+import { registerDiagnostics } from './diagnostics';
+import { MigrationsModel } from './model';
+import { registerStatusBar } from './statusBar';
+import { registerTree } from './tree';
+
+/** What `activate` returns: the model, for tests and other extensions. */
+export interface MigrationsApi {
+  readonly model: MigrationsModel;
+}
+
+/** Only wiring: every piece registers its own disposables. */
+export function activate(context: vscode.ExtensionContext): MigrationsApi {
+  const log = vscode.window.createOutputChannel('Migrations', { log: true });
+  const model = new MigrationsModel(log, path.join(context.extensionPath, 'templates'));
+  const ctx = { model, log };
+  context.subscriptions.push(
+    log,
+    model,
+    ...registerTree(model),
+    ...registerStatusBar(model),
+    ...registerDiagnostics(model),
+    ...registerCodeActions(),
+    ...registerRunCommands(ctx),
+    registerCreate(ctx),
+    ...registerInspectCommands(ctx),
+    ...registerMaintenanceCommands(ctx),
+  );
+  void vscode.commands.executeCommand('setContext', 'migrations.active', true);
+  // The first read loads knex and the driver: after activation returns, not during it.
+  model.scheduleRefresh(0);
+  return { model };
+}
+
+export function deactivate(): void {}

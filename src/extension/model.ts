@@ -1,0 +1,123 @@
+import * as vscode from 'vscode';
+import { describeError, MigrationEngine, settingsFrom, type MigrationState, type StatusReport } from '../core';
+
+/** The status of one workspace folder, or why it could not be read. */
+export interface FolderState {
+  readonly folder: vscode.WorkspaceFolder;
+  readonly report?: StatusReport;
+  readonly error?: string;
+}
+
+const SETTING_KEYS = ['versionsDir', 'client', 'database', 'connection', 'passwordEnv', 'knexfile', 'environment', 'sources', 'templatesDir', 'lockTimeoutMs', 'staleLockMs'];
+
+/**
+ * One engine per workspace folder and the last status read from each. Refreshes follow
+ * file and setting changes (debounced) and fire `onDidChange`; nothing here executes a
+ * migration file, so it is safe in restricted mode.
+ */
+export class MigrationsModel implements vscode.Disposable {
+  private readonly engines = new Map<string, MigrationEngine>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  states: readonly FolderState[] = [];
+  /** Duration of the last refresh, for the log and the tests. */
+  lastRefreshMs = 0;
+
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly templatesDir: string,
+  ) {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
+    const onFile = (uri: vscode.Uri) => {
+      for (const engine of this.engines.values()) engine.discovery.invalidate(uri.fsPath);
+      this.scheduleRefresh();
+    };
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate(onFile),
+      watcher.onDidChange(onFile),
+      watcher.onDidDelete((uri) => {
+        // A deleted folder removes every file below it.
+        for (const engine of this.engines.values()) engine.discovery.invalidate();
+        onFile(uri);
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('migrations')) this.reset();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.reset()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.reset()),
+    );
+  }
+
+  get folders(): readonly vscode.WorkspaceFolder[] {
+    return vscode.workspace.workspaceFolders ?? [];
+  }
+
+  /** The engine of a folder, made from its `migrations.*` settings on first use. */
+  engine(folder: vscode.WorkspaceFolder): MigrationEngine {
+    let engine = this.engines.get(folder.uri.toString());
+    if (!engine) {
+      const config = vscode.workspace.getConfiguration('migrations', folder.uri);
+      const raw = Object.fromEntries(SETTING_KEYS.map((k) => [`migrations.${k}`, config.get(k)]));
+      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings: settingsFrom(raw, 'Settings'), logger: this.log, runner: 'editor', templatesDir: this.templatesDir });
+      this.engines.set(folder.uri.toString(), engine);
+    }
+    return engine;
+  }
+
+  /** Every migration state across folders, for the status bar and pickers. */
+  migrations(): { folder: vscode.WorkspaceFolder; state: MigrationState }[] {
+    return this.states.flatMap((f) => (f.report?.sources ?? []).flatMap((s) => s.migrations.map((state) => ({ folder: f.folder, state }))));
+  }
+
+  scheduleRefresh(delayMs = 50): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), delayMs);
+  }
+
+  /** Re-reads every folder; concurrent calls coalesce into one more pass. */
+  async refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        const started = performance.now();
+        this.states = await Promise.all(this.folders.map((folder) => this.read(folder)));
+        this.lastRefreshMs = performance.now() - started;
+        void vscode.commands.executeCommand('setContext', 'migrations.empty', this.migrations().length === 0);
+        this.changed.fire();
+      } while (this.again);
+    })().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async read(folder: vscode.WorkspaceFolder): Promise<FolderState> {
+    try {
+      return { folder, report: await this.engine(folder).status() };
+    } catch (err) {
+      this.log.error(`${folder.name}: ${describeError(err)}`);
+      return { folder, error: describeError(err) };
+    }
+  }
+
+  /** Drops engines (settings, trust or folders changed) and reads everything again. */
+  reset(): void {
+    for (const engine of this.engines.values()) void engine.close();
+    this.engines.clear();
+    this.scheduleRefresh(0);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const engine of this.engines.values()) void engine.close();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,136 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LockHolder, MigrationState, MigrationStatus } from '../core';
+import type { MigrationsModel } from './model';
+
+/** Tree elements are plain data; `getTreeItem` builds the UI from them. */
+export type Node =
+  | { kind: 'folder'; folder: vscode.WorkspaceFolder }
+  | { kind: 'source'; folder: vscode.WorkspaceFolder; id: string; dir: string }
+  | { kind: 'migration'; folder: vscode.WorkspaceFolder; state: MigrationState; last: boolean }
+  | { kind: 'lock'; folder: vscode.WorkspaceFolder; holder: LockHolder }
+  | { kind: 'error'; folder: vscode.WorkspaceFolder; message: string };
+
+const ICONS: Record<MigrationStatus, [string, string]> = {
+  applied: ['pass-filled', 'testing.iconPassed'],
+  pending: ['circle-large-outline', 'descriptionForeground'],
+  failed: ['error', 'testing.iconFailed'],
+  modified: ['diff-modified', 'editorWarning.foreground'],
+  missing: ['question', 'disabledForeground'],
+  invalid: ['warning', 'problemsErrorIcon.foreground'],
+  'out-of-order': ['arrow-swap', 'editorWarning.foreground'],
+};
+
+export class MigrationsTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly model: MigrationsModel) {
+    model.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  getChildren(node?: Node): Node[] {
+    const states = this.model.states;
+    if (!node) {
+      if (states.length === 1) return this.folderChildren(states[0].folder);
+      return states.map((s) => ({ kind: 'folder', folder: s.folder }));
+    }
+    if (node.kind === 'folder') return this.folderChildren(node.folder);
+    if (node.kind !== 'source') return [];
+    const report = states.find((s) => s.folder === node.folder)?.report;
+    const migrations = report?.sources.find((s) => s.id === node.id)?.migrations ?? [];
+    const lastApplied = lastAppliedOf(migrations);
+    return migrations.map((state) => ({ kind: 'migration', folder: node.folder, state, last: state === lastApplied }));
+  }
+
+  private folderChildren(folder: vscode.WorkspaceFolder): Node[] {
+    const state = this.model.states.find((s) => s.folder === folder);
+    if (!state) return [];
+    if (state.error) return [{ kind: 'error', folder, message: state.error }];
+    const lock: Node[] = state.report?.lock ? [{ kind: 'lock', folder, holder: state.report.lock }] : [];
+    return [...lock, ...(state.report?.sources ?? []).map((s): Node => ({ kind: 'source', folder, id: s.id, dir: s.dir }))];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'folder': {
+        const item = new vscode.TreeItem(node.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `folder:${node.folder.uri}`;
+        item.iconPath = vscode.ThemeIcon.Folder;
+        return item;
+      }
+      case 'source': {
+        const item = new vscode.TreeItem(node.id, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `source:${node.folder.uri}:${node.id}`;
+        item.iconPath = new vscode.ThemeIcon('database');
+        item.contextValue = 'source';
+        item.tooltip = node.dir;
+        return item;
+      }
+      case 'lock': {
+        const age = Math.round((Date.now() - Date.parse(node.holder.acquiredAt)) / 1000);
+        const item = new vscode.TreeItem(`Locked by ${node.holder.holder}`);
+        item.id = `lock:${node.folder.uri}`;
+        item.description = `pid ${node.holder.pid}, ${age} s`;
+        item.iconPath = new vscode.ThemeIcon('lock', new vscode.ThemeColor('editorWarning.foreground'));
+        item.contextValue = 'lock';
+        item.tooltip = `Held by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}) since ${node.holder.acquiredAt}; last heartbeat ${node.holder.heartbeat}.`;
+        return item;
+      }
+      case 'error': {
+        const item = new vscode.TreeItem(node.message);
+        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+        item.tooltip = node.message;
+        return item;
+      }
+      case 'migration':
+        return migrationItem(node);
+    }
+  }
+}
+
+function migrationItem(node: Extract<Node, { kind: 'migration' }>): vscode.TreeItem {
+  const { state } = node;
+  const item = new vscode.TreeItem(`${String(state.version).padStart(3, '0')} ${state.description}`);
+  item.id = `migration:${node.folder.uri}:${state.source}:${state.version}:${state.path ?? 'missing'}`;
+  item.description = state.status;
+  const [icon, color] = ICONS[state.status];
+  item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+  item.contextValue = `migration:${state.status}${node.last ? ':last' : ''}`;
+  item.tooltip = tooltip(state);
+  if (state.path) {
+    item.resourceUri = vscode.Uri.file(state.path);
+    item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(state.path)] };
+  }
+  return item;
+}
+
+function tooltip(state: MigrationState): vscode.MarkdownString {
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**${state.version} ${escape(state.description)}** — ${state.status}\n\n`);
+  if (state.appliedAt) md.appendMarkdown(`Applied ${state.appliedAt} in ${state.durationMs} ms\n\n`);
+  if (state.path) md.appendMarkdown(`${escape(path.basename(state.path))}\n\n`);
+  else md.appendMarkdown('The file is gone (applied, missing from disk).\n\n');
+  if (state.lastError) md.appendMarkdown(`Last error: ${escape(state.lastError)}\n\n`);
+  for (const p of state.problems) md.appendMarkdown(`${p.severity}: ${escape(p.message)} (line ${p.line})\n\n`);
+  return md;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!<>|]/g, '\\$&');
+}
+
+/** The applied migration that "redo" would act on: the newest by apply time. */
+function lastAppliedOf(migrations: readonly MigrationState[]): MigrationState | undefined {
+  return migrations.filter((m) => m.applied && m.appliedAt).sort((a, b) => (a.appliedAt! < b.appliedAt! ? 1 : -1))[0];
+}
+
+export function registerTree(model: MigrationsModel): vscode.Disposable[] {
+  const tree = new MigrationsTree(model);
+  const view = vscode.window.createTreeView('migrations.view', { treeDataProvider: tree, showCollapseAll: true });
+  const update = () => {
+    const pending = model.migrations().filter((m) => !m.state.applied && m.state.status !== 'invalid').length;
+    view.badge = pending > 0 ? { value: pending, tooltip: `${pending} pending migration(s)` } : undefined;
+  };
+  return [view, model.onDidChange(update)];
+}
