@@ -25,7 +25,7 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
   const description = opts.description.trim();
   const name = toSnakeCase(description);
   if (!name) {
-    throw new ConfigError(`"${opts.description}" has no letters or digits to name a file with; describe the change, e.g. "add index to users".`);
+    throw new ConfigError(`"${opts.description}" has no ASCII letters or digits (a-z, 0-9), which migration file names are made of; describe the change with some, e.g. "add index to users".`);
   }
   const versions = source.migrations.map((m) => m.version);
   const version = (versions.length > 0 ? Math.max(...versions) : 0) + 1;
@@ -36,10 +36,11 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
   if (path.dirname(target) !== path.resolve(source.dir)) throw new ConfigError(`Refusing to write outside ${source.dir}.`);
   const template = readTemplate(opts.templatesDir, extension);
   const text = template
-    .replace(/\{\{version\}\}/g, String(version))
-    .replace(/\{\{paddedVersion\}\}/g, formatVersion(version, width))
-    .replace(/\{\{description\}\}/g, JSON.stringify(description).slice(1, -1).replace(/'/g, "\\'"))
-    .replace(/\{\{className\}\}/g, className(name, version));
+    // Replacer functions: a "$&" or "$`" in the description must not be read as a replacement pattern.
+    .replace(/\{\{version\}\}/g, () => String(version))
+    .replace(/\{\{paddedVersion\}\}/g, () => formatVersion(version, width))
+    .replace(/\{\{description\}\}/g, () => JSON.stringify(description).slice(1, -1).replace(/'/g, "\\'"))
+    .replace(/\{\{className\}\}/g, () => className(name, version));
   fs.mkdirSync(source.dir, { recursive: true });
   try {
     fs.writeFileSync(target, text, { flag: 'wx' });

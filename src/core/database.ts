@@ -55,17 +55,25 @@ function knexfileTarget(workspace: string, settings: Settings): DatabaseTarget {
 }
 
 /**
- * Opens knex. `readOnly` opens SQLite read-only and never creates the file, which is
- * how a status read is kept from writing; returns undefined when there is nothing to read.
+ * How a connection may touch the database:
+ * - `read`: SQLite read-only, never creating the file (status reads write nothing);
+ *   undefined when there is nothing to read yet;
+ * - `write`: creates the file and its folder, switches SQLite to WAL;
+ * - `dry-run`: writable but changes nothing lasting (no file created, journal mode kept);
+ *   a missing SQLite file is stood in for by an empty in-memory database.
  */
-export function openDatabase(target: DatabaseTarget, readOnly: boolean): Knex | undefined {
+export type OpenMode = 'read' | 'write' | 'dry-run';
+
+export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | undefined {
   // Loaded on first use: activation and `--help` should not pay for knex.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const knex = require('knex') as typeof import('knex').knex;
   if (target.client !== 'sqlite3') return knex({ pool: { min: 0, max: 4 }, ...target.knexConfig });
-  const filename = target.filename!;
-  if (readOnly && !fs.existsSync(filename)) return undefined;
-  if (!readOnly) fs.mkdirSync(path.dirname(filename), { recursive: true });
+  const exists = fs.existsSync(target.filename!);
+  if (mode === 'read' && !exists) return undefined;
+  if (mode === 'write') fs.mkdirSync(path.dirname(target.filename!), { recursive: true });
+  const filename = mode === 'dry-run' && !exists ? ':memory:' : target.filename!;
+  const readOnly = mode === 'read';
   return knex({
     client: 'sqlite3',
     useNullAsDefault: true,
@@ -77,7 +85,7 @@ export function openDatabase(target: DatabaseTarget, readOnly: boolean): Knex | 
       afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
         // WAL lets the tree read while a run writes; NORMAL sync is crash-safe in WAL
         // and avoids an fsync per migration (each migration commits on its own).
-        const pragmas = readOnly ? ['PRAGMA busy_timeout = 5000'] : ['PRAGMA busy_timeout = 5000', 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'];
+        const pragmas = mode === 'write' ? ['PRAGMA busy_timeout = 5000', 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'] : ['PRAGMA busy_timeout = 5000'];
         conn.exec(pragmas.join(';'), (err) => done(err, conn));
       },
     },

@@ -49,7 +49,11 @@ export class Discovery {
       const full = path.join(dir, entry.name);
       if (entry.name.startsWith('.')) continue;
       const parsed = parseMigrationName(entry.name);
-      if (parsed && entry.isFile()) {
+      const link = entry.isSymbolicLink() ? this.linkTarget(full) : undefined;
+      if (parsed && link?.outside) {
+        migrations.push(invalidFile(full, parsed.version, parsed.name,
+          `This file links to ${link.target}, outside the workspace; migrations are only loaded from inside it. Copy the file into this folder instead.`));
+      } else if (parsed && (entry.isFile() || link?.isFile)) {
         migrations.push(this.checkFile(full, parsed.version, parsed.name));
       } else if (parsed || looksLikeMigration(entry.name) || (entry.isFile() && hasMigrationExtension(entry.name))) {
         const message = entry.isDirectory() ? `"${entry.name}" is a folder, not a migration file; rename or move it.` : badNameMessage(entry.name);
@@ -58,6 +62,16 @@ export class Discovery {
     }
     migrations.sort((a, b) => a.version - b.version || a.path.localeCompare(b.path));
     return { id: sourceId(this.workspace, dir), dir, migrations: markDuplicates(migrations), problems };
+  }
+
+  private linkTarget(file: string): { target: string; outside: boolean; isFile: boolean } | undefined {
+    try {
+      const target = fs.realpathSync(file);
+      const outside = path.relative(fs.realpathSync(this.workspace), target).startsWith('..');
+      return { target, outside, isFile: fs.statSync(target).isFile() };
+    } catch {
+      return undefined; // a dangling link: reported as unreadable by checkFile
+    }
   }
 
   private checkFile(file: string, version: number, name: string): MigrationFile {
@@ -98,13 +112,14 @@ export function checkText(file: string, version: number, name: string, text: str
 function contractProblems(file: string, version: number, text: string, analysis: Analysis): Problem[] {
   const problems: Problem[] = [];
   if (!analysis.opaqueExports && !analysis.exports.has('getMigration')) {
-    const near = [...analysis.exports].find((e) => e !== 'getMigration' && e.toLowerCase().replace(/_/g, '') === 'getmigration');
+    const near = [...analysis.exports].find((e) => e !== 'getMigration' && editDistance(e.toLowerCase().replace(/[_-]/g, ''), 'getmigration') <= 2);
     const hint = near
       ? `It exports "${near}": rename it to "getMigration".`
       : analysis.exports.has('default')
         ? 'It has only a default export: add "export function getMigration() { return <YourMigrationClass>; }".'
         : 'Add "export function getMigration() { return <YourMigrationClass>; }".';
-    problems.push(problem(file, lineOf(text, /\bclass\s|getMigration|export\s+default/), 1, 'error', 'missing-get-migration',
+    const at = near ? new RegExp(`\\b${near.replace(/[$]/g, '\\$')}\\b`) : /\bclass\s|getMigration|export\s+default/;
+    problems.push(problem(file, lineOf(text, at), 1, 'error', 'missing-get-migration',
       `No getMigration export, so this migration can never run. ${hint}`));
   }
   for (const imp of analysis.imports) {
@@ -123,7 +138,8 @@ function contractProblems(file: string, version: number, text: string, analysis:
 
 /** A literal `version = 3` / `version: 3`, when the file declares exactly one. */
 function staticVersion(text: string): { value: number; line: number } | undefined {
-  const matches = [...text.matchAll(/\bversion\s*(?::\s*number\s*)?[=:]\s*(\d+)\b/g)];
+  // Only a literal that ends the initializer: `version = 2 + 1` is not version 2.
+  const matches = [...text.matchAll(/\bversion\s*(?::\s*number\s*)?[=:]\s*(\d+)[ \t]*(?=[;,})\r\n]|\/[/*]|$)/g)];
   const values = new Set(matches.map((m) => Number(m[1])));
   if (values.size !== 1) return undefined;
   return { value: Number(matches[0][1]), line: text.slice(0, matches[0].index).split('\n').length };
@@ -146,10 +162,11 @@ function markDuplicates(migrations: MigrationFile[]): MigrationFile[] {
 
 function unreadable(file: string, version: number, name: string, err: unknown): MigrationFile {
   const reason = (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message;
-  return {
-    version, name, path: file, checksum: '',
-    problems: [problem(file, 1, 1, 'error', 'unreadable', `Cannot read this file (${reason}). Fix its permissions or encoding (UTF-8 text).`)],
-  };
+  return invalidFile(file, version, name, `Cannot read this file (${reason}). Fix its permissions or encoding (UTF-8 text).`);
+}
+
+function invalidFile(file: string, version: number, name: string, message: string): MigrationFile {
+  return { version, name, path: file, checksum: '', problems: [problem(file, 1, 1, 'error', 'unreadable', message)] };
 }
 
 function decodeUtf8(bytes: Buffer): string {
@@ -159,6 +176,17 @@ function decodeUtf8(bytes: Buffer): string {
   } catch {
     throw new Error('not valid UTF-8 text');
   }
+}
+
+/** Levenshtein distance, to recognise a misspelled `getMigration` export. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 function lineOf(text: string, re: RegExp): number {
@@ -181,7 +209,7 @@ export function findVersionsDirs(workspace: string): string[] {
     for (const entry of safeReadDir(dir)) {
       if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
       const full = path.join(dir, entry.name);
-      if (entry.name === 'versions' && safeReadDir(full).some((e) => e.isFile() && looksLikeMigration(e.name))) found.push(full);
+      if (entry.name === 'versions' && safeReadDir(full).some((e) => (e.isFile() || e.isSymbolicLink()) && looksLikeMigration(e.name))) found.push(full);
       if (depth < MAX_DEPTH) walk(full, depth + 1);
     }
   };

@@ -140,15 +140,15 @@ export class MigrationEngine {
     if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
     const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
     const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, appliedOrder(rows));
+    if (steps.length === 0) return { steps: [] };
     const loaded = this.load(steps);
-    if (reader) return { steps: await captureSql(loaded, this.writeDb()) };
-    // No SQLite file yet: an empty in-memory database has the same (empty) schema, so a
-    // dry run needs no file and creates none.
-    const scratch = openDatabase({ client: 'sqlite3', filename: ':memory:', label: 'sqlite3 :memory: (dry run)' }, false)!;
+    // Its own connection: no file created (a missing SQLite file becomes an empty
+    // in-memory database) and no journal-mode switch, so a dry run leaves no trace.
+    const knex = openDatabase(this.target, 'dry-run')!;
     try {
-      return { steps: await captureSql(loaded, scratch) };
+      return { steps: await captureSql(loaded, knex) };
     } finally {
-      await scratch.destroy();
+      await knex.destroy();
     }
   }
 
@@ -181,7 +181,8 @@ export class MigrationEngine {
       if (path.relative(this.workspace, dir).startsWith('..') || path.basename(dir) !== 'versions') {
         throw new ConfigError(`--source must name a "versions" folder inside the workspace (got "${opts.source}").`);
       }
-      source = sources.find((s) => s.dir === dir) ?? { dir, migrations: [] };
+      // A folder that is not a discovered source (e.g. outside migrations.versionsDir) may still hold files: number after them.
+      source = sources.find((s) => s.dir === dir) ?? this.discovery.readSource(dir);
     } else if (sources.length === 1) {
       source = sources[0];
     } else if (sources.length === 0) {
@@ -256,7 +257,7 @@ export class MigrationEngine {
 
   private readDb(): Knex | undefined {
     if (this.writer) return this.writer;
-    return (this.reader ??= openDatabase(this.target, true));
+    return (this.reader ??= openDatabase(this.target, 'read'));
   }
 
   private writeDb(): Knex {
@@ -264,7 +265,7 @@ export class MigrationEngine {
       // A read-only SQLite handle would not see the switch to WAL cleanly; one handle from here on.
       void this.reader?.destroy();
       this.reader = undefined;
-      this.writer = openDatabase(this.target, false)!;
+      this.writer = openDatabase(this.target, 'write')!;
     }
     return this.writer;
   }
@@ -275,7 +276,8 @@ function appliedOrder(rows: readonly HistoryRow[]): (s: { source: string; versio
   return (s) => folded.get(`${s.source}\u241f${s.version}`)?.up?.id ?? 0;
 }
 
+/** Static problems plus those found by loading, each code once (loading reports missing-down at another line). */
 function mergeProblems(a: readonly Problem[], b: readonly Problem[]): Problem[] {
-  const seen = new Set(a.map((p) => `${p.code}:${p.line}`));
-  return [...a, ...b.filter((p) => !seen.has(`${p.code}:${p.line}`))];
+  const seen = new Set(a.map((p) => p.code));
+  return [...a, ...b.filter((p) => !seen.has(p.code))];
 }
