@@ -2,10 +2,12 @@
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
-// knex requires every dialect's driver lazily; only sqlite3 is shipped (native, kept as a
-// real dependency), pg and mysql2 load from node_modules when a workspace uses them.
+// knex requires every dialect's driver lazily. sqlite3 is native and stays a real dependency;
+// the drivers we do not support stay out; pg and mysql2 (plain JavaScript) are bundled into the
+// extension, so the VSIX needs no node_modules for them, but left out of the CLI, whose every
+// start would otherwise parse them (it loads them from node_modules when a workspace uses them).
 const external = [
-  'vscode', 'sqlite3', 'pg', 'pg-query-stream', 'pg-native', 'mysql', 'mysql2', 'mariadb', 'mariadb/*',
+  'vscode', 'sqlite3', 'pg-query-stream', 'pg-native', 'mysql', 'mariadb', 'mariadb/*',
   'tedious', 'oracledb', 'better-sqlite3',
 ];
 
@@ -27,7 +29,7 @@ const common = {
   logOverride: { 'unsupported-require-call': 'silent' },
 };
 const entries = [
-  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } },
+  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: [...external, 'pg', 'mysql2'], banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } },
   ...(existsSync('src/extension/extension.ts') ? [{ entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }] : []),
 ];
 for (const entry of entries) {

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { createMigration, type Created } from './create';
 import { databaseTarget, openDatabase, type DatabaseTarget } from './database';
 import { Discovery } from './discovery';
-import { ConfigError, InvalidMigrationsError } from './errors';
+import { ConfigError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
 import { loadMigration } from './loader';
 import { DatabaseLock } from './lock';
@@ -133,6 +133,10 @@ export class MigrationEngine {
 
   /** The SQL an apply or rollback would run, captured in a transaction that is rolled back. */
   async sql(direction: 'up' | 'down', opts: { source?: string; to?: number; all?: boolean } = {}): Promise<SqlReport> {
+    if (this.target.client === 'mysql2') {
+      // MySQL commits DDL implicitly: the rolled-back transaction would not undo it.
+      throw new MigrationsError('A dry run is not available on MySQL/MariaDB: it commits schema changes immediately, so the SQL cannot be captured and rolled back. Review the migration code instead, or dry-run against a SQLite or PostgreSQL copy.');
+    }
     const sources = this.sources(opts.source);
     const reader = this.readDb();
     const rows = reader ? await new HistoryStore(reader).rows() : [];
