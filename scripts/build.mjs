@@ -20,6 +20,9 @@ const common = {
   // jsonc-parser's UMD build hides its requires from esbuild; its ESM build bundles cleanly.
   mainFields: ['module', 'main'],
   sourcemap: true,
+  // Smaller bundles parse faster and take less memory at every CLI start; names stay for stack traces.
+  minify: true,
+  keepNames: true,
   external,
   logLevel: 'warning',
   // oxc-parser (ESM) finds its native binding through createRequire(import.meta.url).

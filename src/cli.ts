@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
+import { ResultCache } from './core/cache';
 import { describeError, InvalidMigrationsError, MigrationEngine, MigrationsError, type Logger, type RunEvents, type RunReport } from './core';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
@@ -20,7 +21,9 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   const logger: Logger = { info: () => {}, debug: () => {}, warn: (m) => io.err.write(`warning: ${m}\n`), error: () => {} };
   let engine: MigrationEngine | undefined;
   try {
-    engine = new MigrationEngine({ workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates') });
+    // MIGRATIONS_CACHE=0 turns the parse/transpile cache off (e.g. to measure a cold run).
+    const cache = process.env.MIGRATIONS_CACHE === '0' ? undefined : ResultCache.forWorkspace(args.dir);
+    engine = new MigrationEngine({ workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache });
     return await run(engine, args, write, io.err);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeSource, problem, type Analysis } from './analyze';
+import { ResultCache } from './cache';
 import { checksumOf } from './checksum';
 import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from './naming';
 import { resolveImport } from './resolve';
@@ -26,6 +27,7 @@ export class Discovery {
   constructor(
     private readonly workspace: string,
     private readonly versionsDir: readonly string[] = [],
+    private readonly results?: ResultCache,
   ) {}
 
   /** Every source, in id order. */
@@ -86,7 +88,7 @@ export class Discovery {
     let entry: CacheEntry;
     try {
       const text = decodeUtf8(fs.readFileSync(file));
-      entry = { mtimeMs: stat.mtimeMs, size: stat.size, ...checkText(file, version, name, text) };
+      entry = { mtimeMs: stat.mtimeMs, size: stat.size, ...checkText(file, version, name, text, this.results) };
     } catch (err) {
       entry = { mtimeMs: stat.mtimeMs, size: stat.size, file: unreadable(file, version, name, err) };
     }
@@ -96,8 +98,13 @@ export class Discovery {
 }
 
 /** Static checks on one file's text (also used by the editor on unsaved text). */
-export function checkText(file: string, version: number, name: string, text: string): { file: MigrationFile } {
-  const analysis = analyzeSource(file, text);
+export function checkText(file: string, version: number, name: string, text: string, results?: ResultCache): { file: MigrationFile } {
+  const key = results && ResultCache.key(file, text);
+  let analysis = key ? results!.analysis(key, file) : undefined;
+  if (!analysis) {
+    analysis = analyzeSource(file, text);
+    if (key) results!.setAnalysis(key, analysis);
+  }
   const parsed = analysis.problems.length === 0;
   const problems = [...analysis.problems];
   if (parsed) problems.push(...contractProblems(file, version, text, analysis));

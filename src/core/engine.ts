@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
+import type { ResultCache } from './cache';
 import { createMigration, type Created } from './create';
 import { databaseTarget, openDatabase, type DatabaseTarget } from './database';
 import { Discovery } from './discovery';
@@ -26,6 +28,8 @@ export interface EngineOptions {
   readonly runner?: string;
   /** Folder with `migration.ts.template` and `migration.js.template`. */
   readonly templatesDir?: string;
+  /** Parse and transpile results kept between processes (the CLI's); saved on `close()`. */
+  readonly cache?: ResultCache;
 }
 
 export interface RunOptions {
@@ -62,9 +66,12 @@ export class MigrationEngine {
 
   constructor(private readonly options: EngineOptions) {
     if (!path.isAbsolute(options.workspace)) throw new ConfigError(`The workspace must be an absolute path (got "${options.workspace}").`);
+    if (!fs.statSync(options.workspace, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new ConfigError(`The workspace folder ${options.workspace} does not exist; pass an existing folder (--dir).`);
+    }
     this.workspace = options.workspace;
     this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
-    this.discovery = new Discovery(this.workspace, this.settings.versionsDir);
+    this.discovery = new Discovery(this.workspace, this.settings.versionsDir, options.cache);
     this.target = databaseTarget(this.workspace, this.settings, options.db);
     this.logger = options.logger ?? silentLogger;
   }
@@ -109,7 +116,7 @@ export class MigrationEngine {
   validate(only?: string): Problem[] {
     return this.sources(only).flatMap((s) => [
       ...s.problems,
-      ...s.migrations.flatMap((m) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loadMigration(m).problems))),
+      ...s.migrations.flatMap((m) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loadMigration(m, this.options.cache).problems))),
     ]);
   }
 
@@ -203,6 +210,7 @@ export class MigrationEngine {
   async close(): Promise<void> {
     const open = [this.writer, this.reader].filter((k): k is Knex => k !== undefined);
     this.writer = this.reader = undefined;
+    this.options.cache?.save();
     await Promise.all(open.map((k) => k.destroy()));
   }
 
@@ -238,7 +246,7 @@ export class MigrationEngine {
       problems.push(...source.migrations.flatMap((m) => m.problems.filter((p) => p.code === 'duplicate-version')));
     }
     const loaded = steps.map((step) => {
-      const result = loadMigration(step.file);
+      const result = loadMigration(step.file, this.options.cache);
       problems.push(...result.problems.filter((p) => p.severity === 'error'));
       if (result.migration && step.direction === 'down' && typeof result.migration.down !== 'function') {
         problems.push({ ...result.problems.find((p) => p.code === 'missing-down')!, severity: 'error',

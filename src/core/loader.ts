@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Module from 'node:module';
 import { problem } from './analyze';
 import { transpileForLoad } from './transpile';
+import { ResultCache } from './cache';
 import { describeError } from './errors';
 import { resolveImport } from './resolve';
 import type { Migration, MigrationFile, Problem } from './types';
@@ -30,20 +31,23 @@ export interface LoadResult {
  * Executes a migration file (only in a trusted workspace) and checks what
  * `getMigration()` returns. A fresh module every call, so an edited file is reloaded.
  */
-export function loadMigration(file: MigrationFile): LoadResult {
+export function loadMigration(file: MigrationFile, results?: ResultCache): LoadResult {
   const errors = file.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) return { problems: errors };
   if (file.instance) return checkShape(file, file.instance);
   let exports: Record<string, unknown>;
+  let text = '';
   try {
-    exports = compileModule(file.path, new Map()) as Record<string, unknown>;
+    text = fs.readFileSync(file.path, 'utf8');
+    exports = compileModule(file.path, new Map(), results, text) as Record<string, unknown>;
   } catch (err) {
     const at = locate(err, file.path);
     return { problems: [problem(file.path, at.line, at.column, 'error', 'load-error',
       `Loading the file failed: ${describeError(err)}. Fix the error at this line.`)] };
   }
   const getMigration = exports?.getMigration;
-  const line = lineOfGetMigration(file.path);
+  const at = text.indexOf('getMigration');
+  const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;
   if (typeof getMigration !== 'function') {
     return { problems: [problem(file.path, line, 1, 'error', 'missing-get-migration',
       'No getMigration function is exported. Add "export function getMigration() { return <YourMigrationClass>; }".')] };
@@ -89,10 +93,10 @@ export function checkShape(file: MigrationFile, made: unknown, line = 1): LoadRe
   return { migration: m as Migration, problems };
 }
 
-function compileModule(filename: string, seen: Map<string, NodeModule>): unknown {
+function compileModule(filename: string, seen: Map<string, NodeModule>, results?: ResultCache, text?: string): unknown {
   const existing = seen.get(filename);
   if (existing) return existing.exports;
-  const source = transpileForLoad(filename, fs.readFileSync(filename, 'utf8'));
+  const source = transpiled(filename, text ?? fs.readFileSync(filename, 'utf8'), results);
   const mod = new ModuleCtor(filename);
   mod.filename = filename;
   mod.paths = ModuleCtor._nodeModulePaths(path.dirname(filename));
@@ -101,7 +105,7 @@ function compileModule(filename: string, seen: Map<string, NodeModule>): unknown
   // Relative TypeScript helpers are transpiled the same way; everything else is Node's own require.
   mod.require = (id: string) => {
     const resolved = resolveImport(id, filename);
-    if (resolved && /\.m?ts$/.test(resolved)) return compileModule(resolved, seen);
+    if (resolved && /\.m?ts$/.test(resolved)) return compileModule(resolved, seen, results);
     if (resolved && path.isAbsolute(resolved) && (id === 'knex' || id.startsWith('knex/'))) return nodeRequire(resolved);
     return nodeRequire(id);
   };
@@ -111,6 +115,16 @@ function compileModule(filename: string, seen: Map<string, NodeModule>): unknown
 }
 
 
+function transpiled(filename: string, text: string, results?: ResultCache): string {
+  if (!results) return transpileForLoad(filename, text);
+  const key = ResultCache.key(filename, text);
+  const cached = results.code(key);
+  if (cached !== undefined) return cached;
+  const code = transpileForLoad(filename, text);
+  results.setCode(key, code);
+  return code;
+}
+
 /** The first stack frame inside the file; sucrase keeps lines, so the line is the user's. */
 function locate(err: unknown, file: string, fallbackLine = 1): { line: number; column: number } {
   const stack = err instanceof Error ? err.stack ?? '' : '';
@@ -119,12 +133,3 @@ function locate(err: unknown, file: string, fallbackLine = 1): { line: number; c
   return m ? { line: Number(m[1]), column: Number(m[2] ?? 1) } : { line: fallbackLine, column: 1 };
 }
 
-function lineOfGetMigration(file: string): number {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    const i = text.indexOf('getMigration');
-    return i < 0 ? 1 : text.slice(0, i).split('\n').length;
-  } catch {
-    return 1;
-  }
-}

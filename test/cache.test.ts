@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ResultCache } from '../src/core/cache';
+import { Discovery } from '../src/core';
+import { tempWorkspace, tsMigration } from './helpers';
+
+test('the result cache is used across processes and an edit is a miss, never a stale hit', () => {
+  const ws = tempWorkspace({ 'versions/migration_001_a.ts': tsMigration(1, 'a') });
+  const cacheFile = path.join(tempWorkspace(), 'cache.json');
+  const first = new ResultCache(cacheFile);
+  assert.deepEqual(new Discovery(ws, [], first).discover()[0].migrations[0].problems, []);
+  first.save();
+  // Plant a problem in the stored analysis: if the next run shows it, it read the cache.
+  const stored = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+  const [key] = Object.keys(stored.analysis);
+  stored.analysis[key].problems = [{ line: 1, column: 1, severity: 'error', code: 'syntax-error', message: 'planted' }];
+  fs.writeFileSync(cacheFile, JSON.stringify(stored));
+  const hit = new Discovery(ws, [], new ResultCache(cacheFile)).discover()[0].migrations[0];
+  assert.deepEqual(hit.problems.map((p) => [p.message, p.file]), [['planted', path.join(ws, 'versions', 'migration_001_a.ts')]]);
+  // Any change to the content changes the key: the planted entry is not used.
+  fs.appendFileSync(path.join(ws, 'versions', 'migration_001_a.ts'), '\n// edited\n');
+  const third = new ResultCache(cacheFile);
+  assert.deepEqual(new Discovery(ws, [], third).discover()[0].migrations[0].problems, []);
+  third.save();
+  // Only entries the last run used are kept.
+  assert.equal(Object.keys(JSON.parse(fs.readFileSync(cacheFile, 'utf8')).analysis).length, 1);
+});
+
+test('an unwritable cache location never fails discovery', () => {
+  const ws = tempWorkspace({ 'versions/migration_001_a.ts': tsMigration(1, 'a') });
+  const blocker = path.join(tempWorkspace({ 'file': 'x' }), 'file');
+  const cache = new ResultCache(path.join(blocker, 'sub', 'cache.json'));
+  assert.equal(new Discovery(ws, [], cache).discover()[0].migrations.length, 1);
+  assert.doesNotThrow(() => cache.save());
+});
