@@ -1,0 +1,456 @@
+#!/usr/bin/env node
+// Benchmark: this project's CLI against knex's own migration CLI on the same N migrations.
+//
+//   npm run bench                      (builds dist/cli.js, then runs this with N=1000, 3 runs)
+//   node bench/run.mjs --n 200 --runs 5 [--keep]
+//
+// It generates N equivalent migrations in a temp folder, in our format (versions/*.ts classes)
+// and in knex's (migrations/*.js with exports.up/down, plus a knexfile), then times each CLI
+// as a fresh child process on a fresh SQLite file per run and reports medians, peak RSS and
+// ratios against the targets. It reports; it never fails on a missed target (it is not a test).
+// Results also go to bench/results/latest.json (git-ignored).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import * as esbuild from 'esbuild';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const KNEX_CLI = path.join(ROOT, 'node_modules', 'knex', 'bin', 'cli.js');
+const MAXRSS = path.join(ROOT, 'bench', 'maxrss.cjs');
+const RESULTS = path.join(ROOT, 'bench', 'results', 'latest.json');
+const require = createRequire(path.join(ROOT, 'package.json'));
+
+const TARGETS = {
+  up: { max: 0.4, text: '≤ 0.40× knex' },
+  rollbackAll: { max: 0.2, text: '≤ 0.20× knex' },
+  noop: { max: 0.5, text: '≤ 0.5× knex' },
+  peakRss: { max: 1, text: '≤ knex' },
+  discovery: { maxMs: 150, text: '≤ 150 ms' },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const { values: opts } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '3' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log('Usage: node bench/run.mjs [--n 1000] [--runs 3] [--keep]\n  --n     number of migrations to generate\n  --runs  fresh runs per measurement (medians are reported)\n  --keep  keep the temp folder');
+  process.exit(0);
+}
+const N = wholeNumber('--n', opts.n);
+const RUNS = wholeNumber('--runs', opts.runs);
+if (RUNS < 3) console.error(`note: --runs ${RUNS} is below 3; medians of so few runs are noisy.`);
+for (const [file, hint] of [[CLI, 'run "npm run bench", which builds it first'], [KNEX_CLI, 'run "npm install"']]) {
+  if (!fs.existsSync(file)) fail(`${path.relative(ROOT, file)} is missing: ${hint}.`);
+}
+
+function wholeNumber(flag, text) {
+  if (!/^\d+$/.test(text) || Number(text) < 1) fail(`${flag} takes a whole number ≥ 1 (got "${text}").`);
+  return Number(text);
+}
+
+function fail(message) {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+const log = (message) => process.stderr.write(`${message}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Generated migrations: the same table, columns and index in both formats.
+
+const TMP = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mm-bench-')));
+const OURS_WS = path.join(TMP, 'ours');
+const KNEX_DIR = path.join(TMP, 'knex');
+const KNEXFILE = path.join(KNEX_DIR, 'knexfile.js');
+const DBS = path.join(TMP, 'dbs');
+const WIDTH = Math.max(4, String(N).length);
+const pad = (i) => String(i).padStart(WIDTH, '0');
+
+function generate() {
+  fs.mkdirSync(path.join(OURS_WS, 'versions'), { recursive: true });
+  fs.mkdirSync(path.join(KNEX_DIR, 'migrations'), { recursive: true });
+  fs.mkdirSync(DBS, { recursive: true });
+  for (let i = 1; i <= N; i++) {
+    const v = pad(i);
+    const table = `t${v}`;
+    fs.writeFileSync(path.join(OURS_WS, 'versions', `migration_${v}_create_${table}.ts`), `import type { Knex } from 'knex';
+
+export class CreateT${v} {
+  readonly version = ${i};
+  readonly description = 'Create ${table}';
+
+  async up(knex: Knex): Promise<void> {
+    await knex.schema.createTable('${table}', (t) => {
+      t.increments('id');
+      t.string('name', 255).notNullable();
+      t.integer('amount').notNullable().defaultTo(0);
+      t.index(['name']);
+    });
+  }
+
+  async down(knex: Knex): Promise<void> {
+    await knex.schema.dropTable('${table}');
+  }
+}
+
+export function getMigration() {
+  return CreateT${v};
+}
+`);
+    fs.writeFileSync(path.join(KNEX_DIR, 'migrations', `${v}_create_${table}.js`), `exports.up = async function (knex) {
+  await knex.schema.createTable('${table}', (t) => {
+    t.increments('id');
+    t.string('name', 255).notNullable();
+    t.integer('amount').notNullable().defaultTo(0);
+    t.index(['name']);
+  });
+};
+
+exports.down = async function (knex) {
+  await knex.schema.dropTable('${table}');
+};
+`);
+  }
+  // The database file changes per run, so it comes from the environment.
+  fs.writeFileSync(KNEXFILE, `const path = require('node:path');
+
+module.exports = {
+  client: 'sqlite3',
+  useNullAsDefault: true,
+  connection: { filename: process.env.BENCH_KNEX_DB },
+  migrations: { directory: path.join(__dirname, 'migrations') },
+};
+`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: wall time and peak RSS.
+
+let childCount = 0;
+
+/** Runs `node <args>` to completion; returns wall ms, peak RSS (MB) and output. Throws on a non-zero exit. */
+function child(args, env = {}) {
+  const rssFile = path.join(TMP, `rss-${++childCount}.txt`);
+  const started = performance.now();
+  const r = spawnSync(process.execPath, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    env: { ...process.env, ...env, NODE_OPTIONS: `--require ${JSON.stringify(MAXRSS)}`, BENCH_RSS_FILE: rssFile, FORCE_COLOR: '0' },
+  });
+  const ms = performance.now() - started;
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
+    throw new Error(`"node ${args.map((a) => path.relative(ROOT, a) || a).join(' ')}" exited ${r.status}:\n${(r.stderr || r.stdout).slice(-2000)}`);
+  }
+  const kb = Number(fs.readFileSync(rssFile, 'utf8'));
+  return { ms, rssMb: kb / 1024, stdout: r.stdout, stderr: r.stderr };
+}
+
+const ours = (command, db, ...extra) => child([CLI, ...command.split(' '), '--dir', OURS_WS, '--db', db, ...extra]);
+// The knexfile lives in a temp folder without node_modules: KNEX_PATH points knex's CLI at ours.
+const knexCli = (command, db) => child([KNEX_CLI, ...command.split(' '), '--knexfile', KNEXFILE], { BENCH_KNEX_DB: db, KNEX_PATH: require.resolve('knex') });
+
+// ---------------------------------------------------------------------------------------------
+// Honesty checks: both sides really changed their database.
+
+const { knex: createKnex } = require('knex');
+
+async function inspectDb(file, fn) {
+  const db = createKnex({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true });
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function countGeneratedTables(db) {
+  const rows = await db('sqlite_master').where({ type: 'table' }).select('name');
+  return rows.filter((r) => /^t\d+$/.test(r.name)).length;
+}
+
+async function countRows(db, table, where = {}) {
+  if (!(await db.schema.hasTable(table))) return 0;
+  const [{ n }] = await db(table).where(where).count({ n: '*' });
+  return Number(n);
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(`verification failed: ${message}`);
+}
+
+async function verifyApplied(oursDb, knexDb) {
+  await inspectDb(oursDb, async (db) => {
+    const tables = await countGeneratedTables(db);
+    const indexes = Number((await db('sqlite_master').where({ type: 'index' }).andWhere('name', 'like', 't%_name_index').count({ n: '*' }))[0].n);
+    const history = await countRows(db, 'migration_history', { direction: 'up', success: true });
+    expect(tables === N && indexes === N && history === N, `ours after up: ${tables} tables, ${indexes} indexes, ${history} history rows (want ${N} each)`);
+  });
+  await inspectDb(knexDb, async (db) => {
+    const tables = await countGeneratedTables(db);
+    const indexes = Number((await db('sqlite_master').where({ type: 'index' }).andWhere('name', 'like', 't%_name_index').count({ n: '*' }))[0].n);
+    const done = await countRows(db, 'knex_migrations');
+    expect(tables === N && indexes === N && done === N, `knex after migrate:latest: ${tables} tables, ${indexes} indexes, ${done} knex_migrations rows (want ${N} each)`);
+  });
+}
+
+async function verifyRolledBack(oursDb, knexDb) {
+  await inspectDb(oursDb, async (db) => {
+    const tables = await countGeneratedTables(db);
+    const downs = await countRows(db, 'migration_history', { direction: 'down', success: true });
+    expect(tables === 0 && downs === N, `ours after down --all: ${tables} tables left, ${downs} down rows (want 0 and ${N})`);
+  });
+  await inspectDb(knexDb, async (db) => {
+    const tables = await countGeneratedTables(db);
+    const done = await countRows(db, 'knex_migrations');
+    expect(tables === 0 && done === 0, `knex after migrate:rollback --all: ${tables} tables, ${done} knex_migrations rows left (want 0)`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery + static validation in-process, from a bundle of src/core/discovery.ts.
+
+/**
+ * The esbuild options of scripts/build.mjs (externals, main fields, the import.meta.url shim…),
+ * read from its source so the bench bundles discovery exactly as the CLI is bundled.
+ */
+function buildOptions() {
+  const text = fs.readFileSync(path.join(ROOT, 'scripts', 'build.mjs'), 'utf8');
+  const external = /^const external = \[[\s\S]*?\];$/m.exec(text);
+  const common = /^const common = \{[\s\S]*?^\};$/m.exec(text);
+  try {
+    const options = new Function('process', `const watch = false;\n${external[0]}\n${common[0]}\nreturn common;`)(process);
+    if (options && Array.isArray(options.external)) return options;
+  } catch {
+    /* fall through */
+  }
+  log('note: could not read the esbuild options of scripts/build.mjs; using a copy.');
+  return {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    external: ['vscode', 'sqlite3', 'pg', 'pg-query-stream', 'pg-native', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'tedious', 'oracledb', 'better-sqlite3'],
+    define: { 'import.meta.url': '__bundleUrl' },
+    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logOverride: { 'unsupported-require-call': 'silent' },
+  };
+}
+
+async function bundleDiscovery() {
+  const outfile = path.join(TMP, 'discovery.cjs');
+  await esbuild.build({
+    ...buildOptions(),
+    entryPoints: [path.join(ROOT, 'src', 'core', 'discovery.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    sourcemap: false,
+    logLevel: 'error',
+  });
+  const script = path.join(TMP, 'discover-child.cjs');
+  fs.writeFileSync(script, `'use strict';
+const { performance } = require('node:perf_hooks');
+const t0 = performance.now();
+const { Discovery } = require(process.argv[2]);
+const t1 = performance.now();
+const discovery = new Discovery(process.argv[3]);
+const sources = discovery.discover();
+const t2 = performance.now();
+discovery.discover();
+const t3 = performance.now();
+const problems = sources.flatMap((s) => [...s.problems, ...s.migrations.flatMap((m) => m.problems)]);
+process.stdout.write(JSON.stringify({
+  loadMs: t1 - t0,
+  discoverMs: t2 - t1,
+  cachedMs: t3 - t2,
+  sources: sources.length,
+  migrations: sources.reduce((n, s) => n + s.migrations.length, 0),
+  errors: problems.filter((p) => p.severity === 'error').length,
+  warnings: problems.filter((p) => p.severity === 'warning').length,
+  firstProblem: problems[0] ? problems[0].message : null,
+}));
+`);
+  return { bundle: outfile, script };
+}
+
+function measureDiscovery({ bundle, script }) {
+  // Bundle externals (native modules) resolve from the project's node_modules.
+  const r = child([script, bundle, OURS_WS], { NODE_PATH: path.join(ROOT, 'node_modules') });
+  const result = JSON.parse(r.stdout);
+  expect(result.sources === 1 && result.migrations === N && result.errors === 0,
+    `discovery found ${result.sources} source(s), ${result.migrations} migrations, ${result.errors} error(s) (want 1, ${N}, 0)${result.firstProblem ? `: ${result.firstProblem}` : ''}`);
+  return { ...result, processMs: r.ms, rssMb: r.rssMb };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and the report.
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const max = (xs) => Math.max(...xs);
+const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function main() {
+  log(`bench: ${N} migrations, ${RUNS} run(s) each, in ${TMP}`);
+  const loadBefore = os.loadavg()[0];
+  generate();
+
+  const ops = ['up', 'noop', 'rollbackAll'];
+  const samples = Object.fromEntries(ops.map((op) => [op, { ours: [], knex: [] }]));
+
+  // Warm the OS file cache and node's compile cache for both tools (not measured).
+  log('bench: warm-up run');
+  {
+    const a = path.join(DBS, 'warm-ours.sqlite3');
+    const b = path.join(DBS, 'warm-knex.sqlite3');
+    ours('up', a);
+    knexCli('migrate:latest', b);
+  }
+
+  for (let run = 1; run <= RUNS; run++) {
+    const oursDb = path.join(DBS, `ours-${run}.sqlite3`);
+    const knexDb = path.join(DBS, `knex-${run}.sqlite3`);
+    // Alternate who goes first so neither side always gets the warmer machine.
+    const pairs = (fnOurs, fnKnex) => (run % 2 ? [fnOurs(), fnKnex()] : [fnKnex(), fnOurs()].reverse());
+
+    log(`bench: run ${run}/${RUNS}: up`);
+    const [upOurs, upKnex] = pairs(() => ours('up', oursDb), () => knexCli('migrate:latest', knexDb));
+
+    log(`bench: run ${run}/${RUNS}: no-op with everything applied`);
+    const [noopOurs, noopKnex] = pairs(() => ours('status', oursDb), () => knexCli('migrate:latest', knexDb));
+    const appliedLines = noopOurs.stdout.split('\n').filter((l) => /^\s+\d+\s+applied\s/.test(l)).length;
+    expect(appliedLines === N && !/\bpending\b/.test(noopOurs.stdout), `ours status listed ${appliedLines} applied migrations (want ${N}, none pending)`);
+    expect(/Already up to date/i.test(noopKnex.stdout + noopKnex.stderr), `knex no-op migrate:latest did not say "Already up to date": ${noopKnex.stdout.slice(0, 300)}`);
+    await verifyApplied(oursDb, knexDb);
+
+    log(`bench: run ${run}/${RUNS}: roll back all`);
+    const [downOurs, downKnex] = pairs(() => ours('down --all', oursDb), () => knexCli('migrate:rollback --all', knexDb));
+    await verifyRolledBack(oursDb, knexDb);
+
+    for (const [op, o, k] of [['up', upOurs, upKnex], ['noop', noopOurs, noopKnex], ['rollbackAll', downOurs, downKnex]]) {
+      samples[op].ours.push({ ms: o.ms, rssMb: o.rssMb });
+      samples[op].knex.push({ ms: k.ms, rssMb: k.rssMb });
+    }
+  }
+
+  log('bench: discovery + static validation (fresh process each)');
+  const discoveryBundle = await bundleDiscovery();
+  measureDiscovery(discoveryBundle); // warm-up, not counted
+  const discovery = Array.from({ length: RUNS }, () => measureDiscovery(discoveryBundle));
+
+  // ---- medians, ratios, targets
+  const summary = {};
+  for (const op of ops) {
+    const o = samples[op].ours;
+    const k = samples[op].knex;
+    summary[op] = {
+      oursMs: median(o.map((s) => s.ms)),
+      knexMs: median(k.map((s) => s.ms)),
+      oursPeakRssMb: max(o.map((s) => s.rssMb)),
+      knexPeakRssMb: max(k.map((s) => s.rssMb)),
+    };
+    summary[op].ratio = summary[op].oursMs / summary[op].knexMs;
+    summary[op].rssRatio = summary[op].oursPeakRssMb / summary[op].knexPeakRssMb;
+  }
+  const oursPeak = max(ops.map((op) => summary[op].oursPeakRssMb));
+  const knexPeak = max(ops.map((op) => summary[op].knexPeakRssMb));
+  const discoveryMs = median(discovery.map((d) => d.discoverMs));
+  const targets = {
+    up: { ...TARGETS.up, value: summary.up.ratio, met: summary.up.ratio <= TARGETS.up.max },
+    rollbackAll: { ...TARGETS.rollbackAll, value: summary.rollbackAll.ratio, met: summary.rollbackAll.ratio <= TARGETS.rollbackAll.max },
+    noop: { ...TARGETS.noop, value: summary.noop.ratio, met: summary.noop.ratio <= TARGETS.noop.max },
+    peakRss: { ...TARGETS.peakRss, value: oursPeak / knexPeak, met: oursPeak <= knexPeak },
+    discovery: { ...TARGETS.discovery, value: discoveryMs, met: discoveryMs <= TARGETS.discovery.maxMs },
+  };
+
+  // ---- table
+  const mark = (t) => (t.met ? 'met' : 'NOT met');
+  const rows = [
+    ['measurement', 'ours ms', 'knex ms', 'ours/knex', 'ours RSS MB', 'knex RSS MB', 'target', 'result'],
+    ['up (apply all)', summary.up.oursMs, summary.up.knexMs, summary.up.ratio, summary.up.oursPeakRssMb, summary.up.knexPeakRssMb, TARGETS.up.text, mark(targets.up)],
+    ['rollback all', summary.rollbackAll.oursMs, summary.rollbackAll.knexMs, summary.rollbackAll.ratio, summary.rollbackAll.oursPeakRssMb, summary.rollbackAll.knexPeakRssMb, TARGETS.rollbackAll.text, mark(targets.rollbackAll)],
+    ['no-op (all applied)', summary.noop.oursMs, summary.noop.knexMs, summary.noop.ratio, summary.noop.oursPeakRssMb, summary.noop.knexPeakRssMb, TARGETS.noop.text, mark(targets.noop)],
+    ['peak RSS (all ops)', '', '', oursPeak / knexPeak, oursPeak, knexPeak, TARGETS.peakRss.text, mark(targets.peakRss)],
+    ['discovery + static checks', discoveryMs, '', '', median(discovery.map((d) => d.rssMb)), '', TARGETS.discovery.text, mark(targets.discovery)],
+  ].map((r) => r.map((c, i) => (typeof c === 'number' ? (i === 3 ? `${c.toFixed(2)}×` : c.toFixed(i >= 4 ? 1 : 0)) : c)));
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 || i >= 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  console.log('');
+  console.log(`Migration Manager vs knex ${require('knex/package.json').version} — ${N} migrations, median of ${RUNS} fresh run(s), node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}`);
+  console.log(line(rows[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows.slice(1)) console.log(line(r));
+  console.log('');
+  console.log(`ours:  node dist/cli.js up | status | down --all  --dir <ws> --db <fresh file>`);
+  console.log(`knex:  node node_modules/knex/bin/cli.js migrate:latest | migrate:latest (no-op) | migrate:rollback --all  --knexfile <kf>`);
+  console.log(`discovery: new Discovery(ws).discover() in a fresh process; median ${round(discoveryMs)} ms` +
+    ` (module load ${round(median(discovery.map((d) => d.loadMs)))} ms, cached re-run ${round(median(discovery.map((d) => d.cachedMs)), 2)} ms, whole process ${round(median(discovery.map((d) => d.processMs)))} ms)`);
+  const loadAfter = os.loadavg()[0];
+  if (Math.max(loadBefore, loadAfter) > os.cpus().length * 0.5) {
+    console.log(`note: the machine was busy (1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, ${os.cpus().length} CPUs); timings are noisy.`);
+  }
+  console.log(`verified: both sides created ${N} tables + ${N} indexes and recorded ${N} migrations, then dropped them all, on every run.`);
+
+  // ---- JSON
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${os.release()} ${process.arch}`,
+    cpu: `${os.cpus()[0]?.model ?? ''} ×${os.cpus().length}`,
+    knexVersion: require('knex/package.json').version,
+    loadAverage: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
+    n: N,
+    runs: RUNS,
+    medians: Object.fromEntries(ops.map((op) => [op, { oursMs: round(summary[op].oursMs), knexMs: round(summary[op].knexMs), ratio: round(summary[op].ratio, 3) }])),
+    peakRssMb: {
+      ...Object.fromEntries(ops.map((op) => [op, { ours: round(summary[op].oursPeakRssMb), knex: round(summary[op].knexPeakRssMb) }])),
+      overall: { ours: round(oursPeak), knex: round(knexPeak), ratio: round(oursPeak / knexPeak, 3) },
+    },
+    discovery: {
+      medianMs: round(discoveryMs, 2),
+      loadMedianMs: round(median(discovery.map((d) => d.loadMs)), 2),
+      cachedMedianMs: round(median(discovery.map((d) => d.cachedMs)), 2),
+      processMedianMs: round(median(discovery.map((d) => d.processMs))),
+      runs: discovery.map((d) => ({ discoverMs: round(d.discoverMs, 2), loadMs: round(d.loadMs, 2), processMs: round(d.processMs), rssMb: round(d.rssMb) })),
+      migrations: discovery[0].migrations,
+      warnings: discovery[0].warnings,
+    },
+    targets: Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, { target: t.text, value: round(t.value, 3), met: t.met }])),
+    samples: Object.fromEntries(ops.map((op) => [op, {
+      ours: samples[op].ours.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })),
+      knex: samples[op].knex.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })),
+    }])),
+  };
+  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+  fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
+  console.log(`results: ${path.relative(ROOT, RESULTS)}`);
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+} finally {
+  if (opts.keep) log(`bench: kept ${TMP}`);
+  else fs.rmSync(TMP, { recursive: true, force: true });
+}
