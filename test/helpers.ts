@@ -97,3 +97,19 @@ export function cliAsync(args: readonly string[], opts: { cwd?: string; env?: No
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+/** `versions/migration_<NNN>_create_t<N>.ts` files, each creating table `t<N>` (see tsMigration). */
+export function migrationFiles(versions: readonly number[], extra: Record<number, Parameters<typeof tsMigration>[2]> = {}): Record<string, string> {
+  return Object.fromEntries(versions.map((v) => [migrationPath(v), tsMigration(v, `t${v}`, extra[v])]));
+}
+
+/** Relative path of the file migrationFiles() writes for `version`. */
+export function migrationPath(version: number): string {
+  return `versions/migration_${String(version).padStart(3, '0')}_create_t${version}.ts`;
+}
+
+/** Rows of migration_lock ([] when the table or the file does not exist). */
+export async function lockRows(dbFile: string): Promise<Record<string, unknown>[]> {
+  if (!fs.existsSync(dbFile)) return [];
+  return inspect(dbFile, async (db) => ((await db.schema.hasTable('migration_lock')) ? db('migration_lock').select('*') : []));
+}

@@ -86,7 +86,14 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
         // WAL lets the tree read while a run writes; NORMAL sync is crash-safe in WAL
         // and avoids an fsync per migration (each migration commits on its own).
         const pragmas = mode === 'write' ? ['PRAGMA busy_timeout = 5000', 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'] : ['PRAGMA busy_timeout = 5000'];
-        conn.exec(pragmas.join(';'), (err) => done(err, conn));
+        const deadline = Date.now() + 5000;
+        const attempt = () => conn.exec(pragmas.join(';'), (err) => {
+          // Two runners opening the same file at once can both try to switch it to WAL; SQLite
+          // then answers SQLITE_BUSY at once (no busy wait, to avoid a deadlock): try again.
+          if (err && /SQLITE_BUSY/.test(err.message) && Date.now() < deadline) return void setTimeout(attempt, 25);
+          done(err, conn);
+        });
+        attempt();
       },
     },
   });

@@ -44,6 +44,8 @@ export class DatabaseLock {
         return;
       } catch (err) {
         const current = await this.current();
+        // The holder released between our insert and this read: try again at once.
+        if (!current && isDuplicateKey(err)) continue;
         if (!current) throw err;
         if (isStale(current, this.options.staleMs)) {
           this.logger.warn(`Releasing a stale lock held by ${current.holder} (pid ${current.pid} on ${current.host}, last heartbeat ${current.heartbeat}).`);
@@ -141,6 +143,11 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The insert hit the lock row's primary key (SQLite, PostgreSQL, MySQL wording). */
+function isDuplicateKey(err: unknown): boolean {
+  return /UNIQUE constraint|duplicate key|Duplicate entry/i.test(String((err as Error)?.message ?? err));
 }
 
 function safeUser(): string {

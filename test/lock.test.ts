@@ -1,0 +1,119 @@
+import { after, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { knex as createKnex } from 'knex';
+import { DEFAULT_SETTINGS, LockBusyError, type MigrationEngine } from '../src/core';
+import { cliAsync, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, tempWorkspace, userTables } from './helpers';
+
+const open: MigrationEngine[] = [];
+after(() => Promise.all(open.map((e) => e.close())));
+
+function engine(ws: string, warnings: string[] = []): MigrationEngine {
+  const logger = { info() {}, debug() {}, error() {}, warn: (m: string) => void warnings.push(m) };
+  const e = makeEngine(ws, { settings: { ...DEFAULT_SETTINGS, lockTimeoutMs: 300 }, logger });
+  open.push(e);
+  return e;
+}
+
+/** Writes a lock row as another runner would (the table exists after a first run). */
+async function holdLock(ws: string, holder: { pid: number; host?: string; heartbeat?: string; holder?: string }): Promise<void> {
+  const db = createKnex({ client: 'sqlite3', connection: { filename: DEFAULT_DB(ws) }, useNullAsDefault: true });
+  try {
+    const now = new Date().toISOString();
+    await db('migration_lock').insert({
+      id: 1, holder: holder.holder ?? 'editor tester@elsewhere', host: holder.host ?? os.hostname(), pid: holder.pid,
+      acquired_at: now, heartbeat: holder.heartbeat ?? now, token: 'test-token',
+    });
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The pid of a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await once(child, 'exit');
+  return child.pid!;
+}
+
+/** Successful `up` rows per version. */
+async function successfulUps(ws: string): Promise<Map<number, number>> {
+  const rows = await inspect(DEFAULT_DB(ws), (db) => db('migration_history').where({ direction: 'up', success: true }).select('version'));
+  const counts = new Map<number, number>();
+  for (const r of rows as { version: number }[]) counts.set(Number(r.version), (counts.get(Number(r.version)) ?? 0) + 1);
+  return counts;
+}
+
+test('two CLI runs at once: every migration is applied exactly once, both exit 0', async () => {
+  const versions = Array.from({ length: 20 }, (_, i) => i + 1);
+  const ws = tempWorkspace(migrationFiles(versions));
+  const results = await Promise.all([cliAsync(['up', '--dir', ws, '--json']), cliAsync(['up', '--dir', ws, '--json'])]);
+  for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
+  const done = results.flatMap((r) => (JSON.parse(r.stdout) as { steps: { version: number; outcome: string }[] }).steps);
+  assert.deepEqual(done.map((s) => s.version).sort((a, b) => a - b), versions);
+  assert.ok(done.every((s) => s.outcome === 'done'));
+  assert.deepEqual([...(await successfulUps(ws)).entries()].sort((a, b) => a[0] - b[0]), versions.map((v) => [v, 1]));
+  const failed = await inspect(DEFAULT_DB(ws), (db) => db('migration_history').where({ success: false }).count({ n: '*' }).first());
+  assert.equal(Number(failed?.n), 0);
+  assert.equal((await userTables(DEFAULT_DB(ws))).length, 20);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+});
+
+test('a live holder makes up() wait, then fail naming it; unlock refuses it unless forced', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const e = engine(ws);
+  await e.up({ to: 1 });
+  await holdLock(ws, { pid: process.pid });
+  assert.equal((await e.lockHolder())?.pid, process.pid);
+  assert.equal((await e.status()).lock?.holder, 'editor tester@elsewhere');
+
+  const started = Date.now();
+  await assert.rejects(e.up(), (err: unknown) =>
+    err instanceof LockBusyError && err.message.includes('editor tester@elsewhere') && err.message.includes(`pid ${process.pid}`));
+  assert.ok(Date.now() - started >= 300, 'gave up before lockTimeoutMs');
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+  assert.deepEqual((await lockRows(DEFAULT_DB(ws))).map((r) => r.token), ['test-token']);
+
+  await assert.rejects(e.unlock(false), /looks alive.*--force/s);
+  assert.equal((await lockRows(DEFAULT_DB(ws))).length, 1);
+  assert.equal((await e.unlock(true))?.pid, process.pid);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+
+  assert.deepEqual((await e.up()).steps.map((s) => [s.version, s.outcome]), [[2, 'done']]);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+});
+
+test('a lock left by a dead process is taken over by up()', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const warnings: string[] = [];
+  const e = engine(ws, warnings);
+  await e.up({ to: 1 });
+  const pid = await deadPid();
+  await holdLock(ws, { pid });
+  const report = await e.up();
+  assert.deepEqual(report.steps.map((s) => [s.version, s.outcome]), [[2, 'done']]);
+  assert.ok(warnings.some((w) => w.includes('stale') && w.includes(`pid ${pid}`)), warnings.join('\n'));
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+});
+
+test('unlock without force releases stale locks (dead pid, or old heartbeat on another host) only', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  const e = engine(ws);
+  assert.equal(await e.unlock(false), undefined);
+  await e.up();
+
+  const pid = await deadPid();
+  await holdLock(ws, { pid });
+  assert.equal((await e.unlock(false))?.pid, pid);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+
+  await holdLock(ws, { pid: 4242, host: 'other-host', heartbeat: new Date(Date.now() - 60 * 60_000).toISOString() });
+  assert.equal((await e.unlock(false))?.host, 'other-host');
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+
+  await holdLock(ws, { pid: 4242, host: 'other-host' });
+  await assert.rejects(e.unlock(false), /held by editor tester@elsewhere \(pid 4242 on other-host\)/);
+  assert.equal((await lockRows(DEFAULT_DB(ws))).length, 1);
+});
