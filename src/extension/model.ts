@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeError, MigrationEngine, settingsFrom, type MigrationState, type StatusReport } from '../core';
 
@@ -7,6 +9,9 @@ export interface FolderState {
   readonly report?: StatusReport;
   readonly error?: string;
 }
+
+/** Folders discovery never enters (dot folders, node_modules, build output): their churn is not ours. */
+const IGNORED_DIR = /[\\/](?:\.[^\\/]*|node_modules|out|dist)(?:[\\/]|$)/;
 
 const SETTING_KEYS = ['versionsDir', 'client', 'database', 'connection', 'passwordEnv', 'knexfile', 'environment', 'sources', 'templatesDir', 'lockTimeoutMs', 'staleLockMs'];
 
@@ -33,6 +38,7 @@ export class MigrationsModel implements vscode.Disposable {
     private readonly templatesDir: string,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
+    const folders = vscode.workspace.createFileSystemWatcher('**', false, true, false);
     const onFile = (uri: vscode.Uri) => {
       for (const engine of this.engines.values()) engine.discovery.invalidate(uri.fsPath);
       this.scheduleRefresh();
@@ -45,6 +51,17 @@ export class MigrationsModel implements vscode.Disposable {
         // A deleted folder removes every file below it.
         for (const engine of this.engines.values()) engine.discovery.invalidate();
         onFile(uri);
+      }),
+      // A folder moved in or deleted whole is reported as that folder alone, without the
+      // files below it, so the pattern above never sees `rm -r pkg` or `mv pkg` of a folder
+      // holding versions/.
+      folders,
+      folders.onDidCreate((uri) => {
+        if (!IGNORED_DIR.test(`/${vscode.workspace.asRelativePath(uri, false)}`) && isDirectory(uri.fsPath)) this.scheduleRefresh();
+      }),
+      folders.onDidDelete((uri) => {
+        const gone = uri.fsPath + path.sep;
+        if (this.states.some((f) => f.report?.sources.some((s) => (s.dir + path.sep).startsWith(gone)))) this.scheduleRefresh();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('migrations')) this.reset();
@@ -119,5 +136,13 @@ export class MigrationsModel implements vscode.Disposable {
     clearTimeout(this.timer);
     for (const engine of this.engines.values()) void engine.close();
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }

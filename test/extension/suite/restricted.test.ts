@@ -1,0 +1,37 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { suite, test } from 'mocha';
+import * as vscode from 'vscode';
+import type { Problem } from '../../../src/core';
+import { api, config, dbFile, EXTENSION_ID, states, statuses, tables, waitFor } from './helpers';
+
+suite('Restricted mode (untrusted workspace)', () => {
+  const { marker } = config();
+
+  test('the folder is untrusted and the extension still activates', async () => {
+    assert.equal(vscode.workspace.isTrusted, false, 'this launch must leave Workspace Trust on and the folder untrusted');
+    await waitFor('the extension to activate on its own', () => vscode.extensions.getExtension(EXTENSION_ID)?.isActive);
+  });
+
+  test('activation, refresh, diagnostics and Validate list the migrations without running any', async () => {
+    const { model } = await api();
+    await model.refresh();
+    assert.deepEqual(statuses(model), { 1: 'pending', 2: 'pending', 3: 'pending', 4: 'pending' });
+    assert.equal(states(model).get(4)?.path?.endsWith('migration_004_writes_marker.ts'), true);
+    assert.equal(states(model).get(4)?.description, 'writes marker');
+    const problems = await vscode.commands.executeCommand<Problem[]>('migrations.validate');
+    assert.ok(Array.isArray(problems), 'Validate (static checks) returned nothing');
+    assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+    assert.equal(fs.existsSync(marker), false, `the migration's code ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+  });
+
+  test('Apply All Pending refuses: no code runs and the database gets no table', async () => {
+    const { model } = await api();
+    const report = await vscode.commands.executeCommand('migrations.applyAll');
+    assert.equal(report, undefined, `applyAll ran in restricted mode: ${JSON.stringify(report)}`);
+    assert.equal(fs.existsSync(marker), false, `the migration's code ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+    assert.deepEqual(await tables(dbFile()), []);
+    await model.refresh();
+    assert.deepEqual(statuses(model), { 1: 'pending', 2: 'pending', 3: 'pending', 4: 'pending' });
+  });
+});

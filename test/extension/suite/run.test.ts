@@ -1,0 +1,117 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { suite, suiteTeardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import type { Created, HistoryRow, MigrationState, Problem, RunReport } from '../../../src/core';
+import { api, columns, dbFile, folder, modelShows, states, statuses, tables, workspacePath } from './helpers';
+
+async function history(): Promise<HistoryRow[]> {
+  const { model } = await api();
+  return model.engine(folder()).history();
+}
+
+const summary = (rows: readonly HistoryRow[]) => rows.map((r) => `${r.direction} ${r.version} ${r.success ? 'ok' : 'failed'}`);
+
+suite('Running migrations from the commands', () => {
+  const failing = workspacePath('versions', 'migration_005_explode.ts');
+
+  suiteTeardown(() => fs.rmSync(failing, { force: true }));
+
+  test('Apply All Pending applies the sample: model, database and history agree', async () => {
+    const { model } = await api();
+    const report = await vscode.commands.executeCommand<RunReport>('migrations.applyAll');
+    assert.ok(report, 'the command returned no report (it failed: see the Migrations log)');
+    assert.equal(report.ok, true, report.error);
+    assert.deepEqual(report.steps.map((s) => `${s.direction} ${s.version} ${s.outcome}`), ['up 1 done', 'up 2 done', 'up 3 done']);
+    assert.deepEqual(statuses(model), { 1: 'applied', 2: 'applied', 3: 'applied' });
+    for (const s of states(model).values()) assert.ok(s.appliedAt, `no applied time on ${s.version}`);
+    // Once run, the description is the one the migration declares (kept in the history).
+    assert.deepEqual([...states(model).values()].map((s) => s.description), ['Create chat_users and chat_messages', 'Add is_spammer flag to chat_users', 'Add JSON metadata to chat_users']);
+    assert.deepEqual((await tables(dbFile())).filter((t) => t.startsWith('chat_')), ['chat_messages', 'chat_users']);
+    assert.deepEqual(await columns(dbFile(), 'chat_users'), ['id', 'telegram_id', 'username', 'created_at', 'is_spammer', 'metadata']);
+    assert.deepEqual(summary(await history()), ['up 1 ok', 'up 2 ok', 'up 3 ok']);
+  });
+
+  test('Create Migration writes migration_004_add_index.ts from the template, opens it and lists it', async () => {
+    const { model } = await api();
+    const created = await vscode.commands.executeCommand<Created>('migrations.create', undefined, { description: 'add index' });
+    const expected = workspacePath('versions', 'migration_004_add_index.ts');
+    assert.ok(created, 'the command returned nothing (it failed: see the Migrations log)');
+    assert.equal(created.path, expected);
+    assert.equal(created.version, 4);
+    const text = fs.readFileSync(expected, 'utf8');
+    assert.match(text, /^export class \w+ \{$/m);
+    assert.match(text, /readonly version = 4;/);
+    assert.match(text, /readonly description = 'add index';/);
+    assert.match(text, /export function getMigration\(\) \{\n\s+return \w+;\n\}/);
+    assert.doesNotMatch(text, /\{\{\w+\}\}/, 'a template placeholder was left in the file');
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, expected, 'the new file is not the active editor');
+    const state = states(model).get(4);
+    assert.ok(state, `004 is not in the model: ${JSON.stringify(statuses(model))}`);
+    assert.equal(state.status, 'pending');
+    assert.equal(state.description, 'add index');
+    assert.deepEqual(state.problems, []);
+    // Validate loads the file (trusted workspace): the template must pass every check.
+    const problems = await vscode.commands.executeCommand<Problem[]>('migrations.validate');
+    assert.deepEqual(problems?.filter((p) => p.file === expected), []);
+  });
+
+  test('Apply All then Roll Back Last: only the newest is rolled back', async () => {
+    const { model } = await api();
+    const applied = await vscode.commands.executeCommand<RunReport>('migrations.applyAll');
+    assert.deepEqual(applied?.steps.map((s) => `${s.direction} ${s.version} ${s.outcome}`), ['up 4 done']);
+    assert.equal(states(model).get(4)?.status, 'applied');
+    const rolledBack = await vscode.commands.executeCommand<RunReport>('migrations.rollbackLast', undefined, { confirmed: true });
+    assert.equal(rolledBack?.ok, true, rolledBack?.error);
+    assert.deepEqual(rolledBack.steps.map((s) => `${s.direction} ${s.version} ${s.outcome}`), ['down 4 done']);
+    assert.deepEqual(statuses(model), { 1: 'applied', 2: 'applied', 3: 'applied', 4: 'pending' });
+    assert.deepEqual(summary(await history()).slice(-2), ['up 4 ok', 'down 4 ok']);
+  });
+
+  test('Roll Back To 1 runs down() of 3 and 2: the schema, history and model follow', async () => {
+    const { model } = await api();
+    const report = await vscode.commands.executeCommand<RunReport>('migrations.rollbackTo', undefined, { version: 1, confirmed: true });
+    assert.equal(report?.ok, true, report?.error);
+    assert.deepEqual(report.steps.map((s) => `${s.direction} ${s.version}`), ['down 3', 'down 2']);
+    assert.deepEqual(statuses(model), { 1: 'applied', 2: 'pending', 3: 'pending', 4: 'pending' });
+    assert.deepEqual(await columns(dbFile(), 'chat_users'), ['id', 'telegram_id', 'username', 'created_at']);
+    assert.deepEqual(summary(await history()).slice(-2), ['down 3 ok', 'down 2 ok']);
+  });
+
+  test('a migration whose up() throws shows as failed, with its error, and the ones before it apply', async () => {
+    const { model } = await api();
+    fs.writeFileSync(failing, `import type { Knex } from 'knex';
+
+export class Explode {
+  readonly version = 5;
+  readonly description = 'Explode on purpose';
+
+  async up(knex: Knex): Promise<void> {
+    await knex.schema.createTable('half_done', (t) => t.increments('id'));
+    throw new Error('explode: intentional failure in up()');
+  }
+
+  async down(): Promise<void> {}
+}
+
+export function getMigration() {
+  return Explode;
+}
+`);
+    // The file watcher, not a manual refresh, brings it into the model.
+    await modelShows(model, '005 pending', () => states(model).get(5)?.status === 'pending');
+    const report = await vscode.commands.executeCommand<RunReport>('migrations.applyAll');
+    assert.equal(report?.ok, false, 'a run with a throwing migration reported ok');
+    assert.deepEqual(report.steps.map((s) => `${s.version} ${s.outcome}`), ['2 done', '3 done', '4 done', '5 failed']);
+    const failed: MigrationState | undefined = states(model).get(5);
+    assert.equal(failed?.status, 'failed');
+    assert.match(failed?.lastError ?? '', /explode: intentional failure in up\(\)/);
+    assert.deepEqual(statuses(model), { 1: 'applied', 2: 'applied', 3: 'applied', 4: 'applied', 5: 'failed' });
+    // Its transaction rolled back: the table it created first is gone.
+    assert.equal((await tables(dbFile())).includes('half_done'), false);
+    const last = (await history()).at(-1);
+    assert.equal(last?.version, 5);
+    assert.equal(last?.success, false);
+    assert.match(last?.error ?? '', /explode: intentional failure/);
+  });
+});

@@ -1,0 +1,216 @@
+// UI end-to-end: packages the VSIX, installs it into code-server, opens a copy of the
+// sample workspace in Chromium and drives the workbench as a user would: the activity
+// bar, the tree, the view's title action, the command palette, a broken file's squiggle.
+// Screenshots go to test-results/ (git-ignored); the last one becomes media/screenshot.png
+// when that is missing or UPDATE_SCREENSHOT is set.
+//
+//   node test/extension/ui.mjs     (after `node scripts/build.mjs`)
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { installVsix, launchChromium, profileDirs, ROOT, startCodeServer, tempDir, waitFor, workbenchUrl } from '../../scripts/vscode-host.mjs';
+
+const RESULTS = path.join(ROOT, 'test-results');
+const SAMPLE = path.join(ROOT, 'test', 'fixtures', 'sample');
+const EXTENSION_ID = 'migration-manager.migration-manager';
+
+/** Packages the extension as users get it: dist/ plus what .vscodeignore re-includes (sqlite3, the oxc binding). */
+export function packageVsix(outDir) {
+  const vsix = path.join(outDir, 'migration-manager.vsix');
+  // Not --no-dependencies: that drops node_modules whole, and the native sqlite3 must ship.
+  // With dependencies, vsce lists the production tree and .vscodeignore keeps only what runs.
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--skip-license', '--allow-missing-repository', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const entries = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n');
+  for (const needed of ['extension/dist/extension.js', 'extension/node_modules/sqlite3/build/Release/node_sqlite3.node', 'extension/node_modules/bindings/bindings.js', 'extension/templates/migration.ts.template']) {
+    if (!entries.includes(needed)) throw new Error(`the VSIX lacks ${needed}`);
+  }
+  return { vsix, bytes: fs.statSync(vsix).size, files: entries.filter((e) => e && !e.endsWith('/')).length };
+}
+
+/** `2025-01-02 03:04:05.678` (local time, as VS Code logs) to epoch ms. */
+function logTime(line) {
+  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})/.exec(line);
+  return m ? new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7]).getTime() : undefined;
+}
+
+/** When the extension host activated the extension, from its log (undefined when not logged). */
+function activationTime(userData) {
+  const files = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else if (/exthost\.log$/i.test(e.name)) files.push(path.join(dir, e.name));
+    }
+  };
+  walk(path.join(userData, 'logs'));
+  for (const file of files) {
+    const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.includes(`ExtensionService#_doActivateExtension ${EXTENSION_ID}`));
+    if (line) return logTime(line);
+  }
+  return undefined;
+}
+
+/** Drags the side bar's edge so the tree's labels are not cut in the screenshots. */
+async function widenSideBar(page) {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box) return;
+  const x = box.x + box.width;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + 180, y, { steps: 5 });
+  await page.mouse.up();
+}
+
+/** Runs the UI steps; every step is one counted test, and the ones after a failure count as failed. */
+export async function runUiTest({ print = console.log } = {}) {
+  const tests = [];
+  const metrics = {};
+  let broken;
+  const step = async (title, fn) => {
+    const started = Date.now();
+    if (broken) {
+      tests.push({ title, state: 'failed', error: `not run: "${broken}" failed before it` });
+      return;
+    }
+    try {
+      await fn();
+      tests.push({ title, state: 'passed', durationMs: Date.now() - started });
+    } catch (err) {
+      broken = title;
+      tests.push({ title, state: 'failed', error: err.stack ?? String(err) });
+    }
+  };
+
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const base = tempDir('mm-ui-');
+  const dirs = profileDirs(path.join(base, 'profile'));
+  const workspace = path.join(base, 'workspace');
+  fs.cpSync(path.join(SAMPLE, 'versions'), path.join(workspace, 'versions'), { recursive: true });
+  // A test profile: no welcome page, and no TypeScript squiggles about `knex` (the sample has no node_modules).
+  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'typescript.validate.enable': false,
+    'editor.minimap.enabled': false,
+    'workbench.colorTheme': 'Default Dark Modern',
+  }, null, 2));
+
+  let server;
+  let browser;
+  let page;
+  const shot = async (name) => {
+    const file = path.join(RESULTS, `ui-${name}.png`);
+    await page.screenshot({ path: file });
+    return file;
+  };
+  const row = (label) => page.locator('.monaco-list-row', { hasText: label });
+  const statusOf = async (label) => (await row(label).locator('.label-description').first().textContent({ timeout: 1000 }))?.trim();
+  const rowStatus = (label, status, timeoutMs = 20_000) => waitFor(`the tree row "${label}" to show ${status}`, async () => (await statusOf(label).catch(() => undefined)) === status, { timeoutMs });
+
+  try {
+    await step('the VSIX packages with the native sqlite3 and installs into code-server', async () => {
+      const packed = packageVsix(base);
+      metrics.vsixBytes = packed.bytes;
+      metrics.vsixFiles = packed.files;
+      await installVsix(packed.vsix, dirs);
+      const installed = fs.readdirSync(dirs.extensions).find((d) => d.startsWith(`${EXTENSION_ID}-`));
+      if (!installed) throw new Error(`not installed in ${dirs.extensions}: ${fs.readdirSync(dirs.extensions).join(', ')}`);
+      if (!fs.existsSync(path.join(dirs.extensions, installed, 'node_modules', 'sqlite3', 'build', 'Release', 'node_sqlite3.node'))) throw new Error('the installed extension has no sqlite3 binary');
+    });
+
+    await step('the workbench opens the sample and the Migrations view draws the tree', async () => {
+      server = await startCodeServer({ dirs });
+      browser = await launchChromium();
+      page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      const opened = Date.now();
+      await page.goto(workbenchUrl(server, workspace));
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      metrics.workbenchVisibleMs = Date.now() - opened;
+      const entry = page.locator('.activitybar [aria-label^="Migrations"]');
+      await entry.first().waitFor({ timeout: 30_000 });
+      await entry.first().click();
+      await widenSideBar(page);
+      for (const label of ['001 initial schema', '002 add is spammer to chat users', '003 add metadata to chat users']) {
+        await page.getByText(label, { exact: true }).waitFor({ timeout: 60_000 });
+        await rowStatus(label, 'pending');
+      }
+      const drawn = Date.now();
+      metrics.openToTreeMs = drawn - opened;
+      const activated = activationTime(dirs.userData);
+      if (activated !== undefined) metrics.activationToTreeMs = drawn - activated;
+      await shot('1-tree-pending');
+    });
+
+    await step('"Apply All Pending" in the view title applies the three migrations', async () => {
+      await page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').first().click();
+      // Once run, labels show the description each migration declares.
+      for (const label of ['001 Create chat_users and chat_messages', '002 Add is_spammer flag to chat_users', '003 Add JSON metadata to chat_users']) await rowStatus(label, 'applied');
+      await page.getByText('Apply all pending: 3 migration(s) done.').first().waitFor({ timeout: 20_000 });
+      await shot('2-applied');
+    });
+
+    await step('"Migrations: Create Migration" from the palette writes, opens and lists migration 004', async () => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill('>Migrations: Create Migration');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Migrations: Create Migration' }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await page.getByText('Describe the migration').first().waitFor({ timeout: 10_000 });
+      await input.fill('add index');
+      await page.keyboard.press('Enter');
+      await page.locator('.tab', { hasText: 'migration_004_add_index.ts' }).waitFor({ timeout: 20_000 });
+      await page.locator('.view-lines', { hasText: "readonly description = 'add index';" }).first().waitFor({ timeout: 20_000 });
+      await rowStatus('004 add index', 'pending');
+      if (!fs.existsSync(path.join(workspace, 'versions', 'migration_004_add_index.ts'))) throw new Error('migration_004_add_index.ts is not on disk');
+      await shot('3-created');
+    });
+
+    await step('a broken migration file gets an error squiggle and a Problems entry', async () => {
+      fs.writeFileSync(path.join(workspace, 'versions', 'migration_005_add_nicknames.ts'), `import type { Knex } from 'knex';
+
+export class AddNicknames {
+  readonly version = 5;
+  readonly description = 'Add nicknames';
+
+  async up(knex: Knex): Promise<void> {
+    await knex.schema.alterTable('chat_users', (t) => t.string('nickname'));
+  }
+
+  async down(knex: Knex): Promise<void> {
+    await knex.schema.alterTable('chat_users', (t) => t.dropColumn('nickname'));
+  }
+}
+`);
+      await rowStatus('005 add nicknames', 'invalid');
+      await row('005 add nicknames').click();
+      await page.locator('.tab', { hasText: 'migration_005_add_nicknames.ts' }).waitFor({ timeout: 20_000 });
+      await page.locator('.squiggly-error').first().waitFor({ timeout: 20_000 });
+      await page.keyboard.press('Control+Shift+M');
+      await page.locator('.markers-panel').getByText(/No getMigration export/).first().waitFor({ timeout: 20_000 });
+      const file = await shot('4-diagnostic');
+      // The README's image: written when missing or asked for, so a test run leaves the tree clean.
+      const readmeShot = path.join(ROOT, 'media', 'screenshot.png');
+      if (!fs.existsSync(readmeShot) || process.env.UPDATE_SCREENSHOT) fs.copyFileSync(file, readmeShot);
+    });
+  } finally {
+    if (broken && page) await shot('failure').catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (!process.env.KEEP_VSCODE_TEMP) fs.rmSync(base, { recursive: true, force: true });
+  }
+  const passed = tests.filter((t) => t.state === 'passed').length;
+  const result = { suite: 'ui', passed, failed: tests.length - passed, tests, metrics };
+  if (result.failed > 0 && server) print(server.output().split('\n').slice(-30).join('\n'));
+  return result;
+}
+
+if (path.resolve(process.argv[1] ?? '') === import.meta.filename) {
+  const result = await runUiTest();
+  for (const t of result.tests) console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}${t.error ? `\n${t.error.replace(/^/gm, '      ')}` : ''}`);
+  for (const [k, v] of Object.entries(result.metrics)) console.log(`ui ${k}: ${v}`);
+  console.log(`\n${result.passed} passed, ${result.failed} failed`);
+  process.exitCode = result.failed > 0 || result.passed === 0 ? 1 : 0;
+}
