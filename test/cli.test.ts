@@ -78,7 +78,7 @@ describe('status', () => {
     for (const [i, row] of rows.entries()) {
       assert.match(row, new RegExp(`^\\s+00${i + 1}\\s+pending\\s`));
     }
-    assert.match(r.stdout, /initial schema/);
+    assert.match(r.stdout, /Create chat_users and chat_messages/);
     assert.match(r.stdout, /VERSION\s+STATUS\s+DESCRIPTION/);
     assert.equal(fs.existsSync(DEFAULT_DB(ws)), false, 'status must not create the database');
   });

@@ -619,3 +619,17 @@ test('a symlinked migration inside the workspace is a migration; one pointing ou
   assert.equal(out.problems[0].code, 'unreadable');
   assert.match(out.problems[0].message, /outside the workspace/);
 });
+
+test('the description literal labels a migration before it is loaded; otherwise the file name does', async () => {
+  const ws = tempWorkspace({
+    'versions/migration_001_first.ts': tsMigration(1, 'a').replace("'create a'", "'It\\'s the first'"),
+    'versions/migration_002_second_one.ts': tsMigration(2, 'b').replace("readonly description = 'create b';", "readonly description = ['x', 'y'].join(' ');"),
+  });
+  const e = engine(ws);
+  try {
+    const [source] = (await e.status()).sources;
+    assert.deepEqual(source.migrations.map((m) => m.description), ["It's the first", 'second one']);
+  } finally {
+    await e.close();
+  }
+});

@@ -113,7 +113,7 @@ export function checkText(file: string, version: number, name: string, text: str
     problems.push(problem(file, lineOf(text, /\bup\s*(?:\(|=|:)/), 1, 'warning', 'missing-down',
       'This migration has no down(): rolling back past it will be refused. Add a down(knex) that undoes up().'));
   }
-  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown } };
+  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown, description: staticDescription(text) } };
 }
 
 function contractProblems(file: string, version: number, text: string, analysis: Analysis): Problem[] {
@@ -141,6 +141,13 @@ function contractProblems(file: string, version: number, text: string, analysis:
       `The migration declares version ${declared.value} but the file name says ${version}. Make them equal (rename the file or change the version).`));
   }
   return problems;
+}
+
+/** A literal `description = '…'` / `description: "…"`, when the file declares exactly one. */
+function staticDescription(text: string): string | undefined {
+  const matches = [...text.matchAll(/\bdescription\s*(?::\s*string\s*)?[=:]\s*(['"])((?:(?!\1)[^\\\n]|\\.)*)\1/g)];
+  const values = new Set(matches.map((m) => m[2]));
+  return values.size === 1 ? matches[0][2].replace(/\\(.)/g, '$1') : undefined;
 }
 
 /** A literal `version = 3` / `version: 3`, when the file declares exactly one. */

@@ -55,7 +55,7 @@ function fileState(source: string, file: MigrationFile, a: Applied | undefined, 
   return {
     source,
     version: file.version,
-    description: a?.up?.description ?? humanize(file.name),
+    description: a?.up?.description ?? file.description ?? humanize(file.name),
     path: file.path,
     checksum: file.checksum || null,
     status,

@@ -68,6 +68,8 @@ export interface MigrationFile {
   readonly problems: readonly Problem[];
   /** True when the file exports `down` as far as static checks can tell (undefined: unknown). */
   readonly hasDown?: boolean;
+  /** The `description` literal, when static checks can read one (no code is run for it). */
+  readonly description?: string;
   /** Set for migrations supplied in code through `registerMigrations()` (no file). */
   readonly instance?: Migration;
 }

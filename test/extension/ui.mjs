@@ -132,7 +132,7 @@ export async function runUiTest({ print = console.log } = {}) {
       await entry.first().waitFor({ timeout: 30_000 });
       await entry.first().click();
       await widenSideBar(page);
-      for (const label of ['001 initial schema', '002 add is spammer to chat users', '003 add metadata to chat users']) {
+      for (const label of ['001 Create chat_users and chat_messages', '002 Add is_spammer flag to chat_users', '003 Add JSON metadata to chat_users']) {
         await page.getByText(label, { exact: true }).waitFor({ timeout: 60_000 });
         await rowStatus(label, 'pending');
       }

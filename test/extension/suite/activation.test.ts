@@ -23,8 +23,8 @@ suite('Activation', () => {
     const byVersion = states(model);
     assert.deepEqual([...byVersion.keys()], [1, 2, 3]);
     assert.deepEqual(statuses(model), { 1: 'pending', 2: 'pending', 3: 'pending' });
-    // Until a migration runs, its description comes from the file name (nothing is loaded).
-    assert.deepEqual([...byVersion.values()].map((s) => s.description), ['initial schema', 'add is spammer to chat users', 'add metadata to chat users']);
+    // Read statically from the `description` literal: nothing is loaded to label the tree.
+    assert.deepEqual([...byVersion.values()].map((s) => s.description), ['Create chat_users and chat_messages', 'Add is_spammer flag to chat_users', 'Add JSON metadata to chat_users']);
     assert.deepEqual([...byVersion.values()].map((s) => s.path), [
       workspacePath('versions', 'migration_001_initial_schema.ts'),
       workspacePath('versions', 'migration_002_add_is_spammer_to_chat_users.ts'),
