@@ -191,6 +191,19 @@ export async function startCodeServer({ dirs = profileDirs(), trusted = true, en
   return server;
 }
 
+/** Packages the extension as users get it: dist/ plus what .vscodeignore re-includes (sqlite3, the oxc binding). */
+export function packageVsix(outDir) {
+  const vsix = path.join(outDir, 'migration-manager.vsix');
+  // Not --no-dependencies: that drops node_modules whole, and the native sqlite3 must ship.
+  // With dependencies, vsce lists the production tree and .vscodeignore keeps only what runs.
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const entries = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n');
+  for (const needed of ['extension/dist/extension.js', 'extension/node_modules/sqlite3/build/Release/node_sqlite3.node', 'extension/node_modules/bindings/bindings.js', 'extension/templates/migration.ts.template']) {
+    if (!entries.includes(needed)) throw new Error(`the VSIX lacks ${needed}`);
+  }
+  return { vsix, bytes: fs.statSync(vsix).size, files: entries.filter((e) => e && !e.endsWith('/')).length };
+}
+
 /** Debian's Chromium through playwright-core (never a downloaded browser). */
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');

@@ -5,27 +5,13 @@
 // when that is missing or UPDATE_SCREENSHOT is set.
 //
 //   node test/extension/ui.mjs     (after `node scripts/build.mjs`)
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { installVsix, launchChromium, profileDirs, ROOT, startCodeServer, tempDir, waitFor, workbenchUrl } from '../../scripts/vscode-host.mjs';
+import { installVsix, launchChromium, packageVsix, profileDirs, ROOT, startCodeServer, tempDir, waitFor, workbenchUrl } from '../../scripts/vscode-host.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
 const SAMPLE = path.join(ROOT, 'test', 'fixtures', 'sample');
 const EXTENSION_ID = 'migration-manager.migration-manager';
-
-/** Packages the extension as users get it: dist/ plus what .vscodeignore re-includes (sqlite3, the oxc binding). */
-export function packageVsix(outDir) {
-  const vsix = path.join(outDir, 'migration-manager.vsix');
-  // Not --no-dependencies: that drops node_modules whole, and the native sqlite3 must ship.
-  // With dependencies, vsce lists the production tree and .vscodeignore keeps only what runs.
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--skip-license', '--allow-missing-repository', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const entries = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n');
-  for (const needed of ['extension/dist/extension.js', 'extension/node_modules/sqlite3/build/Release/node_sqlite3.node', 'extension/node_modules/bindings/bindings.js', 'extension/templates/migration.ts.template']) {
-    if (!entries.includes(needed)) throw new Error(`the VSIX lacks ${needed}`);
-  }
-  return { vsix, bytes: fs.statSync(vsix).size, files: entries.filter((e) => e && !e.endsWith('/')).length };
-}
 
 /** `2025-01-02 03:04:05.678` (local time, as VS Code logs) to epoch ms. */
 function logTime(line) {
