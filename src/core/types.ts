@@ -45,7 +45,10 @@ export type ProblemCode =
   | 'version-mismatch'
   | 'duplicate-version'
   | 'missing-down'
-  | 'unreadable';
+  | 'unreadable'
+  /** Status warnings the editor shows on the file (from the history, not the file alone). */
+  | 'modified'
+  | 'out-of-order';
 
 export type MigrationStatus =
   | 'applied'

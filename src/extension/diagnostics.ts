@@ -24,6 +24,8 @@ export function registerDiagnostics(model: MigrationsModel): vscode.Disposable[]
         // The editor's unsaved text wins: onTyping keeps those diagnostics.
         if (!m.path || dirty.has(m.path)) continue;
         m.problems.forEach(add);
+        const warning = statusProblem(m);
+        if (warning) add(warning);
         if (!m.problems.some((p) => p.severity === 'error')) loadProblems(m).forEach(add);
       }
     }
@@ -59,6 +61,20 @@ export function registerDiagnostics(model: MigrationsModel): vscode.Disposable[]
     vscode.workspace.onDidSaveTextDocument(() => model.scheduleRefresh()),
     { dispose: () => typing.forEach((t) => clearTimeout(t)) },
   ];
+}
+
+/** DESIGN's two warnings that come from the history rather than the file itself. */
+function statusProblem(m: MigrationState): Problem | undefined {
+  if (!m.path) return undefined;
+  if (m.status === 'modified') {
+    return { file: m.path, line: 1, column: 1, severity: 'warning', code: 'modified',
+      message: `This migration was applied ${m.appliedAt ?? ''} and its file has changed since. Restore the file, or add a new migration for the change.` };
+  }
+  if (m.status === 'out-of-order') {
+    return { file: m.path, line: 1, column: 1, severity: 'warning', code: 'out-of-order',
+      message: 'This migration sorts before the newest applied one, so "Apply All" skips it. Apply it from its item ("Apply Up to Here") or give it a newer version.' };
+  }
+  return undefined;
 }
 
 export function toDiagnostic(p: Problem): vscode.Diagnostic {

@@ -155,23 +155,10 @@ export async function runUiTest({ print = console.log } = {}) {
     });
 
     await step('a broken migration file gets an error squiggle and a Problems entry', async () => {
-      fs.writeFileSync(path.join(workspace, 'versions', 'migration_005_add_nicknames.ts'), `import type { Knex } from 'knex';
-
-export class AddNicknames {
-  readonly version = 5;
-  readonly description = 'Add nicknames';
-
-  async up(knex: Knex): Promise<void> {
-    await knex.schema.alterTable('chat_users', (t) => t.string('nickname'));
-  }
-
-  async down(knex: Knex): Promise<void> {
-    await knex.schema.alterTable('chat_users', (t) => t.dropColumn('nickname'));
-  }
-}
-`);
-      await rowStatus('005 add nicknames', 'invalid');
-      await row('005 add nicknames').click();
+      const broken = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'files', 'no-get-migration.ts.txt'), 'utf8').replace('{{version}}', '5');
+      fs.writeFileSync(path.join(workspace, 'versions', 'migration_005_add_nicknames.ts'), broken);
+      await rowStatus('005 Add nicknames', 'invalid');
+      await row('005 Add nicknames').click();
       await page.locator('.tab', { hasText: 'migration_005_add_nicknames.ts' }).waitFor({ timeout: 20_000 });
       await page.locator('.squiggly-error').first().waitFor({ timeout: 20_000 });
       await page.keyboard.press('Control+Shift+M');

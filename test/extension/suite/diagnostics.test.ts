@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
-import { api, modelShows, states, waitFor, workspacePath } from './helpers';
+import { api, fixtureText, modelShows, states, waitFor, workspacePath } from './helpers';
 
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? d.code.value : d.code);
 const ours = (uri: vscode.Uri, code: string) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'migrations' && codeOf(d) === code);
@@ -17,21 +17,7 @@ suite('Diagnostics and the quick fix', () => {
   });
 
   test('a migration file without getMigration gets a missing-get-migration error', async () => {
-    fs.writeFileSync(file, `import type { Knex } from 'knex';
-
-export class AddNicknames {
-  readonly version = 6;
-  readonly description = 'Add nicknames';
-
-  async up(knex: Knex): Promise<void> {
-    await knex.schema.alterTable('chat_users', (t) => t.string('nickname'));
-  }
-
-  async down(knex: Knex): Promise<void> {
-    await knex.schema.alterTable('chat_users', (t) => t.dropColumn('nickname'));
-  }
-}
-`);
+    fs.writeFileSync(file, fixtureText('no-get-migration.ts.txt', { version: 6 }));
     // Nothing opens the file: the watcher and the model publish it.
     const [diagnostic] = await waitFor('a missing-get-migration diagnostic', () => {
       const found = ours(uri, 'missing-get-migration');

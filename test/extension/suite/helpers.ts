@@ -89,3 +89,10 @@ export async function tables(file: string): Promise<string[]> {
 export async function columns(file: string, table: string): Promise<string[]> {
   return (await query<{ name: string }>(file, `pragma table_info(${table})`)).map((r) => r.name);
 }
+
+/** A file from test/fixtures/files with `{{name}}` placeholders filled (shared with the UI test). */
+export function fixtureText(name: string, vars: Record<string, string | number>): string {
+  // Compiled to out/test/extension/suite/: the repository root is four levels up.
+  const text = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'files', name), 'utf8');
+  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => String(vars[key]));
+}

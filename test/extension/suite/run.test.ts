@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { Created, HistoryRow, MigrationState, Problem, RunReport } from '../../../src/core';
-import { api, columns, dbFile, folder, modelShows, states, statuses, tables, workspacePath } from './helpers';
+import { api, columns, dbFile, folder, modelShows, states, statuses, tables, waitFor, workspacePath } from './helpers';
 
 async function history(): Promise<HistoryRow[]> {
   const { model } = await api();
@@ -30,6 +30,24 @@ suite('Running migrations from the commands', () => {
     assert.deepEqual((await tables(dbFile())).filter((t) => t.startsWith('chat_')), ['chat_messages', 'chat_users']);
     assert.deepEqual(await columns(dbFile(), 'chat_users'), ['id', 'telegram_id', 'username', 'created_at', 'is_spammer', 'metadata']);
     assert.deepEqual(summary(await history()), ['up 1 ok', 'up 2 ok', 'up 3 ok']);
+  });
+
+  test('an applied file edited afterwards shows as modified, with a warning on the file', async () => {
+    const { model } = await api();
+    const file = workspacePath('versions', 'migration_003_add_metadata_to_chat_users.ts');
+    const original = fs.readFileSync(file, 'utf8');
+    const uri = vscode.Uri.file(file);
+    const modifiedWarnings = () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'migrations' && d.code === 'modified');
+    fs.writeFileSync(file, original + '\n// edited after it ran\n');
+    try {
+      await modelShows(model, '003 modified', () => states(model).get(3)?.status === 'modified');
+      await waitFor('a "modified" warning on the file', () => modifiedWarnings().length === 1);
+      assert.equal(modifiedWarnings()[0].severity, vscode.DiagnosticSeverity.Warning);
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+    await modelShows(model, '003 applied again', () => states(model).get(3)?.status === 'applied');
+    await waitFor('the warning to go away', () => modifiedWarnings().length === 0);
   });
 
   test('Create Migration writes migration_004_add_index.ts from the template, opens it and lists it', async () => {
