@@ -9,6 +9,7 @@ import { ConfigError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
 import { loadMigration } from './loader';
 import { DatabaseLock } from './lock';
+import { mergeProblems } from './problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './plan';
 import { registeredSource } from './registry';
 import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './runner';
@@ -286,10 +287,4 @@ export class MigrationEngine {
 function appliedOrder(rows: readonly HistoryRow[]): (s: { source: string; version: number }) => number {
   const folded = foldHistory(rows);
   return (s) => folded.get(`${s.source}\u241f${s.version}`)?.up?.id ?? 0;
-}
-
-/** Static problems plus those found by loading, each code once (loading reports missing-down at another line). */
-function mergeProblems(a: readonly Problem[], b: readonly Problem[]): Problem[] {
-  const seen = new Set(a.map((p) => p.code));
-  return [...a, ...b.filter((p) => !seen.has(p.code))];
 }

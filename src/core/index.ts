@@ -2,6 +2,7 @@
 export { MigrationEngine, type EngineOptions, type RunOptions, type StatusReport, type SqlReport } from './engine';
 export { Discovery, checkText, findVersionsDirs } from './discovery';
 export { loadMigration } from './loader';
+export { mergeProblems } from './problems';
 export { parseMigrationName, toSnakeCase, migrationFileName } from './naming';
 export { readWorkspaceSettings, settingsFrom, DEFAULT_SETTINGS, type Settings } from './settings';
 export { describeError, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError } from './errors';

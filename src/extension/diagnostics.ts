@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkText, loadMigration, parseMigrationName, type MigrationFile, type MigrationState, type Problem } from '../core';
+import { checkText, loadMigration, mergeProblems, parseMigrationName, type MigrationFile, type MigrationState, type Problem } from '../core';
 import type { MigrationsModel } from './model';
 
 export const DIAGNOSTIC_SOURCE = 'migrations';
@@ -23,14 +23,14 @@ export function registerDiagnostics(model: MigrationsModel): vscode.Disposable[]
       for (const m of source.migrations) {
         // The editor's unsaved text wins: onTyping keeps those diagnostics.
         if (!m.path || dirty.has(m.path)) continue;
-        m.problems.forEach(add);
+        const loaded = m.problems.some((p) => p.severity === 'error') ? [] : loadProblems(m);
+        mergeProblems(m.problems, loaded).forEach(add);
         const warning = statusProblem(m);
         if (warning) add(warning);
-        if (!m.problems.some((p) => p.severity === 'error')) loadProblems(m).forEach(add);
       }
     }
     collection.clear();
-    for (const [file, problems] of byFile) collection.set(vscode.Uri.file(file), dedupe(problems).map(toDiagnostic));
+    for (const [file, problems] of byFile) collection.set(vscode.Uri.file(file), problems.map(toDiagnostic));
   };
 
   /** Loading executes the file: trusted workspaces only, once per content. */
@@ -84,14 +84,4 @@ export function toDiagnostic(p: Problem): vscode.Diagnostic {
   d.source = DIAGNOSTIC_SOURCE;
   d.code = p.code;
   return d;
-}
-
-function dedupe(problems: Problem[]): Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.code}:${p.line}:${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
