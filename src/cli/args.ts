@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock'] as const;
@@ -76,8 +77,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   return {
     command: command as Command,
     positionals: rest,
-    dir: values.dir ? resolveDir(cwd, values.dir) : cwd,
-    db: values.db ? resolveDir(cwd, values.db) : undefined,
+    dir: values.dir ? path.resolve(cwd, values.dir) : cwd,
+    db: values.db ? path.resolve(cwd, values.db) : undefined,
     json: values.json,
     to: values.to === undefined ? undefined : positiveInt('--to', values.to),
     all: values.all,
@@ -92,9 +93,4 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
 function positiveInt(flag: string, value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} takes a whole number (got "${value}").`);
   return Number(value);
-}
-
-function resolveDir(cwd: string, p: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('node:path') as typeof import('node:path')).resolve(cwd, p);
 }

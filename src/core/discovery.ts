@@ -88,7 +88,7 @@ export class Discovery {
     let entry: CacheEntry;
     try {
       const text = decodeUtf8(fs.readFileSync(file));
-      entry = { mtimeMs: stat.mtimeMs, size: stat.size, ...checkText(file, version, name, text, this.results) };
+      entry = { mtimeMs: stat.mtimeMs, size: stat.size, file: checkText(file, version, name, text, this.results) };
     } catch (err) {
       entry = { mtimeMs: stat.mtimeMs, size: stat.size, file: unreadable(file, version, name, err) };
     }
@@ -98,7 +98,7 @@ export class Discovery {
 }
 
 /** Static checks on one file's text (also used by the editor on unsaved text). */
-export function checkText(file: string, version: number, name: string, text: string, results?: ResultCache): { file: MigrationFile } {
+export function checkText(file: string, version: number, name: string, text: string, results?: ResultCache): MigrationFile {
   const key = results && ResultCache.key(file, text);
   let analysis = key ? results!.analysis(key, file) : undefined;
   if (!analysis) {
@@ -113,7 +113,7 @@ export function checkText(file: string, version: number, name: string, text: str
     problems.push(problem(file, lineOf(text, /\bup\s*(?:\(|=|:)/), 1, 'warning', 'missing-down',
       'This migration has no down(): rolling back past it will be refused. Add a down(knex) that undoes up().'));
   }
-  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown, description: staticDescription(text) } };
+  return { version, name, path: file, checksum: checksumOf(text), problems, hasDown, description: staticDescription(text) };
 }
 
 function contractProblems(file: string, version: number, text: string, analysis: Analysis): Problem[] {

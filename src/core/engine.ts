@@ -122,13 +122,17 @@ export class MigrationEngine {
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
-    if (opts.to !== undefined) requireOneSource(this.states(this.sources(opts.source), []), 'Applying up to a version');
-    return this.run(opts, (states) => planUp(states, opts));
+    return this.run(opts, (states) => {
+      if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
+      return planUp(states, opts);
+    });
   }
 
   async down(opts: RunOptions & DownTarget): Promise<RunReport> {
-    if ('to' in opts) requireOneSource(this.states(this.sources(opts.source), []), 'Rolling back to a version');
-    return this.run(opts, (states, rows) => planDown(states, opts, appliedOrder(rows)));
+    return this.run(opts, (states, rows) => {
+      if ('to' in opts) requireOneSource(states, 'Rolling back to a version');
+      return planDown(states, opts, appliedOrder(rows));
+    });
   }
 
   /** Rolls the last applied migration back and applies it again, under one lock. */

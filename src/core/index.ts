@@ -3,6 +3,7 @@ export { MigrationEngine, type EngineOptions, type RunOptions, type StatusReport
 export { Discovery, checkText, findVersionsDirs } from './discovery';
 export { loadMigration } from './loader';
 export { mergeProblems } from './problems';
+export { isCommonJs } from './transpile';
 export { parseMigrationName, toSnakeCase, migrationFileName } from './naming';
 export { readWorkspaceSettings, settingsFrom, DEFAULT_SETTINGS, type Settings } from './settings';
 export { describeError, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError } from './errors';

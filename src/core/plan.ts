@@ -46,7 +46,7 @@ export function planDown(sources: readonly SourceState[], target: DownTarget, ap
   } else if ('to' in target) {
     chosen = applied.filter(({ s }) => s.version > target.to).sort((a, b) => b.s.version - a.s.version);
   } else {
-    chosen = applied.reverse().sort((a, b) => sourceIndex(sources, b.source) - sourceIndex(sources, a.source) || b.s.version - a.s.version);
+    chosen = applied.sort((a, b) => sourceIndex(sources, b.source) - sourceIndex(sources, a.source) || b.s.version - a.s.version);
   }
   return chosen.map(({ source, s }) => {
     if (s.path === null) {

@@ -8,7 +8,7 @@ import { MigrationsError } from './errors';
 export function transpileForLoad(file: string, text: string): string {
   const ext = file.slice(file.lastIndexOf('.'));
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (ext === '.cjs' || (ext === '.js' && !ESM_SYNTAX.test(source))) return source;
+  if (isCommonJs(file, source)) return source;
   const isTs = ext === '.ts' || ext === '.mts';
   try {
     return transform(source, { transforms: isTs ? ['typescript', 'imports'] : ['imports'], filePath: file, disableESTransforms: true }).code;
@@ -18,3 +18,8 @@ export function transpileForLoad(file: string, text: string): string {
 }
 
 const ESM_SYNTAX = /^\s*(?:import\s*[\w*{'"]|export\s)/m;
+
+/** `.cjs`, or a `.js` file with no import/export statement: loaded as it is. */
+export function isCommonJs(file: string, text: string): boolean {
+  return file.endsWith('.cjs') || (file.endsWith('.js') && !ESM_SYNTAX.test(text));
+}

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isCommonJs } from '../core';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 
 const CLASS_RE = /^\s*(?:export\s+(?:default\s+)?)?class\s+([A-Za-z_$][\w$]*)/m;
@@ -25,9 +26,7 @@ class AddGetMigration implements vscode.CodeActionProvider {
 
 /** ES module syntax for TS and ESM files, `exports.` for CommonJS ones. */
 export function getMigrationSource(doc: vscode.TextDocument, className: string): string {
-  const text = doc.getText();
-  const commonJs = doc.fileName.endsWith('.cjs') || (doc.fileName.endsWith('.js') && !/^\s*(?:import|export)\s/m.test(text));
-  return commonJs
+  return isCommonJs(doc.fileName, doc.getText())
     ? `\nexports.getMigration = () => ${className};\n`
     : `\nexport function getMigration() {\n  return ${className};\n}\n`;
 }

@@ -49,7 +49,7 @@ export function registerDiagnostics(model: MigrationsModel): vscode.Disposable[]
     if (!parsed || path.basename(path.dirname(doc.uri.fsPath)) !== 'versions') return;
     clearTimeout(typing.get(doc.uri.toString()));
     typing.set(doc.uri.toString(), setTimeout(() => {
-      const { file } = checkText(doc.uri.fsPath, parsed.version, parsed.name, doc.getText());
+      const file = checkText(doc.uri.fsPath, parsed.version, parsed.name, doc.getText());
       collection.set(doc.uri, file.problems.map(toDiagnostic));
     }, 150));
   };
