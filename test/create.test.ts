@@ -245,3 +245,78 @@ test('create: an existing file with the exact name is never overwritten', () => 
   assert.equal(fs.readFileSync(path.join(dir, 'migration_001_taken.ts'), 'utf8'), 'ORIGINAL CONTENT\n');
   assert.deepEqual(fs.readdirSync(dir), ['migration_001_taken.ts']);
 });
+
+/** A workspace in a private parent folder, so "nothing written outside" can check the parent too. */
+function nestedWorkspace(): { outer: string; ws: string } {
+  const outer = tempWorkspace();
+  const ws = path.join(outer, 'ws');
+  fs.mkdirSync(path.join(ws, 'versions'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'versions', 'migration_001_first.ts'), tsMigration(1, 'first'));
+  return { outer, ws };
+}
+
+const CREATED_NAME = /^migration_\d+_[a-z0-9_]+\.(ts|js)$/;
+
+test('create: path tricks, reserved characters, NUL, huge and unicode names are made safe inside versions/', () => {
+  const { outer, ws } = nestedWorkspace();
+  const e = engine(ws, { settings: noSettings });
+  const cases: [description: string, name: string][] = [
+    ['../x', 'x'],
+    ['..\\x', 'x'],
+    ['/etc/passwd', 'etc_passwd'],
+    ['C:\\x', 'c_x'],
+    ['a/b', 'a_b'],
+    ['a:b', 'a_b'],
+    ['x *?<>|" y', 'x_y'],
+    ['name\0with nul', 'name_with_nul'],
+    ['a'.repeat(10_000), 'a'.repeat(80)],
+    ['add '.repeat(2_500), Array(20).fill('add').join('_')],
+    ['café ünïcödé', 'cafe_unicode'],
+    ['🙂 add users 🚀', 'add_users'],
+    ['إضافة users فهرس', 'users'],
+    ['add\u202Eexe.txt', 'add_exe_txt'],
+    ['CON', 'con'],
+    ['nul', 'nul'],
+    ['COM1', 'com1'],
+    ['trailing dots and spaces. . .', 'trailing_dots_and_spaces'],
+    ['tab\tand\r\nnew\u2028lines', 'tab_and_new_lines'],
+  ];
+  let version = 2;
+  for (const [description, name] of cases) {
+    const label = JSON.stringify(description.length > 40 ? description.slice(0, 40) + '…' : description);
+    const before = tree(outer);
+    const js = version % 2 === 1;
+    const created = e.create(description, { js });
+    const base = path.basename(created.path);
+    assert.equal(created.path, path.join(ws, 'versions', base), `${label} stays in versions/`);
+    assert.match(base, CREATED_NAME, label);
+    assert.ok(base.length <= 120, `${label}: ${base.length} characters`);
+    assert.equal(created.name, name, label);
+    assert.equal(base, `migration_${String(version).padStart(3, '0')}_${name}.${js ? 'js' : 'ts'}`, label);
+    assert.equal(created.version, version++);
+    assert.deepEqual(tree(outer), [...before, `ws/versions/${base}`].sort(), `${label}: exactly one new file, in ws/versions/, and nothing in the parent folder`);
+    // The description itself is kept verbatim inside the file, and the file is a valid migration.
+    assert.equal(loadedDescription(created.path), description.trim(), `${label} survives into the class`);
+  }
+  assert.deepEqual(e.validate(), []);
+  assert.equal(fs.existsSync(path.join(outer, 'x')), false);
+  assert.equal(fs.existsSync(path.join(ws, 'x')), false);
+});
+
+test('create: names with no ASCII letter or digit are refused with a readable message, and nothing is written', () => {
+  const { outer, ws } = nestedWorkspace();
+  const e = engine(ws, { settings: noSettings });
+  const before = tree(outer);
+  for (const bad of ['\t\n \u00a0', '*?<>|"', '\0', 'إضافة فهرس', '🙂🚀', ' '.repeat(10_000), '€'.repeat(10_000), '.', '/', '..\\..']) {
+    const label = JSON.stringify(bad.slice(0, 20));
+    assert.throws(() => e.create(bad), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `${label}: a ConfigError`);
+      assert.match(err.message, /letters or digits/);
+      assert.match(err.message, /describe the change with some, e\.g\. "add index to users"/, 'says what to do');
+      assert.ok(err.message.length < 300, `${label}: the message quotes at most a short prefix (${err.message.length} characters)`);
+      assert.ok(!err.message.includes('\0'), `${label}: control characters are shown escaped`);
+      return true;
+    });
+    assert.deepEqual(tree(outer), before, `${label}: nothing written`);
+  }
+});

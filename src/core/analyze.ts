@@ -32,19 +32,14 @@ export function analyzeSource(file: string, text: string): Analysis {
   const result = parseSync(file, text, { lang: isTs ? 'ts' : 'js', sourceType });
   const lines = lineStarts(text);
   const at = (offset: number) => position(lines, offset);
-  if (result.errors.length > 0) {
-    const first = result.errors[0];
-    const { line, column } = at(first.labels[0]?.start ?? 0);
-    const detail = first.labels[0]?.message && first.labels[0].message !== first.message ? ` (${first.labels[0].message})` : '';
-    return {
-      exports: new Set(),
-      opaqueExports: false,
-      imports: [],
-      problems: [problem(file, line, column, 'error', 'syntax-error',
-        `Syntax error: ${first.message}${detail}. Fix the code at this line; the migration cannot run until it parses.`)],
-    };
-  }
+  if (result.errors.length > 0) return syntaxError(file, result.errors[0], at);
   const { module } = result;
+  // A .js file that is a module only because of a top-level await is CommonJS with an
+  // await the loader cannot run: report that await, not a missing ES export.
+  if (sourceType === 'unambiguous' && module.hasModuleSyntax && module.staticImports.length === 0 && module.staticExports.length === 0 && module.importMetas.length === 0) {
+    const asScript = parseSync(file, text, { lang: 'js', sourceType: 'commonjs' });
+    if (asScript.errors.length > 0) return syntaxError(file, asScript.errors[0], at);
+  }
   const imports = module.staticImports
     .filter((i) => i.entries.length === 0 || i.entries.some((e) => !e.isType))
     .map((i) => ({ specifier: i.moduleRequest.value, ...at(i.moduleRequest.start) }));
@@ -60,6 +55,40 @@ export function analyzeSource(file: string, text: string): Analysis {
     else if (entry.moduleRequest) opaque = true;
   }
   return { exports, opaqueExports: opaque, problems: [], imports };
+}
+
+type OxcError = ReturnType<typeof parseSync>['errors'][number];
+
+function syntaxError(file: string, error: OxcError, at: (offset: number) => { line: number; column: number }): Analysis {
+  const { line, column } = at(error.labels[0]?.start ?? 0);
+  const detail = error.labels[0]?.message && error.labels[0].message !== error.message ? ` (${error.labels[0].message})` : '';
+  const fix = /\bawait\b/.test(error.message) ? TOP_LEVEL_AWAIT_FIX : 'Fix the code at this line; the migration cannot run until it parses.';
+  return {
+    exports: new Set(),
+    opaqueExports: false,
+    imports: [],
+    problems: [problem(file, line, column, 'error', 'syntax-error', `Syntax error: ${error.message}${detail}. ${fix}`)],
+  };
+}
+
+export const TOP_LEVEL_AWAIT_FIX = 'Migration files are loaded as CommonJS, where a top-level await cannot run: move the awaited code into up(knex).';
+
+/**
+ * Where the first top-level `await` of a module is, found by parsing it as a script
+ * (where such an await is an error). Only called after loading failed, so it costs nothing otherwise.
+ */
+export function topLevelAwait(file: string, text: string): { line: number; column: number } | undefined {
+  const isTs = /\.m?ts$/.test(file);
+  const result = parseSync(file, text, { lang: isTs ? 'ts' : 'js', sourceType: 'commonjs' });
+  const error = result.errors.find((e) => /\bawait\b/.test(e.message));
+  return error ? position(lineStarts(text), error.labels[0]?.start ?? 0) : undefined;
+}
+
+/** Offsets of `import.meta` expressions, which a module loaded as CommonJS cannot evaluate. */
+export function importMetaSpans(file: string, text: string): { start: number; end: number }[] {
+  const isTs = /\.m?ts$/.test(file);
+  const result = parseSync(file, text, { lang: isTs ? 'ts' : 'js', sourceType: 'module' });
+  return result.errors.length > 0 ? [] : result.module.importMetas.map((m) => ({ start: m.start, end: m.end }));
 }
 
 function commonJsExports(text: string): { exports: Set<string>; opaqueExports: boolean } {
@@ -79,10 +108,16 @@ function requiresOf(text: string, at: (offset: number) => { line: number; column
   return [...text.matchAll(REQUIRE_RE)].map((m) => ({ specifier: m[2], ...at(m.index!) }));
 }
 
+/** Offsets where lines start; \r\n, \r, \n, U+2028 and U+2029 all end a line, as in V8's stack traces. */
 function lineStarts(text: string): number[] {
   const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  for (const m of text.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(m.index! + m[0].length);
   return starts;
+}
+
+/** 1-based line of a UTF-16 offset, counting line terminators as V8 does. */
+export function lineAt(text: string, offset: number): number {
+  return position(lineStarts(text.slice(0, offset)), offset).line;
 }
 
 /** 1-based line and column of a UTF-16 offset (oxc's JS API reports UTF-16 offsets). */

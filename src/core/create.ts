@@ -25,7 +25,7 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
   const description = opts.description.trim();
   const name = toSnakeCase(description);
   if (!name) {
-    throw new ConfigError(`"${opts.description}" has no ASCII letters or digits (a-z, 0-9), which migration file names are made of; describe the change with some, e.g. "add index to users".`);
+    throw new ConfigError(`${quoted(opts.description)} has no ASCII letters or digits (a-z, 0-9), which migration file names are made of; describe the change with some, e.g. "add index to users".`);
   }
   const versions = source.migrations.map((m) => m.version);
   const version = (versions.length > 0 ? Math.max(...versions) : 0) + 1;
@@ -65,4 +65,9 @@ function readTemplate(dir: string, extension: string): string {
 function className(name: string, version: number): string {
   const pascal = name.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
   return /^[A-Za-z]/.test(pascal) ? `${pascal}Migration` : `Migration${version}${pascal}`;
+}
+
+/** The description as the user can read it in a message: control characters visible, at most 60 characters. */
+function quoted(description: string): string {
+  return JSON.stringify(description.length > 60 ? `${description.slice(0, 60)}…` : description);
 }

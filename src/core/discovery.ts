@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeSource, problem, type Analysis } from './analyze';
+import { analyzeSource, lineAt, problem, type Analysis } from './analyze';
 import { ResultCache } from './cache';
 import { checksumOf } from './checksum';
 import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from './naming';
@@ -52,27 +52,30 @@ export class Discovery {
       if (entry.name.startsWith('.')) continue;
       const parsed = parseMigrationName(entry.name);
       const link = entry.isSymbolicLink() ? this.linkTarget(full) : undefined;
+      const kind = link?.kind ?? kindOf(entry);
       if (parsed && link?.outside) {
         migrations.push(invalidFile(full, parsed.version, parsed.name,
           `This file links to ${link.target}, outside the workspace; migrations are only loaded from inside it. Copy the file into this folder instead.`));
-      } else if (parsed && (entry.isFile() || link?.isFile)) {
+      } else if (parsed && kind === 'file') {
         migrations.push(this.checkFile(full, parsed.version, parsed.name));
-      } else if (parsed || looksLikeMigration(entry.name) || (entry.isFile() && hasMigrationExtension(entry.name))) {
-        const message = entry.isDirectory() ? `"${entry.name}" is a folder, not a migration file; rename or move it.` : badNameMessage(entry.name);
-        problems.push(problem(full, 1, 1, 'warning', 'bad-file-name', message));
+      } else if (parsed && kind === 'broken-link') {
+        migrations.push(invalidFile(full, parsed.version, parsed.name,
+          'This file is a link whose target does not exist (or links that form a loop). Restore the target, or remove the link.'));
+      } else if (parsed || looksLikeMigration(entry.name) || (kind === 'file' && hasMigrationExtension(entry.name))) {
+        problems.push(problem(full, 1, 1, 'warning', 'bad-file-name', kind === 'file' ? badNameMessage(entry.name) : notAFileMessage(entry.name, kind)));
       }
     }
     migrations.sort((a, b) => a.version - b.version || a.path.localeCompare(b.path));
     return { id: sourceId(this.workspace, dir), dir, migrations: markDuplicates(migrations), problems };
   }
 
-  private linkTarget(file: string): { target: string; outside: boolean; isFile: boolean } | undefined {
+  private linkTarget(file: string): { target: string; outside: boolean; kind: EntryKind } {
     try {
       const target = fs.realpathSync(file);
       const outside = path.relative(fs.realpathSync(this.workspace), target).startsWith('..');
-      return { target, outside, isFile: fs.statSync(target).isFile() };
+      return { target, outside, kind: kindOf(fs.statSync(target)) };
     } catch {
-      return undefined; // a dangling link: reported as unreadable by checkFile
+      return { target: file, outside: false, kind: 'broken-link' };
     }
   }
 
@@ -83,6 +86,8 @@ export class Discovery {
     } catch (err) {
       return unreadable(file, version, name, err);
     }
+    // Replaced by a pipe since the folder was listed: reading it would block forever.
+    if (!stat.isFile()) return unreadable(file, version, name, new Error('not a regular file any more'));
     const cached = this.cache.get(file);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.file;
     let entry: CacheEntry;
@@ -109,7 +114,8 @@ export function checkText(file: string, version: number, name: string, text: str
   const problems = [...analysis.problems];
   if (parsed) problems.push(...contractProblems(file, version, text, analysis));
   const hasDown = /\bdown\s*(?:\(|=|:)/.test(text);
-  if (parsed && !hasDown) {
+  // A file that cannot run has one thing to fix first; a missing down() is not it.
+  if (parsed && !hasDown && !problems.some((p) => p.severity === 'error')) {
     problems.push(problem(file, lineOf(text, /\bup\s*(?:\(|=|:)/), 1, 'warning', 'missing-down',
       'This migration has no down(): rolling back past it will be refused. Add a down(knex) that undoes up().'));
   }
@@ -156,7 +162,7 @@ function staticVersion(text: string): { value: number; line: number } | undefine
   const matches = [...text.matchAll(/\bversion\s*(?::\s*number\s*)?[=:]\s*(\d+)[ \t]*(?=[;,})\r\n]|\/[/*]|$)/g)];
   const values = new Set(matches.map((m) => Number(m[1])));
   if (values.size !== 1) return undefined;
-  return { value: Number(matches[0][1]), line: text.slice(0, matches[0].index).split('\n').length };
+  return { value: Number(matches[0][1]), line: lineAt(text, matches[0].index!) };
 }
 
 function markDuplicates(migrations: MigrationFile[]): MigrationFile[] {
@@ -169,27 +175,49 @@ function markDuplicates(migrations: MigrationFile[]): MigrationFile[] {
     return {
       ...m,
       problems: [...m.problems, problem(m.path, 1, 1, 'error', 'duplicate-version',
-        `Version ${m.version} is also used by ${others}. Give one of them a new version; nothing in this folder can be applied until then.`)],
+        `Version ${m.version} is also used by ${others}. Rename one of them to a new version; nothing in this folder can be applied until then.`)],
     };
   });
 }
 
 function unreadable(file: string, version: number, name: string, err: unknown): MigrationFile {
-  const reason = (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message;
-  return invalidFile(file, version, name, `Cannot read this file (${reason}). Fix its permissions or encoding (UTF-8 text).`);
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = code === 'EACCES' || code === 'EPERM'
+    ? 'Cannot read this file (permission denied). Fix its permissions so you can read it (e.g. chmod 644).'
+    : err instanceof EncodingError
+      ? `Cannot read this file: ${err.message}. Save it as UTF-8 text.`
+      : `Cannot read this file (${(err as Error).message}). Fix the file, or remove it from this folder.`;
+  return invalidFile(file, version, name, message);
 }
 
 function invalidFile(file: string, version: number, name: string, message: string): MigrationFile {
   return { version, name, path: file, checksum: '', problems: [problem(file, 1, 1, 'error', 'unreadable', message)] };
 }
 
+class EncodingError extends Error {}
+
 function decodeUtf8(bytes: Buffer): string {
-  if (bytes.includes(0)) throw new Error('binary content, not UTF-8 text');
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw new EncodingError('it is UTF-16 text, not UTF-8');
+  if (bytes.includes(0)) throw new EncodingError('it holds binary data (NUL bytes), not UTF-8 text');
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new Error('not valid UTF-8 text');
+    throw new EncodingError('it is not valid UTF-8 text (another encoding, such as Latin-1?)');
   }
+}
+
+type EntryKind = 'file' | 'folder' | 'broken-link' | 'special';
+
+function kindOf(entry: fs.Dirent | fs.Stats): EntryKind {
+  if (entry.isFile()) return 'file';
+  if (entry.isDirectory()) return 'folder';
+  return entry.isSymbolicLink() ? 'broken-link' : 'special';
+}
+
+function notAFileMessage(name: string, kind: EntryKind): string {
+  if (kind === 'folder') return `"${name}" is a folder, not a migration file, so it is ignored; rename or move it.`;
+  if (kind === 'broken-link') return `"${name}" is a link whose target does not exist, so it is ignored; restore the target or remove the link.`;
+  return `"${name}" is not a regular file (a pipe, socket or device), so it is ignored; remove it or replace it with a migration file.`;
 }
 
 /** Levenshtein distance, to recognise a misspelled `getMigration` export. */
@@ -205,7 +233,7 @@ function editDistance(a: string, b: string): number {
 
 function lineOf(text: string, re: RegExp): number {
   const m = re.exec(text);
-  return m ? text.slice(0, m.index).split('\n').length : 1;
+  return m ? lineAt(text, m.index) : 1;
 }
 
 function hasMigrationExtension(fileName: string): boolean {

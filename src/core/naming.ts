@@ -33,10 +33,34 @@ export function looksLikeMigration(fileName: string): boolean {
 /** Explains why a migration-like name does not match, with the name to use instead. */
 export function badNameMessage(fileName: string): string {
   return (
-    `"${fileName}" looks like a migration but does not match migration_<version>_<snake_case_description>.<ts|mts|js|mjs|cjs> ` +
-    `(version a positive integer, description lower-case words joined by "_"), so it is ignored. ` +
-    `Rename it, e.g. "migration_004_add_index.ts".`
+    `"${fileName}" looks like a migration but does not match migration_<version>_<snake_case_description>.<ts|mts|js|mjs|cjs>: ` +
+    `${nameProblem(fileName)}, so it is ignored. Rename it, e.g. "${suggestedName(fileName)}".`
   );
+}
+
+function nameProblem(fileName: string): string {
+  const ext = extensionOf(fileName);
+  if (!MIGRATION_EXTENSIONS.some((e) => e === ext)) return `the extension "${ext || '(none)'}" is not one of ${MIGRATION_EXTENSIONS.join(', ')}`;
+  if (!fileName.startsWith('migration_')) return 'it must start with "migration_" in lower case';
+  const m = /^migration_(\d+)_./.exec(fileName);
+  if (!m) return 'the version after "migration_" must be digits, then "_" and a description';
+  const version = Number(m[1]);
+  if (version === 0) return 'the version must be 1 or more';
+  if (!Number.isSafeInteger(version)) return `the version ${m[1]} is larger than the largest supported (${MAX_VERSION})`;
+  return 'the description must be lower-case letters and digits joined by "_"';
+}
+
+function suggestedName(fileName: string): string {
+  const ext = extensionOf(fileName);
+  const rest = fileName.slice(0, fileName.length - ext.length).replace(/^migration[_-]?/i, '');
+  const m = /^(\d+)[_-]?(.*)$/s.exec(rest);
+  const version = m && Number(m[1]) > 0 && Number.isSafeInteger(Number(m[1])) ? m[1].padStart(3, '0') : '004';
+  const description = toSnakeCase(m ? m[2] : rest) || 'add_index';
+  return `migration_${version}_${description}${MIGRATION_EXTENSIONS.some((e) => e === ext) ? ext : '.ts'}`;
+}
+
+function extensionOf(fileName: string): string {
+  return /\.[^.]*$/.exec(fileName)?.[0] ?? '';
 }
 
 /**

@@ -1,4 +1,5 @@
 import { transform } from 'sucrase';
+import { importMetaSpans } from './analyze';
 import { MigrationsError } from './errors';
 
 /**
@@ -7,7 +8,7 @@ import { MigrationsError } from './errors';
  */
 export function transpileForLoad(file: string, text: string): string {
   const ext = file.slice(file.lastIndexOf('.'));
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const source = withCommonJsImportMeta(file, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   if (isCommonJs(file, source)) return source;
   const isTs = ext === '.ts' || ext === '.mts';
   try {
@@ -22,4 +23,18 @@ const ESM_SYNTAX = /^\s*(?:import\s*[\w*{'"]|export\s)/m;
 /** `.cjs`, or a `.js` file with no import/export statement: loaded as it is. */
 export function isCommonJs(file: string, text: string): boolean {
   return file.endsWith('.cjs') || (file.endsWith('.js') && !ESM_SYNTAX.test(text));
+}
+
+const IMPORT_META = /\bimport\s*\.\s*meta\b/;
+const IMPORT_META_CJS = '({ url: require("node:url").pathToFileURL(__filename).href, filename: __filename, dirname: __dirname })';
+
+/**
+ * `import.meta` only exists in ES modules, and a file holding it would be run as one (where
+ * `exports` is undefined); its url, filename and dirname have CommonJS equivalents. Lines are kept.
+ */
+function withCommonJsImportMeta(file: string, text: string): string {
+  if (!IMPORT_META.test(text)) return text;
+  let out = text;
+  for (const span of importMetaSpans(file, text).reverse()) out = out.slice(0, span.start) + IMPORT_META_CJS + out.slice(span.end);
+  return out;
 }

@@ -1,0 +1,48 @@
+import * as vm from 'node:vm';
+import { MigrationsError } from './errors';
+
+/** A migration file called process.exit() or process.abort() while it ran under `bounded`. */
+export class ProcessExitError extends MigrationsError {
+  constructor(call: string) {
+    super(`it called ${call}, which would end the whole run. Remove that call; throw an Error to report a problem`);
+  }
+}
+
+const RUN = Symbol.for('migration-manager.bounded');
+// The script only calls back into the loader: what matters is that the call runs under vm's
+// watchdog, which interrupts any synchronous JavaScript, even an endless loop no try/catch stops.
+const GUARD = new vm.Script(`globalThis[Symbol.for('migration-manager.bounded')]()`, { filename: 'migration-manager-load-guard.js' });
+
+/**
+ * Runs code of a migration file (its top-level code, getMigration()) with a time limit,
+ * process.exit disarmed, timers it starts unable to keep the process alive, and stdout
+ * diverted to stderr (the CLI's --json output goes to stdout and must stay parseable).
+ * A timeout throws an error with code ERR_SCRIPT_EXECUTION_TIMEOUT.
+ */
+export function bounded<T>(timeoutMs: number, fn: () => T): T {
+  const g = globalThis as unknown as Record<symbol, unknown> & typeof globalThis;
+  const saved = { exit: process.exit, abort: process.abort, exitCode: process.exitCode, write: process.stdout.write, setTimeout: g.setTimeout, setInterval: g.setInterval };
+  let result: { value: T } | undefined;
+  g[RUN] = () => {
+    result = { value: fn() };
+  };
+  process.exit = ((code?: unknown) => {
+    throw new ProcessExitError(`process.exit(${code === undefined ? '' : String(code)})`);
+  }) as typeof process.exit;
+  process.abort = (() => {
+    throw new ProcessExitError('process.abort()');
+  }) as typeof process.abort;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  g.setTimeout = ((...args: Parameters<typeof setTimeout>) => saved.setTimeout(...args).unref()) as typeof setTimeout;
+  g.setInterval = ((...args: Parameters<typeof setInterval>) => saved.setInterval(...args).unref()) as typeof setInterval;
+  try {
+    GUARD.runInThisContext({ timeout: timeoutMs });
+    return result!.value;
+  } finally {
+    delete g[RUN];
+    Object.assign(process, { exit: saved.exit, abort: saved.abort, exitCode: saved.exitCode });
+    process.stdout.write = saved.write;
+    g.setTimeout = saved.setTimeout;
+    g.setInterval = saved.setInterval;
+  }
+}
