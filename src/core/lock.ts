@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { LockBusyError, MigrationsError } from './errors';
+import { ServerLock, serverDialect } from './nativeLock';
 import type { LockHolder, Logger } from './types';
 
 export const LOCK_TABLE = 'migration_lock';
@@ -18,27 +19,38 @@ export interface LockOptions {
   readonly pollMs?: number;
 }
 
-/** The single-row lock every runner takes before writing to the database. */
+const SERVER_ADVICE = 'Wait for it to finish. If that process is gone, the server has already freed its lock (it ends with its connection): run again.';
+
+/**
+ * The lock every runner takes before writing to the database. SQLite: a single-row table
+ * with heartbeat and stale detection. PostgreSQL and MySQL/MariaDB: the server's own lock
+ * (see ServerLock), which frees itself when its holder dies; the same row then only names
+ * the holder for the busy error, status and the tree.
+ */
 export class DatabaseLock {
   private token: string | undefined;
   private lastBeat = 0;
+  private readonly server?: ServerLock;
 
   constructor(
     private readonly knex: Knex,
     private readonly options: LockOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const dialect = serverDialect(knex);
+    if (dialect) this.server = new ServerLock(knex, dialect);
+  }
 
   /** Waits up to `timeoutMs`; a stale lock is taken over, a live one ends in `LockBusyError`. */
   async acquire(): Promise<void> {
     await this.ensureTable();
+    if (this.server) return this.acquireServer(this.server);
     const started = Date.now();
     const token = randomUUID();
     for (;;) {
       const now = new Date().toISOString();
-      const holder = `${this.options.kind} ${safeUser()}@${os.hostname()}`;
       try {
-        await this.knex(LOCK_TABLE).insert({ id: LOCK_ID, holder, host: os.hostname(), pid: process.pid, acquired_at: now, heartbeat: now, token });
+        await this.knex(LOCK_TABLE).insert({ id: LOCK_ID, holder: this.holderName(), host: os.hostname(), pid: process.pid, acquired_at: now, heartbeat: now, token });
         this.token = token;
         this.lastBeat = Date.now();
         return;
@@ -48,8 +60,9 @@ export class DatabaseLock {
         if (!current && isDuplicateKey(err)) continue;
         if (!current) throw err;
         if (isStale(current, this.options.staleMs)) {
-          this.logger.warn(`Releasing a stale lock held by ${current.holder} (pid ${current.pid} on ${current.host}, last heartbeat ${current.heartbeat}).`);
-          await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token: current.token }).del();
+          // Runners waiting together all see it stale; only the one whose delete hits says so.
+          const released = await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token: current.token }).del();
+          if (released > 0) this.logger.warn(`Released a stale lock held by ${current.holder} (pid ${current.pid} on ${current.host}, last heartbeat ${current.heartbeat}).`);
           continue;
         }
         const waited = Date.now() - started;
@@ -59,29 +72,79 @@ export class DatabaseLock {
     }
   }
 
+  /** Polls the server's lock; once held, any row left by a dead holder is replaced by ours. */
+  private async acquireServer(server: ServerLock): Promise<void> {
+    const started = Date.now();
+    try {
+      while (!(await server.tryAcquire())) {
+        const waited = Date.now() - started;
+        if (waited >= this.options.timeoutMs) {
+          const holder = await this.current();
+          throw new LockBusyError(holder ?? unnamedHolder(await server.holder()), waited, SERVER_ADVICE);
+        }
+        await delay(Math.min(this.options.pollMs ?? 100, this.options.timeoutMs - waited));
+      }
+      const leftover = await this.row();
+      if (leftover) {
+        this.logger.warn(`Replacing the lock row left by ${leftover.holder} (pid ${leftover.pid} on ${leftover.host}): its connection is gone, so the server had already freed its lock.`);
+        await this.knex(LOCK_TABLE).where({ id: LOCK_ID }).del();
+      }
+      const now = new Date().toISOString();
+      const token = `${server.session}:${randomUUID()}`;
+      await this.knex(LOCK_TABLE).insert({ id: LOCK_ID, holder: this.holderName(), host: os.hostname(), pid: process.pid, acquired_at: now, heartbeat: now, token });
+      this.token = token;
+      this.lastBeat = Date.now();
+    } catch (err) {
+      await server.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
   /**
-   * Proves the holder is alive; fails if another runner took the lock over meanwhile.
-   * At most one write per `HEARTBEAT_MS`: called between migrations, it must not cost one write each.
+   * Proves the holder is alive; fails if another runner took the lock over meanwhile
+   * (SQLite), or if the connection holding the server's lock dropped (checked every time:
+   * one read, and no migration may start unlocked). At most one write per `HEARTBEAT_MS`:
+   * called between migrations, it must not cost one write each.
    */
   async heartbeat(): Promise<void> {
-    if (!this.token || Date.now() - this.lastBeat < HEARTBEAT_MS) return;
+    if (!this.token) return;
+    // The token stays: release() still deletes our row (only ours, should another runner hold the lock by then).
+    if (this.server && !(await this.server.held())) {
+      throw new MigrationsError('The database connection holding the migration lock was lost, so the server freed the lock; stopped before the next migration so that two runners never overlap. Run again to apply the rest.');
+    }
+    if (Date.now() - this.lastBeat < HEARTBEAT_MS) return;
     this.lastBeat = Date.now();
     const updated = await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token: this.token }).update({ heartbeat: new Date().toISOString() });
-    if (updated === 0) {
+    if (updated === 0 && !this.server) {
       this.token = undefined;
       throw new MigrationsError('The migration lock was taken over by another runner (it judged this one stale); stopping before the next migration.');
     }
   }
 
   async release(): Promise<void> {
-    if (!this.token) return;
     const token = this.token;
     this.token = undefined;
-    await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token }).del();
+    try {
+      if (token) await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token }).del();
+    } finally {
+      // Also after a lost heartbeat: the dedicated connection must close.
+      await this.server?.release();
+    }
   }
 
-  /** The current holder, if any; never creates the table. */
+  /**
+   * The current holder, if any; never creates the table. On a server only a holder of the
+   * server's lock counts: a row whose connection is gone is a leftover, not a lock.
+   */
   async current(): Promise<(LockHolder & { token: string }) | undefined> {
+    const row = await this.row();
+    if (!this.server || !row) return row;
+    const session = await this.server.holder();
+    if (session === undefined) return undefined;
+    return row.token.startsWith(`${session}:`) ? row : unnamedHolder(session);
+  }
+
+  private async row(): Promise<(LockHolder & { token: string }) | undefined> {
     if (!(await this.knex.schema.hasTable(LOCK_TABLE))) return undefined;
     const row = (await this.knex(LOCK_TABLE).where({ id: LOCK_ID }).first()) as Record<string, unknown> | undefined;
     if (!row) return undefined;
@@ -97,6 +160,7 @@ export class DatabaseLock {
 
   /** Releases a stale lock (or any lock with `force`); returns what was released. */
   async unlock(force: boolean): Promise<LockHolder | undefined> {
+    if (this.server) return this.unlockServer();
     const current = await this.current();
     if (!current) return undefined;
     if (!force && !isStale(current, this.options.staleMs)) {
@@ -107,6 +171,24 @@ export class DatabaseLock {
     }
     await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token: current.token }).del();
     return current;
+  }
+
+  /** Only a leftover row can be removed: a live server lock ends with its holder's connection. */
+  private async unlockServer(): Promise<LockHolder | undefined> {
+    const holder = await this.current();
+    if (holder) {
+      throw new MigrationsError(
+        `The lock is held by ${holder.holder} (pid ${holder.pid} on ${holder.host}) through its open database connection. ` +
+          'The server frees it by itself as soon as that process ends or its connection closes, so there is nothing to unlock: wait for the run to finish, or stop that process.',
+      );
+    }
+    const leftover = await this.row();
+    if (leftover) await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token: leftover.token }).del();
+    return leftover;
+  }
+
+  private holderName(): string {
+    return `${this.options.kind} ${safeUser()}@${os.hostname()}`;
   }
 
   private async ensureTable(): Promise<void> {
@@ -143,6 +225,12 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A session holds the server's lock but wrote no row (yet, or it is not Migration Manager). */
+function unnamedHolder(session: number | undefined): LockHolder & { token: string } {
+  const id = session === undefined ? '' : ` ${session}`;
+  return { holder: `database session${id}, which wrote no lock row`, host: 'the database server', pid: session ?? 0, acquiredAt: 'an unknown time', heartbeat: 'unknown', token: '' };
 }
 
 /** The insert hit the lock row's primary key (SQLite, PostgreSQL, MySQL wording). */
