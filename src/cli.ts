@@ -91,6 +91,17 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       else write(report.steps.length === 0 ? '-- nothing to run' : report.steps.map((s) => [`-- ${s.step.direction} ${s.step.source} ${s.step.version} ${s.step.description}`, ...s.sql.map((q) => q + ';')].join('\n')).join('\n\n'));
       return 0;
     }
+    case 'mark-applied':
+    case 'forget': {
+      const forget = args.command === 'forget';
+      const target = { source: args.source, version: args.version! };
+      const result = forget ? await engine.forget(target) : await engine.markApplied(target);
+      const which = `Migration ${result.version} (${result.source})`;
+      if (args.json) json(result);
+      else if (!result.recorded) write(`${which} is already ${forget ? 'not applied' : 'applied'} (status ${result.status}); nothing was recorded.`);
+      else write(`${which} is now recorded as ${forget ? 'not applied' : 'applied'} (status ${result.status}). Nothing was run.`);
+      return 0;
+    }
     case 'unlock': {
       const released = await engine.unlock(args.force);
       if (args.json) json({ released: released ?? null });

@@ -256,7 +256,7 @@ describe('history, sql, validate, create, unlock', () => {
     assert.deepEqual(rows.map((r: { version: number; direction: string; success: boolean }) => [r.version, r.direction, r.success]),
       [[1, 'up', true], [2, 'up', true], [3, 'up', true], [3, 'down', true]]);
     assert.deepEqual(sortedKeys(rows[0]),
-      ['checksum', 'description', 'direction', 'durationMs', 'error', 'finishedAt', 'id', 'source', 'startedAt', 'success', 'transactional', 'version'].sort());
+      ['checksum', 'description', 'direction', 'durationMs', 'error', 'finishedAt', 'id', 'manual', 'partial', 'source', 'startedAt', 'success', 'transactional', 'version'].sort());
     assert.match(rows[0].checksum, /^[0-9a-f]{64}$/);
     assert.deepEqual(runJson(ws, ['history', '--limit', '1']).map((r: { version: number }) => r.version), [3]);
     const human = ok(run(ws, ['history']), 'history').stdout;
@@ -422,6 +422,56 @@ describe('database selection and settings', () => {
   });
 });
 
+describe('repair: failed-partial, mark-applied, forget', () => {
+  const halfDone = (version: number) => tsMigration(version, 'half', {
+    transaction: false,
+    up: `await knex.schema.createTable('half', (t) => { t.increments('id'); }); throw new Error('stopped half way');`,
+  });
+
+  test('a half-done migration is failed-partial in status (table, advice, --json); up refuses it with exit 1', async () => {
+    const ws = sampleWorkspace();
+    fs.writeFileSync(path.join(ws, 'versions', 'migration_004_half.ts'), halfDone(4));
+    const up = run(ws, ['up']);
+    assert.equal(up.code, 1);
+    assert.match(up.stdout, /FAIL up\s+versions 004/);
+    assert.match(up.stdout, /Migration 4 \(versions\) failed during up\(\) after changing the database: stopped half way\. .*NOT rolled back\. Repair the database by hand/);
+    assert.match(up.stdout, /Statements that ran before the failure:\n {2}create table `half`/);
+
+    const human = ok(run(ws, ['status']), 'status').stdout;
+    assert.match(human, /^\s+004\s+failed-partial\s/m);
+    assert.match(human, /^ {2}Migration 4 \(versions\) failed during up\(\) after changing the database: .*"migrations mark-applied 4 --source versions".*"migrations forget 4 --source versions"/m);
+    assert.doesNotMatch(human, /Statements that ran/, 'status shows the advice, the statements stay in history');
+    const json = runJson(ws, ['status']);
+    assert.equal(json.sources[0].migrations[3].status, 'failed-partial');
+    assert.match(json.sources[0].migrations[3].lastError, /NOT rolled back/);
+    assert.match(ok(run(ws, ['history']), 'history').stdout, /^4\s.*\sfailed, not rolled back\s+Migration 4/m);
+
+    const again = run(ws, ['up']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^error: Migration 4 \(versions\) is failed-partial: .*so nothing was run\./);
+    assert.deepEqual(await userTables(DEFAULT_DB(ws)), [...SAMPLE_TABLES, 'half']);
+  });
+
+  test('mark-applied and forget record without running: their output, --json, and exit codes', async () => {
+    const ws = sampleWorkspace();
+    const marked = ok(run(ws, ['mark-applied', '2']), 'mark-applied');
+    assert.equal(marked.stdout, 'Migration 2 (versions) is now recorded as applied (status applied). Nothing was run.\n');
+    assert.equal(ok(run(ws, ['mark-applied', '2']), 'again').stdout, 'Migration 2 (versions) is already applied (status applied); nothing was recorded.\n');
+    assert.deepEqual(await userTables(DEFAULT_DB(ws)), [], 'nothing ran');
+    assert.deepEqual(statuses(ws), [[1, 'out-of-order'], [2, 'applied'], [3, 'pending']]);
+    assert.deepEqual(runJson(ws, ['forget', '2']), { source: 'versions', version: 2, recorded: true, status: 'pending' });
+    assert.deepEqual(runJson(ws, ['forget', '2', '--source', 'versions']), { source: 'versions', version: 2, recorded: false, status: 'pending' });
+    const rows = runJson(ws, ['history']);
+    assert.deepEqual(rows.map((r: { version: number; direction: string; manual: boolean; durationMs: number }) => [r.version, r.direction, r.manual, r.durationMs]), [[2, 'up', true, 0], [2, 'down', true, 0]]);
+    assert.match(ok(run(ws, ['history']), 'history').stdout, /marked applied[\s\S]*forgotten/);
+
+    const unknown = run(ws, ['forget', '7']);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'error: There is no migration 7 in versions (no file and no history); check the version.\n');
+    assert.deepEqual(runJson(ws, ['mark-applied', '7'], 1), { ok: false, error: 'There is no migration 7 in versions (no file and no history); check the version.' });
+  });
+});
+
 describe('usage and exit codes', () => {
   const usageCases: [string, string[], RegExp][] = [
     ['unknown command', ['sideways'], /Unknown command "sideways"/],
@@ -432,6 +482,9 @@ describe('usage and exit codes', () => {
     ['sql without a direction', ['sql'], /sql needs a direction/],
     ['create without a description', ['create'], /create needs a description/],
     ['--limit x', ['history', '--limit', 'x'], /--limit takes a whole number/],
+    ['mark-applied without a version', ['mark-applied'], /mark-applied needs one version: migrations mark-applied 3 \[--source versions\]/],
+    ['forget with two versions', ['forget', '1', '2'], /forget needs one version/],
+    ['forget abc', ['forget', 'abc'], /forget takes a whole number \(got "abc"\)/],
   ];
   for (const [name, args, message] of usageCases) {
     test(`usage error exits 2: ${name}`, () => {
@@ -450,7 +503,7 @@ describe('usage and exit codes', () => {
       const r = cli(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /^Usage: migrations <command> \[options\]/);
-      for (const command of ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock']) {
+      for (const command of ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget']) {
         assert.match(r.stdout, new RegExp(`^  ${command}\\b`, 'm'));
       }
       assert.match(r.stdout, /Exit codes: 0 success, 1 failed operation or invalid migration file, 2 usage error\./);

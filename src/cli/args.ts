@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock'] as const;
+export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A mistake in how the command was called: exit code 2. */
@@ -20,6 +20,8 @@ export interface CliArgs {
   readonly force: boolean;
   readonly outOfOrder: boolean;
   readonly limit?: number;
+  /** The version `mark-applied` and `forget` act on. */
+  readonly version?: number;
 }
 
 export const USAGE = `Usage: migrations <command> [options]
@@ -34,6 +36,8 @@ Commands:
   validate               check every migration file (loads them)
   sql up|down [--to V] [--all]   print the SQL a run would execute, changing nothing
   unlock [--force]       release a stale lock (--force: any lock)
+  mark-applied <V>       record V as applied without running it (baseline, or after a repair by hand)
+  forget <V>             record V as not applied without running it (it is pending again)
 
 Options:
   --dir <workspace>      workspace folder (default: current folder)
@@ -74,6 +78,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   const [command, ...rest] = positionals;
   if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`Unknown command "${command}". Commands: ${COMMANDS.join(', ')}.`);
   if (values.to !== undefined && values.all) throw new UsageError('--to and --all cannot be used together.');
+  const takesVersion = command === 'mark-applied' || command === 'forget';
+  if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]`);
   return {
     command: command as Command,
     positionals: rest,
@@ -87,6 +93,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     force: values.force,
     outOfOrder: values['out-of-order'],
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
+    version: takesVersion ? positiveInt(command, rest[0]) : undefined,
   };
 }
 

@@ -10,6 +10,9 @@ export function formatStatus(report: StatusReport, workspace: string): string {
     lines.push('', `Source ${source.id}`);
     const rows = source.migrations.map((m) => [String(m.version).padStart(3, '0'), m.status, m.description, m.appliedAt ?? '']);
     lines.push(...table(['VERSION', 'STATUS', 'DESCRIPTION', 'APPLIED AT'], rows).map((l) => '  ' + l));
+    // Its error says what ran, what was not rolled back and how to record the repair.
+    const halfDone = source.migrations.filter((m) => m.status === 'failed-partial');
+    if (halfDone.length > 0) lines.push('', ...halfDone.map((m) => `  ${(m.lastError ?? `Migration ${m.version} failed part-way.`).split('\n')[0]}`));
     const problems = [...source.problems, ...source.migrations.flatMap((m) => m.problems)];
     if (problems.length > 0) lines.push('', ...formatProblems(problems, workspace).map((l) => '  ' + l));
   }
@@ -39,8 +42,13 @@ export function formatHistory(rows: readonly HistoryRow[]): string {
   if (rows.length === 0) return 'No history yet.';
   return table(
     ['ID', 'STARTED AT', 'SOURCE', 'VERSION', 'DIR', 'MS', 'RESULT', 'ERROR'],
-    rows.map((r) => [String(r.id), r.startedAt, r.source, String(r.version), r.direction, String(r.durationMs), r.success ? 'ok' : r.transactional ? 'failed' : 'failed (no transaction)', (r.error ?? '').split('\n')[0]]),
+    rows.map((r) => [String(r.id), r.startedAt, r.source, String(r.version), r.direction, String(r.durationMs), result(r), (r.error ?? '').split('\n')[0]]),
   ).join('\n');
+}
+
+function result(r: HistoryRow): string {
+  if (r.manual) return r.direction === 'up' ? 'marked applied' : 'forgotten';
+  return r.success ? 'ok' : r.partial ? 'failed, not rolled back' : 'failed';
 }
 
 export function table(header: string[], rows: string[][]): string[] {

@@ -14,18 +14,27 @@ export interface DatabaseTarget {
   readonly label: string;
 }
 
-/** Resolves the database from settings and an optional `--db` override, relative to the workspace. */
-export function databaseTarget(workspace: string, settings: Settings, dbOverride?: string, env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
+/** Looks the server password up when a connection opens (the editor's secret storage). */
+export type PasswordProvider = () => Promise<string | undefined>;
+
+/**
+ * Resolves the database from settings and an optional `--db` override, relative to the workspace.
+ * The password comes from the `passwordEnv` variable, else from `password()`; it is never stored here.
+ */
+export function databaseTarget(workspace: string, settings: Settings, dbOverride?: string, env: NodeJS.ProcessEnv = process.env, password?: PasswordProvider): DatabaseTarget {
   if (dbOverride || (settings.client === 'sqlite3' && !settings.knexfile)) {
     const filename = path.resolve(workspace, dbOverride ?? settings.database);
     return { client: 'sqlite3', filename, label: `sqlite3 ${filename}` };
   }
   if (settings.knexfile) return knexfileTarget(workspace, settings);
   const { host = '127.0.0.1', port, user, database } = settings.connection;
-  const password = env[settings.passwordEnv];
+  const fromEnv = env[settings.passwordEnv];
+  // knex calls a connection function for each new connection, so a password changed in
+  // secret storage applies without re-creating the engine.
+  const connection = async () => ({ host, port, user, database, password: fromEnv ?? (await password?.()) });
   return {
     client: settings.client,
-    knexConfig: { client: settings.client, connection: { host, port, user, database, password } },
+    knexConfig: { client: settings.client, connection },
     label: `${settings.client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`,
   };
 }
@@ -68,7 +77,7 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
   // Loaded on first use: activation and `--help` should not pay for knex.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const knex = require('knex') as typeof import('knex').knex;
-  if (target.client !== 'sqlite3') return knex({ pool: { min: 0, max: 4 }, ...target.knexConfig });
+  if (target.client !== 'sqlite3') return knex({ pool: { min: 0, max: 4 }, log: KNEX_LOG, ...target.knexConfig });
   const exists = fs.existsSync(target.filename!);
   if (mode === 'read' && !exists) return undefined;
   if (mode === 'write') fs.mkdirSync(path.dirname(target.filename!), { recursive: true });
@@ -77,6 +86,7 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
   return knex({
     client: 'sqlite3',
     useNullAsDefault: true,
+    log: KNEX_LOG,
     // knex always adds READWRITE|CREATE to `flags`, so read-only goes through SQLite's URI `mode=ro`.
     connection: readOnly ? { filename: readOnlyUri(filename), flags: ['OPEN_URI'] } : { filename },
     pool: {
@@ -97,6 +107,24 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
       },
     },
   });
+}
+
+/**
+ * knex logs with console.log, to stdout: a refused connection printed a stack trace there,
+ * breaking `--json`. Connection errors reach the caller as rejections anyway; other notes
+ * (e.g. an unsupported `.returning()`) go to stderr, one line each.
+ */
+const KNEX_LOG = {
+  warn: knexNote,
+  error: knexNote,
+  deprecate: knexNote,
+  debug() {},
+};
+
+function knexNote(message: unknown): void {
+  const text = String(message);
+  if (/^(Acquire connection error|Connection Error)/.test(text)) return;
+  process.stderr.write(`knex: ${text.split('\n')[0]}\n`);
 }
 
 /** `file:` URI that opens a SQLite file read-only and never creates it. */

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import type { ResultCache } from './cache';
 import { createMigration, type Created } from './create';
-import { databaseTarget, openDatabase, type DatabaseTarget } from './database';
+import { databaseTarget, openDatabase, type DatabaseTarget, type PasswordProvider } from './database';
 import { Discovery } from './discovery';
-import { ConfigError, InvalidMigrationsError, MigrationsError } from './errors';
+import { ConfigError, databaseError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
 import { loadMigration } from './loader';
 import { DatabaseLock } from './lock';
@@ -14,8 +14,9 @@ import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, 
 import { registeredSource } from './registry';
 import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './runner';
 import { readWorkspaceSettings, type Settings } from './settings';
+import { manualRow, refuseHalfDone } from './repair';
 import { foldHistory, sourceStatus } from './status';
-import { silentLogger, type HistoryRow, type LockHolder, type Logger, type Migration, type Problem, type Source } from './types';
+import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationStatus, type Problem, type Source } from './types';
 
 export interface EngineOptions {
   /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
@@ -31,6 +32,8 @@ export interface EngineOptions {
   readonly templatesDir?: string;
   /** Parse and transpile results kept between processes (the CLI's); saved on `close()`. */
   readonly cache?: ResultCache;
+  /** Server password when `migrations.passwordEnv` names no set variable (the editor's secret storage). */
+  readonly password?: PasswordProvider;
 }
 
 export interface RunOptions {
@@ -49,6 +52,16 @@ export interface StatusReport {
 
 export interface SqlReport {
   readonly steps: readonly { step: StepReport; sql: string[] }[];
+}
+
+/** What `markApplied` or `forget` did. */
+export interface RecordReport {
+  readonly source: string;
+  readonly version: number;
+  /** False when the history already said so: nothing was written. */
+  readonly recorded: boolean;
+  /** The migration's status afterwards. */
+  readonly status: MigrationStatus;
 }
 
 /**
@@ -73,7 +86,7 @@ export class MigrationEngine {
     this.workspace = options.workspace;
     this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
     this.discovery = new Discovery(this.workspace, this.settings.versionsDir, options.cache);
-    this.target = databaseTarget(this.workspace, this.settings, options.db);
+    this.target = databaseTarget(this.workspace, this.settings, options.db, process.env, options.password);
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -102,15 +115,17 @@ export class MigrationEngine {
   /** Files joined with history. Opens SQLite read-only: no table or file is created. */
   async status(only?: string): Promise<StatusReport> {
     const sources = this.sources(only);
-    const knex = this.readDb();
-    const rows = knex ? await new HistoryStore(knex).rows() : [];
-    const lock = knex ? await this.lock(knex).current() : undefined;
-    const applied = foldHistory(rows);
-    return {
-      database: this.target.label,
-      sources: sources.map((s) => ({ id: s.id, dir: s.dir, migrations: sourceStatus(s, applied), problems: s.problems })),
-      lock: lock && { holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat },
-    };
+    return this.guard(async () => {
+      const knex = this.readDb();
+      const rows = knex ? await this.historyOf(knex).rows() : [];
+      const lock = knex ? await this.lock(knex).current() : undefined;
+      const applied = foldHistory(rows);
+      return {
+        database: this.target.label,
+        sources: sources.map((s) => ({ id: s.id, dir: s.dir, migrations: sourceStatus(s, applied), problems: s.problems })),
+        lock: lock && { holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat },
+      };
+    });
   }
 
   /** Static checks plus loading every file (executes workspace code: trusted workspaces only). */
@@ -150,41 +165,62 @@ export class MigrationEngine {
       throw new MigrationsError('A dry run is not available on MySQL/MariaDB: it commits schema changes immediately, so the SQL cannot be captured and rolled back. Review the migration code instead, or dry-run against a SQLite or PostgreSQL copy.');
     }
     const sources = this.sources(opts.source);
-    const reader = this.readDb();
-    const rows = reader ? await new HistoryStore(reader).rows() : [];
-    const states = this.states(sources, rows);
-    if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
-    const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
-    const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, appliedOrder(rows));
-    if (steps.length === 0) return { steps: [] };
-    const loaded = this.load(steps);
-    // Its own connection: no file created (a missing SQLite file becomes an empty
-    // in-memory database) and no journal-mode switch, so a dry run leaves no trace.
-    const knex = openDatabase(this.target, 'dry-run')!;
-    try {
-      return { steps: await captureSql(loaded, knex) };
-    } finally {
-      await knex.destroy();
-    }
+    return this.guard(async () => {
+      const reader = this.readDb();
+      const rows = reader ? await this.historyOf(reader).rows() : [];
+      const states = this.states(sources, rows);
+      if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
+      const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
+      const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, appliedOrder(rows));
+      if (steps.length === 0) return { steps: [] };
+      const loaded = this.load(steps);
+      // Its own connection: no file created (a missing SQLite file becomes an empty
+      // in-memory database) and no journal-mode switch, so a dry run leaves no trace.
+      const knex = openDatabase(this.target, 'dry-run')!;
+      try {
+        return { steps: await captureSql(loaded, knex) };
+      } finally {
+        await knex.destroy();
+      }
+    });
   }
 
   async history(opts: { source?: string; limit?: number } = {}): Promise<HistoryRow[]> {
-    const knex = this.readDb();
-    const rows = knex ? await new HistoryStore(knex).rows(opts.source) : [];
-    return opts.limit ? rows.slice(-opts.limit) : rows;
+    return this.guard(async () => {
+      const knex = this.readDb();
+      const rows = knex ? await this.historyOf(knex).rows(opts.source) : [];
+      return opts.limit ? rows.slice(-opts.limit) : rows;
+    });
   }
 
   async lockHolder(): Promise<LockHolder | undefined> {
-    const knex = this.readDb();
-    return knex ? this.lock(knex).current() : undefined;
+    return this.guard(async () => {
+      const knex = this.readDb();
+      return knex ? this.lock(knex).current() : undefined;
+    });
   }
 
   /** Releases a stale lock, or any lock with `force`. */
   async unlock(force = false): Promise<LockHolder | undefined> {
-    if (!this.readDb()) return undefined;
-    const released = await this.lock(this.writeDb()).unlock(force);
-    if (released) this.logger.warn(`Released the migration lock held by ${released.holder} (pid ${released.pid}).`);
-    return released;
+    return this.guard(async () => {
+      if (!this.readDb()) return undefined;
+      const released = await this.lock(this.writeDb()).unlock(force);
+      if (released) this.logger.warn(`Released the migration lock held by ${released.holder} (pid ${released.pid}).`);
+      return released;
+    });
+  }
+
+  /**
+   * Records `version` as applied without running it: a baseline for a database whose schema
+   * already has it, or the end of a repair by hand. The checksum of the file as it is now is kept.
+   */
+  async markApplied(opts: { source?: string; version: number }): Promise<RecordReport> {
+    return this.record('up', opts);
+  }
+
+  /** Records `version` as not applied without running it (after undoing it by hand): it is pending again. */
+  async forget(opts: { source?: string; version: number }): Promise<RecordReport> {
+    return this.record('down', opts);
   }
 
   create(description: string, opts: { source?: string; js?: boolean } = {}): Created {
@@ -221,26 +257,75 @@ export class MigrationEngine {
 
   private async run(opts: RunOptions, plan: (states: SourceState[], rows: readonly HistoryRow[]) => Step[]): Promise<RunReport> {
     const sources = this.sources(opts.source);
-    const reader = this.readDb();
-    const seen = reader ? await new HistoryStore(reader).rows() : [];
-    const before = plan(this.states(sources, seen), seen);
-    if (before.length === 0) return { ok: true, steps: [] };
-    const knex = this.writeDb();
-    const lock = this.lock(knex);
-    await lock.acquire();
+    return this.guard(async () => {
+      const reader = this.readDb();
+      const seen = reader ? await this.historyOf(reader).rows() : [];
+      const before = plan(this.states(sources, seen), seen);
+      refuseHalfDone(before, seen);
+      if (before.length === 0) return { ok: true, steps: [] };
+      const knex = this.writeDb();
+      const lock = this.lock(knex);
+      await lock.acquire();
+      try {
+        const history = this.historyOf(knex);
+        await history.ensure();
+        // Another runner may have applied some of the plan while this one waited.
+        const rows = await history.rows();
+        const planned = plan(this.states(sources, rows), rows);
+        refuseHalfDone(planned, rows);
+        const steps = this.load(planned);
+        this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
+        const report = await runSteps(steps, {
+          knex, history, events: opts.events, signal: opts.signal, between: () => lock.heartbeat(), timeoutMs: this.settings.migrationTimeoutMs,
+        });
+        for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
+        return report;
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  /** Appends a hand-made history row (mark-applied: up, forget: down) under the lock; nothing is run. */
+  private async record(direction: Direction, opts: { source?: string; version: number }): Promise<RecordReport> {
+    const sources = this.sources(opts.source);
+    return this.guard(async () => {
+      // Decided on a read first, so that a request with nothing to do creates no database.
+      const reader = this.readDb();
+      const seen = reader ? await this.historyOf(reader).rows() : [];
+      const first = manualRow(direction, sources, seen, opts.version);
+      if (!first.row) return { source: first.source.id, version: opts.version, recorded: false, status: first.state.status };
+      const knex = this.writeDb();
+      const lock = this.lock(knex);
+      await lock.acquire();
+      try {
+        const history = this.historyOf(knex);
+        await history.ensure();
+        const { source, row } = manualRow(direction, sources, await history.rows(), opts.version);
+        if (row) {
+          await history.append(row);
+          this.logger.warn(`${direction === 'up' ? 'Marked' : 'Forgot'} migration ${opts.version} (${source.id}) ${direction === 'up' ? 'as applied' : '(now not applied)'} by hand; nothing was run.`);
+        }
+        // A forgotten migration whose file is gone drops out of the list: it is as good as never applied.
+        const state = sourceStatus(source, foldHistory(await history.rows())).find((m) => m.version === opts.version);
+        return { source: source.id, version: opts.version, recorded: row !== undefined, status: state?.status ?? 'pending' };
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  /** Database failures (locked, read-only, not a database…) become errors that name the file and say what to do. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
-      const history = new HistoryStore(knex);
-      await history.ensure();
-      // Another runner may have applied some of the plan while this one waited.
-      const rows = await history.rows();
-      const steps = this.load(plan(this.states(sources, rows), rows));
-      this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
-      const report = await runSteps(steps, { knex, history, events: opts.events, signal: opts.signal, between: () => lock.heartbeat() });
-      for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
-      return report;
-    } finally {
-      await lock.release();
+      return await work();
+    } catch (err) {
+      throw databaseError(err, this.target.label, this.target.filename) ?? err;
     }
+  }
+
+  private historyOf(knex: Knex): HistoryStore {
+    return new HistoryStore(knex, this.target.label);
   }
 
   /** Loads every step's migration before the first runs, so a bad file stops nothing half-way. */
@@ -252,7 +337,8 @@ export class MigrationEngine {
     }
     const loaded = steps.map((step) => {
       const result = loadMigration(step.file, this.options.cache);
-      problems.push(...result.problems.filter((p) => p.severity === 'error'));
+      // Duplicates are already listed above, once per file.
+      problems.push(...result.problems.filter((p) => p.severity === 'error' && p.code !== 'duplicate-version'));
       if (result.migration && step.direction === 'down' && typeof result.migration.down !== 'function') {
         problems.push({ ...result.problems.find((p) => p.code === 'missing-down')!, severity: 'error',
           message: `Cannot roll back ${step.file.version}: it has no down(). Add a down(knex) that undoes up(), or roll back only newer migrations.` });

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Direction, LockHolder, Problem } from './types';
 
 /** Base of every error the engine throws on purpose; `message` is always fit to show a user. */
@@ -21,7 +23,10 @@ export class InvalidMigrationsError extends MigrationsError {
   }
 }
 
-/** `up()` or `down()` threw; its changes were rolled back unless it ran outside a transaction. */
+/**
+ * `up()` or `down()` threw (or timed out). Transactional changes were rolled back, except when
+ * `partial`: the migration ran outside a transaction, or MySQL committed its DDL implicitly.
+ */
 export class MigrationRunError extends MigrationsError {
   constructor(
     readonly source: string,
@@ -30,36 +35,177 @@ export class MigrationRunError extends MigrationsError {
     readonly file: string | undefined,
     readonly transactional: boolean,
     cause: unknown,
+    /** Changes were made that were NOT rolled back. */
+    readonly partial = false,
+    /** What changed the database before the failure, for the repair. */
+    readonly statements: readonly string[] = [],
   ) {
-    const advice = transactional
-      ? 'Its changes were rolled back; fix the migration and run again.'
-      : 'It ran outside a transaction (transaction: false), so part of it may have been applied: repair the schema by hand before running again.';
-    super(`Migration ${version} (${source}) failed during ${direction}(): ${describeError(cause)}. ${advice}`, { cause });
+    const what = `Migration ${version} (${source}) failed during ${direction}()`;
+    let text: string;
+    if (!partial) {
+      text = `${what}: ${describeError(cause)}. ` + (transactional
+        ? 'Its changes were rolled back; fix the migration and run again.'
+        : 'It ran outside a transaction (transaction: false), but no statement had changed the database yet; fix the migration and run again.');
+    } else {
+      const why = transactional
+        ? 'MySQL/MariaDB commits schema changes immediately, so they were NOT rolled back.'
+        : 'It ran outside a transaction (transaction: false), so the statements that ran were NOT rolled back.';
+      text = `${what} after changing the ${transactional ? 'schema' : 'database'}: ${describeError(cause)}. ${why} ${repairAdvice(source, version, direction)}`;
+      text += formatStatements(statements);
+    }
+    super(text, { cause });
   }
 }
 
-/** Another runner holds the database lock. */
-export class LockBusyError extends MigrationsError {
-  constructor(readonly holder: LockHolder, waitedMs: number) {
+/** What to do about a migration left half-done: repair by hand, then record the outcome. */
+export function repairAdvice(source: string, version: number, direction: Direction): string {
+  const mark = `"migrations mark-applied ${version} --source ${source}"`;
+  const forget = `"migrations forget ${version} --source ${source}"`;
+  const seen = 'Repair the database by hand (the statements that ran are listed in the history)';
+  return direction === 'up'
+    ? `${seen}, then either finish what up() does and run ${mark}, or undo what ran and run ${forget} so that the next "up" runs it again.`
+    : `${seen}, then either finish the rollback and run ${forget}, or restore what down() removed and run ${mark} so that it counts as applied again.`;
+}
+
+const MAX_STATEMENTS = 20;
+const MAX_STATEMENT_CHARS = 500;
+
+function formatStatements(statements: readonly string[]): string {
+  if (statements.length === 0) return '';
+  const shown = statements.slice(0, MAX_STATEMENTS).map((q) => `  ${q.length > MAX_STATEMENT_CHARS ? q.slice(0, MAX_STATEMENT_CHARS) + '…' : q};`);
+  const more = statements.length > MAX_STATEMENTS ? [`  … and ${statements.length - MAX_STATEMENTS} more`] : [];
+  return ['', 'Statements that ran before the failure:', ...shown, ...more].join('\n');
+}
+
+/** A migration's up()/down() did not settle within `migrations.migrationTimeoutMs`. */
+export class MigrationTimeoutError extends MigrationsError {
+  constructor(readonly timeoutMs: number, stoppable = true) {
+    const end = stoppable ? 'was stopped' : 'was given up on (outside a transaction it cannot be stopped: it may still be running)';
+    super(`it did not finish within ${timeoutMs} ms (setting migrations.migrationTimeoutMs; 0 turns the limit off) and ${end}`);
+  }
+}
+
+/** `migration_history` holds rows Migration Manager never writes; reading them would be a guess. */
+export class CorruptHistoryError extends MigrationsError {
+  constructor(where: string, readonly rows: readonly string[]) {
+    const shown = rows.slice(0, 5).join('; ') + (rows.length > 5 ? `; and ${rows.length - 5} more` : '');
     super(
-      `The database is locked by ${holder.holder} (pid ${holder.pid} on ${holder.host}) since ${holder.acquiredAt}, ` +
-        `last heartbeat ${holder.heartbeat}; waited ${Math.round(waitedMs / 1000)} s. Wait for it to finish, or if that process is gone run "migrations unlock" ("unlock --force" to release a live lock).`,
+      `The table migration_history in ${where} holds ${rows.length} row(s) Migration Manager did not write (${shown}). ` +
+        'Nothing was changed. Fix or delete those rows (e.g. in the sqlite3 shell), or restore the database from a backup, then run again.',
     );
   }
 }
 
-/** Text for any thrown value: never `[object Object]`. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  if (typeof err === 'string') return err;
-  if (err && typeof err === 'object') {
-    const message = (err as { message?: unknown }).message;
-    if (typeof message === 'string') return message;
-    try {
-      return JSON.stringify(err);
-    } catch {
-      /* circular: fall through */
-    }
+/** The database itself failed (cannot open, locked, read-only, not a database…). */
+export class DatabaseError extends MigrationsError {
+  constructor(message: string, readonly code: string | undefined, cause: unknown) {
+    super(message, { cause });
   }
-  return String(err);
+}
+
+/**
+ * A clear error for a failure of the database itself (a SQLite file that cannot be opened, is
+ * locked, read-only or not a database; a folder that cannot be made; a server that does not
+ * answer); undefined for anything else. `filename` is the SQLite file, `label` names a server.
+ */
+export function databaseError(err: unknown, label: string, filename?: string): DatabaseError | undefined {
+  if (err instanceof MigrationsError) return undefined;
+  const raw = describeError(err);
+  const errCode = (err as { code?: unknown } | null)?.code;
+  const code = typeof errCode === 'string' && errCode ? errCode : /\b(SQLITE_[A-Z_]+)\b/.exec(raw)?.[1];
+  // knex prefixes the SQL ("insert into … - SQLITE_BUSY: …"); the driver's own words are what matter.
+  const detail = raw.replace(/^[\s\S]* - (?=SQLITE_)/, '');
+  const file = filename ?? label;
+  const make = (message: string) => new DatabaseError(message, code, err);
+  const fixPath = 'point --db or migrations.database at the right file';
+  switch (code) {
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return make(`The database file ${file} is locked by another connection (${code}): another program, such as a database browser or a sqlite3 shell, holds a transaction open, and did not release it while this run waited (5 s). Close that program or end its transaction, then run again.`);
+    case 'SQLITE_READONLY':
+      return make(`The database file ${file} is read-only (${code}): SQLite must write to it, and to ${path.basename(file)}-wal and -shm files next to it (even to read a database in WAL mode). Make the file and its folder writable, or ${fixPath}.`);
+    case 'SQLITE_NOTADB':
+      return make(`${file} is not a SQLite database (${code}); it was left untouched. ${capitalize(fixPath)}, or move that file away.`);
+    case 'SQLITE_CORRUPT':
+      return make(`The database file ${file} is damaged (${code}: ${detail}); it was left untouched. Restore it from a backup, or ${fixPath}.`);
+    case 'SQLITE_CANTOPEN':
+    case 'SQLITE_IOERR':
+    case 'SQLITE_PERM':
+    case 'SQLITE_AUTH': {
+      const why = whyCannotOpen(filename);
+      if (why || code === 'SQLITE_CANTOPEN') return make(`Cannot open the database file ${file} (${code}${why ?? ''}). ${capitalize(fixPath)} (a SQLite file, in a folder you can write to).`);
+      return make(`The database file ${file} cannot be read or written (${detail}). Check its permissions and the disk, then run again.`);
+    }
+    case 'SQLITE_FULL':
+      return make(`The disk holding ${file} is full (${code}). Free some space and run again ("migrations status" shows what was applied).`);
+  }
+  if (code && ['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOSPC'].includes(code) && typeof (err as { path?: unknown }).path === 'string') {
+    const blocker = fileInTheWay(path.dirname(file));
+    const why = blocker ? `${blocker} is a file, not a folder` : detail;
+    return make(`Cannot create the folder for the database file ${file}: ${why}. ${capitalize(fixPath)} (a path whose folders can be created).`);
+  }
+  if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'].includes(code)) {
+    return make(`Cannot connect to ${label} (${code}: ${detail}). Check that the server is running and that migrations.connection names it.`);
+  }
+  return undefined;
+}
+
+function whyCannotOpen(filename: string | undefined): string | undefined {
+  if (!filename) return undefined;
+  try {
+    const stat = fs.statSync(filename, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) return ': it is a folder, not a file';
+    if (!stat && !fs.statSync(path.dirname(filename), { throwIfNoEntry: false })?.isDirectory()) return ': its folder does not exist';
+  } catch (err) {
+    return `: ${describeError(err)}`;
+  }
+  return undefined;
+}
+
+/** The nearest existing ancestor of `dir` when it is not a folder (so `dir` can never be made). */
+function fileInTheWay(dir: string): string | undefined {
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const stat = fs.statSync(d, { throwIfNoEntry: false });
+    if (stat) return stat.isDirectory() ? undefined : d;
+  }
+  return undefined;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Another runner holds the database lock. */
+export class LockBusyError extends MigrationsError {
+  constructor(
+    readonly holder: LockHolder,
+    waitedMs: number,
+    advice = 'Wait for it to finish, or if that process is gone run "migrations unlock" ("unlock --force" to release a live lock).',
+  ) {
+    super(
+      `The database is locked by ${holder.holder} (pid ${holder.pid} on ${holder.host}) since ${holder.acquiredAt}, ` +
+        `last heartbeat ${holder.heartbeat}; waited ${Math.round(waitedMs / 1000)} s. ${advice}`,
+    );
+  }
+}
+
+/** Text for any thrown value: never `[object Object]`, never empty. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message || `${err.name} (without a message)`;
+  if (typeof err === 'string') return err || 'an empty string was thrown';
+  if (err === undefined || err === null) return `${String(err)} was thrown instead of an Error`;
+  if (typeof err === 'object') {
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === 'string' && message) return message;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(err);
+    } catch {
+      /* circular, or a BigInt inside */
+    }
+    const kind = err.constructor && err.constructor !== Object ? `an object of class ${err.constructor.name}` : 'an object';
+    if (json === undefined) return `${kind} that cannot be shown as JSON (circular?) was thrown instead of an Error`;
+    return json === '{}' ? `${kind} with no message or fields was thrown instead of an Error` : `${json} (${kind} was thrown instead of an Error)`;
+  }
+  return `${String(err)} (a ${typeof err} was thrown instead of an Error)`;
 }

@@ -1,27 +1,44 @@
 import type { Knex } from 'knex';
-import { MigrationsError } from './errors';
+import { CorruptHistoryError, MigrationsError } from './errors';
 import type { Direction, HistoryRow } from './types';
 
 export const HISTORY_TABLE = 'migration_history';
 
 /** A row to append; `id` is assigned by the database. */
-export type NewHistoryRow = Omit<HistoryRow, 'id'>;
+export type NewHistoryRow = Omit<HistoryRow, 'id' | 'partial' | 'manual'> & { readonly partial?: boolean; readonly manual?: boolean };
 
+/** Columns every version of the table has; a table without them is not ours. */
 const COLUMNS = ['id', 'source', 'version', 'description', 'checksum', 'direction', 'started_at', 'finished_at', 'duration_ms', 'success', 'error', 'transactional'];
+/** Columns added since the first version: `ensure()` adds them to an older table, reads default them. */
+const ADDED_COLUMNS = ['partial', 'manual'] as const;
 
 /**
  * The append-only run log (umzug's storage contract, with every attempt kept).
- * Reads never create the table; only `ensure()` does, right before a run writes.
+ * Reads never create or alter the table; only `ensure()` does, right before a run writes.
  */
 export class HistoryStore {
-  constructor(private readonly knex: Knex) {}
+  /** `where` names the database in errors (a label without secrets). */
+  constructor(
+    private readonly knex: Knex,
+    private readonly where = 'the database',
+  ) {}
 
   async exists(): Promise<boolean> {
     return this.knex.schema.hasTable(HISTORY_TABLE);
   }
 
   async ensure(): Promise<void> {
-    if (await this.exists()) return this.checkColumns();
+    if (await this.exists()) {
+      const present = await this.checkColumns();
+      const missing = ADDED_COLUMNS.filter((c) => !present.has(c));
+      // A table made by an earlier version: add the new columns, old rows read as false.
+      if (missing.length > 0) {
+        await this.knex.schema.alterTable(HISTORY_TABLE, (t) => {
+          for (const c of missing) t.boolean(c).notNullable().defaultTo(false);
+        });
+      }
+      return;
+    }
     await this.knex.schema.createTable(HISTORY_TABLE, (t) => {
       t.increments('id').primary();
       t.string('source', 512).notNullable();
@@ -35,17 +52,27 @@ export class HistoryStore {
       t.boolean('success').notNullable();
       t.text('error').nullable();
       t.boolean('transactional').notNullable().defaultTo(true);
+      t.boolean('partial').notNullable().defaultTo(false);
+      t.boolean('manual').notNullable().defaultTo(false);
       t.index(['source', 'version']);
     });
   }
 
-  /** Every row in run order; empty when the table does not exist yet. */
+  /** Every row in run order; empty when the table does not exist yet. A row we did not write is an error, not a guess. */
   async rows(source?: string): Promise<HistoryRow[]> {
     if (!(await this.exists())) return [];
-    await this.checkColumns();
-    const q = this.knex(HISTORY_TABLE).select(COLUMNS).orderBy('id');
+    const present = await this.checkColumns();
+    const q = this.knex(HISTORY_TABLE).select([...COLUMNS, ...ADDED_COLUMNS.filter((c) => present.has(c))]).orderBy('id');
     const raw = (await (source === undefined ? q : q.where({ source }))) as Record<string, unknown>[];
-    return raw.map(fromDb);
+    const rows: HistoryRow[] = [];
+    const bad: string[] = [];
+    for (const r of raw) {
+      const row = fromDb(r);
+      if (typeof row === 'string') bad.push(row);
+      else rows.push(row);
+    }
+    if (bad.length > 0) throw new CorruptHistoryError(this.where, bad);
+    return rows;
   }
 
   async append(row: NewHistoryRow, trx?: Knex.Transaction): Promise<void> {
@@ -61,34 +88,62 @@ export class HistoryStore {
       success: row.success,
       error: row.error,
       transactional: row.transactional,
+      partial: row.partial ?? false,
+      manual: row.manual ?? false,
     });
   }
 
-  private async checkColumns(): Promise<void> {
+  /** The table's columns; fails when one of ours is missing (someone else's table of that name). */
+  private async checkColumns(): Promise<Set<string>> {
     const info = await this.knex(HISTORY_TABLE).columnInfo();
     const missing = COLUMNS.filter((c) => !(c in info));
     if (missing.length > 0) {
       throw new MigrationsError(
-        `The table ${HISTORY_TABLE} exists but lacks column(s) ${missing.join(', ')}; it was not made by Migration Manager. ` +
+        `The table ${HISTORY_TABLE} in ${this.where} exists but lacks column(s) ${missing.join(', ')}; it was not made by Migration Manager. ` +
           'Rename that table (or point migrations.database elsewhere) and run again; nothing was changed.',
       );
     }
+    return new Set(Object.keys(info));
   }
 }
 
-function fromDb(r: Record<string, unknown>): HistoryRow {
+/** A row, or what is wrong with it: values we never write must not be read as something else. */
+function fromDb(r: Record<string, unknown>): HistoryRow | string {
+  const id = Number(r.id);
+  const problems: string[] = [];
+  const version = Number(r.version);
+  if (typeof r.version === 'boolean' || r.version === null || r.version === '' || !Number.isSafeInteger(version) || version < 1) problems.push(`version ${show(r.version)} is not a whole number`);
+  if (r.direction !== 'up' && r.direction !== 'down') problems.push(`direction ${show(r.direction)} is neither "up" nor "down"`);
+  const success = flag(r.success);
+  if (success === undefined) problems.push(`success ${show(r.success)} is neither true nor false`);
+  if (typeof r.source !== 'string' || r.source === '') problems.push(`source ${show(r.source)} is not a source folder`);
+  if (problems.length > 0) return `row id ${show(r.id)}: ${problems.join(', ')}`;
   return {
-    id: Number(r.id),
+    id,
     source: String(r.source),
-    version: Number(r.version),
-    description: String(r.description),
+    version,
+    description: String(r.description ?? ''),
     checksum: r.checksum == null ? null : String(r.checksum),
-    direction: r.direction === 'down' ? 'down' : ('up' as Direction),
+    direction: r.direction as Direction,
     startedAt: String(r.started_at),
     finishedAt: String(r.finished_at),
     durationMs: Number(r.duration_ms),
-    success: Boolean(Number(r.success)),
+    success: success!,
     error: r.error == null ? null : String(r.error),
-    transactional: r.transactional == null ? true : Boolean(Number(r.transactional)),
+    transactional: flag(r.transactional) ?? true,
+    partial: flag(r.partial) ?? false,
+    manual: flag(r.manual) ?? false,
   };
+}
+
+/** Booleans as SQLite (0/1), MySQL (0/1) and PostgreSQL (true/false) return them. */
+function flag(value: unknown): boolean | undefined {
+  if (value === true || value === 1 || value === '1' || value === 1n) return true;
+  if (value === false || value === 0 || value === '0' || value === 0n) return false;
+  return undefined;
+}
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  return typeof value === 'bigint' ? String(value) : JSON.stringify(value) ?? String(value);
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { describeError, MigrationRunError, MigrationsError } from './errors';
+import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutError } from './errors';
 import type { HistoryStore } from './history';
 import type { Step } from './plan';
 import type { Direction, Migration } from './types';
@@ -43,6 +43,8 @@ export interface RunContext {
   readonly signal?: AbortSignal;
   /** Called between migrations (the lock's heartbeat). */
   readonly between?: () => Promise<void>;
+  /** Longest one up()/down() may take before it is stopped and rolled back; 0 or unset: no limit. */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
 async function runOne(step: LoadedStep, ctx: RunContext, started: number): Promise<MigrationRunError | undefined> {
   const { migration, direction } = step;
   const transactional = migration.transaction !== false;
-  const row = (success: boolean, error: string | null) => ({
+  const row = (success: boolean, error: string | null, partial = false) => ({
     source: step.source.id,
     version: step.file.version,
     description: migration.description,
@@ -80,29 +82,106 @@ async function runOne(step: LoadedStep, ctx: RunContext, started: number): Promi
     success,
     error,
     transactional,
+    partial,
   });
+  // What the migration ran that may have changed the database: if it fails, what could not be
+  // rolled back (outside a transaction, or DDL that MySQL commits at once) is listed for the repair.
+  const changes: string[] = [];
+  let ddl = false;
+  const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
+    if (NO_CHANGE.test(q.sql) || /\bmigration_lock\b/.test(q.sql)) return;
+    changes.push(inline(ctx.knex, q));
+    if (DDL.test(q.sql)) ddl = true;
+  };
   try {
     if (transactional) {
+      let recorded = false;
       await ctx.knex.transaction(async (trx) => {
-        await invoke(migration, direction, trx);
+        trx.on('query', onQuery);
+        try {
+          await within(invoke(migration, direction, trx), ctx.timeoutMs, true, () => interrupt(ctx.knex, trx));
+        } finally {
+          trx.removeListener('query', onQuery);
+        }
         await ctx.history.append(row(true, null), trx);
+        recorded = true;
       });
+      if (!recorded) throw new MigrationsError('its transaction was rolled back without an error');
     } else {
-      await invoke(migration, direction, ctx.knex);
+      ctx.knex.on('query', onQuery);
+      try {
+        await within(invoke(migration, direction, ctx.knex), ctx.timeoutMs, false);
+      } finally {
+        ctx.knex.removeListener('query', onQuery);
+      }
       await ctx.history.append(row(true, null));
     }
     return undefined;
   } catch (err) {
-    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err);
-    await ctx.history.append(row(false, failure.message));
+    const partial = transactional ? ddl && commitsDdl(ctx.knex) : changes.length > 0;
+    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? changes : []);
+    await ctx.history.append(row(false, failure.message, partial));
     return failure;
   }
+}
+
+/** Statements that change nothing lasting: reads, and transaction or session control. */
+const NO_CHANGE = /^\s*(select|show|explain|describe|desc|begin|commit|rollback|savepoint|release|set|pragma(?![^;]*=))\b/i;
+/** Statements MySQL/MariaDB commits implicitly, with whatever the transaction had done before them. */
+const DDL = /^\s*(create|alter|drop|rename|truncate)\b/i;
+
+function commitsDdl(knex: Knex): boolean {
+  const client = (knex.client as { config?: { client?: unknown }; dialect?: unknown }).config?.client ?? (knex.client as { dialect?: unknown }).dialect;
+  return typeof client === 'string' && /^mysql2?$/.test(client);
+}
+
+/** Races `work` against `ms`; on time-out runs `onTimeout` (to free the connection) and rejects. */
+async function within<T>(work: Promise<T>, ms: number | undefined, stoppable: boolean, onTimeout?: () => Promise<void>): Promise<T> {
+  if (!ms) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new MigrationTimeoutError(ms, stoppable);
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } catch (err) {
+    if (err === timedOut) await onTimeout?.().catch(() => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Stops a statement the timed-out migration may still be running on the transaction's connection,
+ * so that the ROLLBACK queued behind it runs (knex gives up on a ROLLBACK after 5 s and would
+ * hand the connection back with the transaction still open). Harmless when nothing runs.
+ */
+async function interrupt(knex: Knex, trx: Knex.Transaction): Promise<void> {
+  const connection = await (trx.client as unknown as { acquireConnection(): Promise<unknown> }).acquireConnection();
+  const sqlite = connection as { interrupt?: () => void };
+  if (typeof sqlite.interrupt === 'function') return sqlite.interrupt();
+  await (knex.client as unknown as { cancelQuery?(c: unknown): Promise<void> }).cancelQuery?.(connection);
 }
 
 async function invoke(migration: Migration, direction: Direction, knex: Knex): Promise<void> {
   const fn = direction === 'up' ? migration.up : migration.down;
   if (typeof fn !== 'function') throw new MigrationsError(`the migration has no ${direction}()`);
-  await fn.call(migration, knex);
+  try {
+    await fn.call(migration, knex);
+  } catch (err) {
+    // knex treats a transaction handler rejecting with `undefined` as a plain rollback and
+    // resolves it: the failure would pass for success. Only Errors leave a migration.
+    throw err instanceof Error ? err : new ThrownValue(err);
+  }
+}
+
+/** A non-Error value thrown by a migration, carried as an Error. */
+class ThrownValue extends Error {
+  constructor(readonly value: unknown) {
+    super(describeError(value));
+  }
 }
 
 /**
@@ -140,7 +219,13 @@ function inline(knex: Knex, q: { sql: string; bindings?: unknown[] }): string {
   try {
     return knex.raw(q.sql, q.bindings as Knex.RawBinding[]).toQuery();
   } catch {
-    return `${q.sql} -- bindings: ${describeError(q.bindings)}`;
+    let bindings: string;
+    try {
+      bindings = JSON.stringify(q.bindings);
+    } catch {
+      bindings = String(q.bindings);
+    }
+    return `${q.sql} -- bindings: ${bindings}`;
   }
 }
 

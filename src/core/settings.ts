@@ -22,6 +22,8 @@ export interface Settings {
   readonly templatesDir?: string;
   readonly lockTimeoutMs: number;
   readonly staleLockMs: number;
+  /** One migration's up()/down() is stopped and rolled back after this long; 0: no limit. */
+  readonly migrationTimeoutMs: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -34,6 +36,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sources: {},
   lockTimeoutMs: 10_000,
   staleLockMs: 10 * 60_000,
+  migrationTimeoutMs: 10 * 60_000,
 };
 
 /** Reads `migrations.*` from `<workspace>/.vscode/settings.json` (JSON with comments). */
@@ -97,5 +100,6 @@ export function settingsFrom(raw: Record<string, unknown>, origin = 'settings'):
     templatesDir: str('templatesDir'),
     lockTimeoutMs: num('lockTimeoutMs') ?? DEFAULT_SETTINGS.lockTimeoutMs,
     staleLockMs: num('staleLockMs') ?? DEFAULT_SETTINGS.staleLockMs,
+    migrationTimeoutMs: num('migrationTimeoutMs') ?? DEFAULT_SETTINGS.migrationTimeoutMs,
   };
 }

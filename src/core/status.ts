@@ -49,8 +49,11 @@ export function sourceStatus(source: Source, applied: ReadonlyMap<string, Applie
 function fileState(source: string, file: MigrationFile, a: Applied | undefined, newestApplied: number): MigrationState {
   const invalid = file.problems.some((p) => p.severity === 'error');
   const failed = a !== undefined && !a.last.success;
+  // A half-done migration outranks a file problem: the database needs repair either way.
+  const partial = failed && a.last.partial;
   let status: MigrationStatus;
-  if (a?.up) status = invalid ? 'invalid' : failed ? 'failed' : a.up.checksum && file.checksum && a.up.checksum !== file.checksum ? 'modified' : 'applied';
+  if (partial) status = 'failed-partial';
+  else if (a?.up) status = invalid ? 'invalid' : failed ? 'failed' : a.up.checksum && file.checksum && a.up.checksum !== file.checksum ? 'modified' : 'applied';
   else status = invalid ? 'invalid' : failed ? 'failed' : file.version < newestApplied ? 'out-of-order' : 'pending';
   return {
     source,

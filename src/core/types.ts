@@ -54,6 +54,8 @@ export type MigrationStatus =
   | 'applied'
   | 'pending'
   | 'failed'
+  /** The last attempt failed and left changes that were not rolled back: repair by hand. */
+  | 'failed-partial'
   | 'modified'
   | 'missing'
   | 'invalid'
@@ -102,6 +104,10 @@ export interface HistoryRow {
   readonly error: string | null;
   /** False when the migration ran outside a transaction (`transaction: false`). */
   readonly transactional: boolean;
+  /** A failed attempt whose changes were (at least partly) NOT rolled back. */
+  readonly partial: boolean;
+  /** Recorded by `mark-applied` or `forget`: nothing was run. */
+  readonly manual: boolean;
 }
 
 /** What `status` reports for one migration. */

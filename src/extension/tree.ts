@@ -15,6 +15,8 @@ const ICONS: Record<MigrationStatus, [string, string]> = {
   applied: ['pass-filled', 'testing.iconPassed'],
   pending: ['circle-large-outline', 'descriptionForeground'],
   failed: ['error', 'testing.iconFailed'],
+  // Worse than failed: changes were left behind that need a repair by hand.
+  'failed-partial': ['tools', 'testing.iconErrored'],
   modified: ['diff-modified', 'editorWarning.foreground'],
   missing: ['question', 'disabledForeground'],
   invalid: ['warning', 'problemsErrorIcon.foreground'],

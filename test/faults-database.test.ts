@@ -1,0 +1,304 @@
+// Faults of the database itself: a read-only file, a file locked by another program, folders that
+// do not exist (or cannot), a file that is not SQLite, and history tables or rows we never wrote.
+// Each must end in a clear error that names the file and says what to do, with nothing lost.
+import { after, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { knex as createKnex, type Knex } from 'knex';
+import { CorruptHistoryError, DatabaseError, MigrationsError, type MigrationEngine } from '../src/core';
+import { CLI, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, ROOT, tempWorkspace, userTables, type CliResult } from './helpers';
+import { probe, SERVERS, TestDatabase } from './servers';
+
+const open: MigrationEngine[] = [];
+after(() => Promise.all(open.map((e) => e.close())));
+
+function engine(ws: string, db?: string): MigrationEngine {
+  const e = makeEngine(ws, { db });
+  open.push(e);
+  return e;
+}
+
+/** A plain connection to a SQLite file, as another program would open it (no WAL switch). */
+function other(file: string): Knex {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return createKnex({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const NO_STACK = /\n\s+at /;
+
+/**
+ * Runs the CLI as a user who may not write files it does not own: root ignores file modes, so
+ * as root the CLI runs as "nobody" (uid 65534) and the workspace is opened up for reading.
+ */
+function cliUnprivileged(ws: string, args: readonly string[]): CliResult {
+  const asRoot = process.getuid?.() === 0;
+  // mkdtemp makes the workspace private to its owner.
+  if (asRoot) fs.chmodSync(ws, 0o755);
+  const r = spawnSync(process.execPath, [CLI, ...args, '--dir', ws], {
+    cwd: ROOT,
+    env: { ...process.env, MIGRATIONS_CACHE: '0', HOME: ws },
+    encoding: 'utf8',
+    timeout: 60_000,
+    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('base64')]));
+}
+
+test('a read-only database file (WAL, as this tool leaves it): up and status fail naming the file and the fix; nothing is written', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const db = DEFAULT_DB(ws);
+  const e = engine(ws);
+  await e.up({ to: 1 });
+  await e.close();
+  fs.chmodSync(path.dirname(db), 0o555);
+  fs.chmodSync(db, 0o444);
+  const before = snapshot(path.dirname(db));
+  try {
+    const message = new RegExp(`^The database file ${escape(db)} is read-only \\(SQLITE_READONLY\\): SQLite must write to it, .*Make the file and its folder writable, or point --db or migrations\\.database at the right file\\.$`);
+    const up = cliUnprivileged(ws, ['up', '--json']);
+    assert.equal(up.code, 1, up.stdout + up.stderr);
+    const report = JSON.parse(up.stdout);
+    assert.equal(report.ok, false);
+    assert.match(report.error, message);
+    const status = cliUnprivileged(ws, ['status']);
+    assert.equal(status.code, 1, status.stdout + status.stderr);
+    assert.match(status.stderr.replace(/^error: /, '').trim(), message);
+    assert.doesNotMatch(up.stdout + up.stderr + status.stderr, NO_STACK);
+    assert.deepEqual(snapshot(path.dirname(db)), before, 'the database folder is byte for byte as it was');
+  } finally {
+    fs.chmodSync(path.dirname(db), 0o755);
+    fs.chmodSync(db, 0o644);
+  }
+  assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'pending']);
+  assert.deepEqual(await lockRows(db), []);
+});
+
+test('a read-only database made by another program: status reads it, up fails clearly and leaves its data as it was', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  const db = DEFAULT_DB(ws);
+  const theirs = other(db);
+  await theirs.schema.createTable('notes', (t) => t.text('body'));
+  await theirs('notes').insert({ body: 'keep me' });
+  await theirs.destroy();
+  fs.chmodSync(db, 0o444);
+  const bytes = fs.readFileSync(db);
+  try {
+    const status = cliUnprivileged(ws, ['status', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout).sources[0].migrations.map((m: { status: string }) => m.status), ['pending']);
+    const up = cliUnprivileged(ws, ['up']);
+    assert.equal(up.code, 1);
+    assert.match(up.stderr, new RegExp(`^error: The database file ${escape(db)} is read-only \\(SQLITE_READONLY\\)`));
+    assert.doesNotMatch(up.stdout + up.stderr, NO_STACK);
+  } finally {
+    fs.chmodSync(db, 0o644);
+  }
+  assert.ok(fs.readFileSync(db).equals(bytes), 'database bytes changed');
+  assert.deepEqual(fs.readdirSync(path.dirname(db)), ['dev.sqlite3']);
+});
+
+test('a database another connection holds in an exclusive transaction: up fails after a bounded wait, naming the file; nothing applied or recorded', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const db = DEFAULT_DB(ws);
+  const first = engine(ws);
+  await first.up({ to: 1 });
+  await first.close();
+
+  const holder = other(db);
+  await holder.raw('BEGIN EXCLUSIVE');
+  await holder.raw('insert into t1 default values');
+  const e = engine(ws);
+  const started = Date.now();
+  try {
+    await assert.rejects(e.up(), (err: unknown) => err instanceof DatabaseError &&
+      new RegExp(`^The database file ${escape(db)} is locked by another connection \\(SQLITE_BUSY\\): .*Close that program or end its transaction, then run again\\.$`).test(err.message));
+  } finally {
+    await holder.raw('ROLLBACK');
+    await holder.destroy();
+  }
+  const waited = Date.now() - started;
+  assert.ok(waited >= 4000 && waited < 20_000, `waited ${waited} ms`);
+  assert.deepEqual(await userTables(db), ['t1']);
+  assert.deepEqual((await e.history()).map((r) => [r.version, r.success]), [[1, true]]);
+  assert.deepEqual(await lockRows(db), []);
+  assert.equal((await e.up()).ok, true, 'runs once the other program lets go');
+  assert.deepEqual(await userTables(db), ['t1', 't2']);
+});
+
+test('a database locked by another program before it was ever in WAL mode: even status says who to close', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  const db = DEFAULT_DB(ws);
+  const holder = other(db);
+  await holder.schema.createTable('notes', (t) => t.text('body'));
+  await holder.raw('BEGIN EXCLUSIVE');
+  await holder('notes').insert({ body: 'uncommitted' });
+  try {
+    await assert.rejects(engine(ws).status(), (err: unknown) => err instanceof DatabaseError &&
+      new RegExp(`^The database file ${escape(db)} is locked by another connection \\(SQLITE_BUSY\\)`).test(err.message));
+  } finally {
+    await holder.raw('ROLLBACK');
+    await holder.destroy();
+  }
+  assert.deepEqual(await inspect(db, (k) => k('notes').select('*')), []);
+});
+
+test('a database whose folders do not exist: status writes nothing, up creates them', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  const base = tempWorkspace();
+  const db = path.join(base, 'x', 'y', 'z', 'db.sqlite3');
+  const status = cliUnprivileged(ws, ['status', '--json', '--db', db]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(JSON.parse(status.stdout).database, `sqlite3 ${db}`);
+  assert.deepEqual(fs.readdirSync(base), [], 'status created nothing');
+  const e = engine(ws, db);
+  assert.equal((await e.up()).ok, true);
+  assert.deepEqual(await userTables(db), ['t1']);
+});
+
+test('a database path under a regular file, or that is a folder: a clear error, nothing created', async () => {
+  const ws = tempWorkspace({ ...migrationFiles([1]), 'notes.txt': 'mine', 'data/.keep': '' });
+  const underFile = path.join(ws, 'notes.txt', 'db.sqlite3');
+  await assert.rejects(engine(ws, underFile).up(), (err: unknown) => err instanceof DatabaseError &&
+    err.message === `Cannot create the folder for the database file ${underFile}: ${path.join(ws, 'notes.txt')} is a file, not a folder. Point --db or migrations.database at the right file (a path whose folders can be created).`);
+  assert.equal(fs.readFileSync(path.join(ws, 'notes.txt'), 'utf8'), 'mine');
+  assert.deepEqual((await engine(ws, underFile).status()).sources[0].migrations.map((m) => m.status), ['pending']);
+
+  const folder = path.join(ws, 'data');
+  const message = new RegExp(`^Cannot open the database file ${escape(folder)} \\(SQLITE_[A-Z]+: it is a folder, not a file\\)\\. Point --db or migrations\\.database at the right file`);
+  const expected = (err: unknown) => err instanceof DatabaseError && message.test(err.message);
+  await assert.rejects(engine(ws, folder).status(), expected);
+  await assert.rejects(engine(ws, folder).up(), expected);
+  assert.deepEqual(fs.readdirSync(folder), ['.keep']);
+});
+
+test('a file that is not a SQLite database: status and up refuse naming it, --json stays JSON, the file is untouched', async () => {
+  const ws = tempWorkspace({ ...migrationFiles([1]), '.migrations/dev.sqlite3': 'hello\n' });
+  const db = DEFAULT_DB(ws);
+  const message = `${db} is not a SQLite database (SQLITE_NOTADB); it was left untouched. Point --db or migrations.database at the right file, or move that file away.`;
+  await assert.rejects(engine(ws).status(), (err: unknown) => err instanceof DatabaseError && err.message === message);
+  await assert.rejects(engine(ws).up(), (err: unknown) => err instanceof DatabaseError && err.message === message);
+  const r = cliUnprivileged(ws, ['up', '--json']);
+  assert.equal(r.code, 1);
+  assert.deepEqual(JSON.parse(r.stdout), { ok: false, error: message });
+  assert.equal(fs.readFileSync(db, 'utf8'), 'hello\n');
+  assert.deepEqual(fs.readdirSync(path.dirname(db)), ['dev.sqlite3']);
+});
+
+test('a migration_history table made by something else: refused by status and up, its rows untouched, no lock left', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  const db = DEFAULT_DB(ws);
+  const theirs = other(db);
+  await theirs.schema.createTable('migration_history', (t) => {
+    t.increments('id');
+    t.string('name');
+    t.string('batch');
+  });
+  await theirs('migration_history').insert({ name: '2020_init.js', batch: '1' });
+  await theirs.destroy();
+  const expected = /^The table migration_history in sqlite3 .* exists but lacks column\(s\) source, version, description, checksum, direction, started_at, finished_at, duration_ms, success, error, transactional; it was not made by Migration Manager\. Rename that table/;
+  await assert.rejects(engine(ws).status(), (err: unknown) => err instanceof MigrationsError && expected.test(err.message));
+  await assert.rejects(engine(ws).up(), (err: unknown) => err instanceof MigrationsError && expected.test(err.message));
+  assert.deepEqual(await inspect(db, (k) => k('migration_history').select('*')), [{ id: 1, name: '2020_init.js', batch: '1' }]);
+  assert.deepEqual(await userTables(db), []);
+  assert.deepEqual(await lockRows(db), []);
+});
+
+test('history rows Migration Manager never writes are named by id and refused: nothing is run or changed', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const db = DEFAULT_DB(ws);
+  const e = engine(ws);
+  await e.up({ to: 1 });
+  await e.close();
+  // Same column names, but nullable: a table someone rebuilt by hand.
+  const theirs = other(db);
+  await theirs.raw('alter table migration_history rename to old_history');
+  await theirs.raw(`create table migration_history (id integer primary key autoincrement, source text, version bigint, description text, checksum text,
+    direction text, started_at text, finished_at text, duration_ms integer, success boolean, error text, transactional boolean)`);
+  await theirs.raw('insert into migration_history select id, source, version, description, checksum, direction, started_at, finished_at, duration_ms, success, error, transactional from old_history');
+  await theirs.raw('drop table old_history');
+  const row = { source: 'versions', description: 'x', started_at: 'now', finished_at: 'now', duration_ms: 1, transactional: 1 };
+  await theirs('migration_history').insert([
+    { ...row, version: 2, direction: 'sideways', success: 1 },
+    { ...row, version: 'abc', direction: 'up', success: 1 },
+    { ...row, version: 2, direction: 'up', success: null },
+  ]);
+  const rowsBefore = await theirs('migration_history').select('*');
+  await theirs.destroy();
+
+  const expected = (err: unknown) => err instanceof CorruptHistoryError &&
+    err.message === `The table migration_history in sqlite3 ${db} holds 3 row(s) Migration Manager did not write (row id 2: direction "sideways" is neither "up" nor "down"; ` +
+      'row id 3: version "abc" is not a whole number; row id 4: success NULL is neither true nor false). Nothing was changed. ' +
+      'Fix or delete those rows (e.g. in the sqlite3 shell), or restore the database from a backup, then run again.';
+  await assert.rejects(engine(ws).status(), expected);
+  await assert.rejects(engine(ws).history(), expected);
+  await assert.rejects(engine(ws).up(), expected);
+  await assert.rejects(engine(ws).markApplied({ version: 2 }), expected);
+  assert.deepEqual(await userTables(db), ['t1']);
+  assert.deepEqual(await inspect(db, (k) => k('migration_history').select('*')), rowsBefore);
+  assert.deepEqual(await lockRows(db), []);
+});
+
+/** migration_history exactly as the previous release created it, with migration 1 applied. */
+async function previousVersionHistory(db: Knex): Promise<void> {
+  await db.schema.createTable('migration_history', (t) => {
+    t.increments('id').primary();
+    t.string('source', 512).notNullable();
+    t.bigInteger('version').notNullable();
+    t.string('description', 1024).notNullable();
+    t.string('checksum', 64).nullable();
+    t.string('direction', 4).notNullable();
+    t.string('started_at', 32).notNullable();
+    t.string('finished_at', 32).notNullable();
+    t.integer('duration_ms').notNullable();
+    t.boolean('success').notNullable();
+    t.text('error').nullable();
+    t.boolean('transactional').notNullable().defaultTo(true);
+    t.index(['source', 'version']);
+  });
+  await db.schema.createTable('t1', (t) => t.increments('id'));
+  const now = new Date().toISOString();
+  await db('migration_history').insert({ source: 'versions', version: 1, description: 'create t1', checksum: null, direction: 'up', started_at: now, finished_at: now, duration_ms: 3, success: true, error: null, transactional: true });
+}
+
+/** Status reads an old table without altering it; the next run adds the new columns; old rows read as not partial, not manual. */
+async function assertUpgrade(e: MigrationEngine, columns: () => Promise<string[]>): Promise<void> {
+  const oldColumns = await columns();
+  assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'pending']);
+  assert.deepEqual(await columns(), oldColumns, 'a read does not alter the table');
+  assert.equal((await e.up()).ok, true);
+  assert.deepEqual(await columns(), [...oldColumns, 'manual', 'partial'].sort());
+  assert.deepEqual((await e.history()).map((r) => [r.version, r.success, r.partial, r.manual]), [[1, true, false, false], [2, true, false, false]]);
+  assert.equal((await e.markApplied({ version: 1 })).recorded, false);
+}
+
+test('a history table from the previous version (no partial/manual columns): read as is, upgraded on the next write', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const db = DEFAULT_DB(ws);
+  const theirs = other(db);
+  await previousVersionHistory(theirs);
+  await theirs.destroy();
+  await assertUpgrade(engine(ws), () => inspect(db, async (k) => Object.keys(await k('migration_history').columnInfo()).sort()));
+});
+
+for (const server of SERVERS) {
+  test(`${server.name}: a history table from the previous version is upgraded on the next write`, async (t) => {
+    const why = await probe(server);
+    if (why) return t.skip(why);
+    const db = await TestDatabase.create(server);
+    const e = makeEngine(tempWorkspace(migrationFiles([1, 2])), { settings: db.settings() });
+    try {
+      await previousVersionHistory(db.db);
+      await assertUpgrade(e, () => db.columns('migration_history'));
+    } finally {
+      await e.close();
+      await db.drop();
+    }
+  });
+}
