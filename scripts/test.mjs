@@ -83,6 +83,7 @@ const tier = async (title, fn) => {
   for (const r of results) {
     passed += r.passed;
     failed += r.failed;
+    skipped += r.skipped ?? 0;
     for (const [k, v] of Object.entries(r.metrics)) figures.push(`${r.suite} ${k}: ${v}`);
   }
   console.log(`  ${title}: ${results.reduce((n, r) => n + r.passed, 0)} passed, ${results.reduce((n, r) => n + r.failed, 0)} failed in ${Math.round((Date.now() - started) / 1000)} s`);

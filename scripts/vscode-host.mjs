@@ -206,6 +206,8 @@ export function packageVsix(outDir) {
 
 /** Debian's Chromium through playwright-core (never a downloaded browser). */
 export async function launchChromium() {
+  // The browser may start before code-server is installed (a fresh machine): packages first.
+  ensureAptPackages();
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }

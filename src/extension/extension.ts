@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerCodeActions } from './codeActions';
 import { registerCreate } from './commands/create';
+import { registerSelectDatabase } from './commands/database';
 import { registerInspectCommands } from './commands/inspect';
 import { registerMaintenanceCommands } from './commands/maintenance';
 import { registerRunCommands } from './commands/run';
@@ -18,7 +19,7 @@ export interface MigrationsApi {
 /** Only wiring: every piece registers its own disposables. */
 export function activate(context: vscode.ExtensionContext): MigrationsApi {
   const log = vscode.window.createOutputChannel('Migrations', { log: true });
-  const model = new MigrationsModel(log, path.join(context.extensionPath, 'templates'));
+  const model = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets);
   const ctx = { model, log };
   context.subscriptions.push(
     log,
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): MigrationsApi {
     registerCreate(ctx),
     ...registerInspectCommands(ctx),
     ...registerMaintenanceCommands(ctx),
+    registerSelectDatabase(ctx, context.secrets),
   );
   void vscode.commands.executeCommand('setContext', 'migrations.active', true);
   // The first read loads knex and the driver: after activation returns, not during it.

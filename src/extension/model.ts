@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeError, MigrationEngine, settingsFrom, type MigrationState, type StatusReport } from '../core';
+import { DEFAULT_SETTINGS, describeError, MigrationEngine, settingsFrom, type MigrationState, type StatusReport } from '../core';
+import { passwordProvider } from './secrets';
 
 /** The status of one workspace folder, or why it could not be read. */
 export interface FolderState {
@@ -13,7 +14,8 @@ export interface FolderState {
 /** Folders discovery never enters (dot folders, node_modules, build output): their churn is not ours. */
 const IGNORED_DIR = /[\\/](?:\.[^\\/]*|node_modules|out|dist)(?:[\\/]|$)/;
 
-const SETTING_KEYS = ['versionsDir', 'client', 'database', 'connection', 'passwordEnv', 'knexfile', 'environment', 'sources', 'templatesDir', 'lockTimeoutMs', 'staleLockMs'];
+/** Every `migrations.*` key the engine reads: the defaulted ones and the two that default to unset. */
+const SETTING_KEYS = [...Object.keys(DEFAULT_SETTINGS), 'knexfile', 'templatesDir'];
 
 /**
  * One engine per workspace folder and the last status read from each. Refreshes follow
@@ -36,6 +38,7 @@ export class MigrationsModel implements vscode.Disposable {
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly templatesDir: string,
+    private readonly secrets: vscode.SecretStorage,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
     const folders = vscode.workspace.createFileSystemWatcher('**', false, true, false);
@@ -44,6 +47,10 @@ export class MigrationsModel implements vscode.Disposable {
       this.scheduleRefresh();
     };
     this.disposables.push(
+      // A password stored or forgotten (Select Database, or another window) applies at once.
+      secrets.onDidChange((e) => {
+        if (e.key.startsWith('migrations.password ')) this.reset();
+      }),
       watcher,
       watcher.onDidCreate(onFile),
       watcher.onDidChange(onFile),
@@ -81,7 +88,9 @@ export class MigrationsModel implements vscode.Disposable {
     if (!engine) {
       const config = vscode.workspace.getConfiguration('migrations', folder.uri);
       const raw = Object.fromEntries(SETTING_KEYS.map((k) => [`migrations.${k}`, config.get(k)]));
-      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings: settingsFrom(raw, 'Settings'), logger: this.log, runner: 'editor', templatesDir: this.templatesDir });
+      const settings = settingsFrom(raw, 'Settings');
+      const password = passwordProvider(this.secrets, folder.uri, settings);
+      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings, logger: this.log, runner: 'editor', templatesDir: this.templatesDir, password });
       this.engines.set(folder.uri.toString(), engine);
     }
     return engine;

@@ -9,10 +9,12 @@ export function registerStatusBar(model: MigrationsModel): vscode.Disposable[] {
   const update = () => {
     const all = model.migrations();
     if (all.length === 0) return item.hide();
-    const pending = all.filter((m) => !m.state.applied && m.state.status !== 'invalid').length;
-    const invalid = all.filter((m) => m.state.status === 'invalid').length;
-    item.text = `$(database) ${pending} pending${invalid ? ` $(warning) ${invalid}` : ''}`;
-    item.tooltip = `Migrations: ${pending} pending, ${invalid} invalid, ${all.length} in all`;
+    const count = (...statuses: string[]) => all.filter((m) => statuses.includes(m.state.status)).length;
+    const pending = all.filter((m) => !m.state.applied && ['pending', 'out-of-order', 'failed'].includes(m.state.status)).length;
+    const invalid = count('invalid');
+    const repair = count('failed-partial');
+    item.text = `$(database) ${pending} pending${invalid ? ` $(warning) ${invalid}` : ''}${repair ? ` $(tools) ${repair}` : ''}`;
+    item.tooltip = `Migrations: ${pending} pending, ${invalid} invalid, ${repair ? `${repair} to repair (failed part-way), ` : ''}${all.length} in all`;
     item.show();
   };
   return [item, model.onDidChange(update)];

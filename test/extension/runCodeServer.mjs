@@ -75,8 +75,8 @@ export async function runExtensionSuites({ print = console.log, suites = ['main'
       const started = Date.now();
       print(`\n▶ extension host (code-server): ${name} suite`);
       const result = await runSuite(name, { browser, print, grep });
-      for (const t of result.tests) print(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}${t.error ? `\n${t.error.replace(/^/gm, '      ')}` : ''}`);
-      print(`  ${name}: ${result.passed} passed, ${result.failed} failed in ${Math.round((Date.now() - started) / 1000)} s`);
+      for (const t of result.tests) print(`  ${{ passed: '✔', skipped: '-' }[t.state] ?? '✖'} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}${t.error ? `\n${t.error.replace(/^/gm, '      ')}` : ''}`);
+      print(`  ${name}: ${result.passed} passed, ${result.failed} failed${result.skipped ? `, ${result.skipped} skipped` : ''} in ${Math.round((Date.now() - started) / 1000)} s`);
       results.push(result);
     }
     return results;
@@ -104,7 +104,8 @@ if (path.resolve(process.argv[1] ?? '') === import.meta.filename) {
   const results = await runExtensionSuites({ grep, ...(args.length ? { suites: args } : {}) });
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
+  const skipped = results.reduce((n, r) => n + (r.skipped ?? 0), 0);
   for (const r of results) for (const [k, v] of Object.entries(r.metrics)) console.log(`${r.suite} ${k}: ${v}`);
-  console.log(`\n${passed} passed, ${failed} failed`);
+  console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
 }

@@ -26,7 +26,9 @@ export interface SuiteResult {
   readonly suite: SuiteName;
   readonly passed: number;
   readonly failed: number;
-  readonly tests: readonly { title: string; state: 'passed' | 'failed'; durationMs?: number; error?: string }[];
+  /** Tests that did not run here (e.g. no database server): never counted as passed. */
+  readonly skipped?: number;
+  readonly tests: readonly { title: string; state: 'passed' | 'failed' | 'skipped'; durationMs?: number; error?: string }[];
   /** Measured figures, e.g. `refreshAfterEditMs`. */
   readonly metrics: Readonly<Record<string, number>>;
 }

@@ -73,7 +73,7 @@ export function historyMarkdown(name: string, rows: readonly HistoryRow[]): stri
   if (rows.length === 0) return [...lines, 'No migration has run yet.'].join('\n');
   lines.push('| time | source | version | direction | duration | result | error |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of [...rows].reverse()) {
-    const result = r.success ? 'ok' : r.transactional ? 'failed' : 'failed (no transaction: check the schema)';
+    const result = r.success ? (r.manual ? 'recorded by hand' : 'ok') : r.partial ? 'failed, not rolled back: repair' : 'failed, rolled back';
     lines.push(`| ${r.startedAt} | ${cell(r.source)} | ${r.version} | ${r.direction} | ${r.durationMs} ms | ${result} | ${cell(r.error ?? '')} |`);
   }
   return lines.join('\n');

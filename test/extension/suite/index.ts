@@ -9,7 +9,7 @@ import { config, metrics } from './helpers';
 
 /** Files per suite, in the order they run (later files build on the state earlier ones leave). */
 const FILES: Record<SuiteName, string[]> = {
-  main: ['activation.test.js', 'run.test.js', 'diagnostics.test.js', 'folders.test.js', 'performance.test.js'],
+  main: ['activation.test.js', 'run.test.js', 'diagnostics.test.js', 'folders.test.js', 'database.test.js', 'performance.test.js'],
   restricted: ['restricted.test.js'],
 };
 
@@ -21,12 +21,14 @@ export async function run(): Promise<void> {
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
     runner.on('pass', (t) => tests.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration }));
+    runner.on('pending', (t) => tests.push({ title: t.fullTitle(), state: 'skipped' }));
     // Hooks fail through here too, so a broken setup is never a silent zero.
     runner.on('fail', (t, err: Error) => tests.push({ title: t.fullTitle(), state: 'failed', error: err?.stack ?? String(err) }));
   });
   const passed = tests.filter((t) => t.state === 'passed').length;
-  const failed = tests.length - passed;
-  const report: SuiteResult = { suite, passed, failed, tests, metrics };
+  const failed = tests.filter((t) => t.state === 'failed').length;
+  const skipped = tests.filter((t) => t.state === 'skipped').length;
+  const report: SuiteResult = { suite, passed, failed, skipped, tests, metrics };
   fs.writeFileSync(result, `${JSON.stringify(report, null, 2)}\n`);
   if (failed > 0 || passed === 0) throw new Error(`${failed} of ${tests.length} extension test(s) failed`);
 }

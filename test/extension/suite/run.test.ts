@@ -132,4 +132,27 @@ export function getMigration() {
     assert.equal(last?.success, false);
     assert.match(last?.error ?? '', /explode: intentional failure/);
   });
+
+  test('without a transaction the same failure is failed-partial; Mark Applied and Forget record the repair', async () => {
+    const { model } = await api();
+    const before = states(model).get(5)?.checksum;
+    fs.writeFileSync(failing, fs.readFileSync(failing, 'utf8').replace("readonly description = 'Explode on purpose';", "$&\n  readonly transaction = false;"));
+    await modelShows(model, '005 edited', () => states(model).get(5)?.checksum !== before);
+    const report = await vscode.commands.executeCommand<RunReport>('migrations.applyAll');
+    assert.equal(report?.ok, false, 'a run with a throwing migration reported ok');
+    assert.match(report.error ?? '', /not rolled back/i);
+    assert.match(report.error ?? '', /mark-applied/);
+    assert.equal(states(model).get(5)?.status, 'failed-partial');
+    assert.equal((await tables(dbFile())).includes('half_done'), true, 'the table created before the failure should still be there');
+    assert.equal((await history()).at(-1)?.partial, true);
+
+    const target = vscode.Uri.file(failing);
+    const marked = await vscode.commands.executeCommand<{ status: string; recorded: boolean }>('migrations.markApplied', target, { confirmed: true });
+    assert.deepEqual(marked && { status: marked.status, recorded: marked.recorded }, { status: 'applied', recorded: true });
+    assert.equal(states(model).get(5)?.status, 'applied');
+    const forgotten = await vscode.commands.executeCommand<{ status: string }>('migrations.forget', target, { confirmed: true });
+    assert.equal(forgotten?.status, 'pending');
+    assert.equal(states(model).get(5)?.status, 'pending');
+    assert.deepEqual((await history()).slice(-2).map((r) => `${r.direction} ${r.success ? 'ok' : 'failed'} ${r.manual ? 'by hand' : 'run'}`), ['up ok by hand', 'down ok by hand']);
+  });
 });

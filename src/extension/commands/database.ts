@@ -1,0 +1,103 @@
+import * as vscode from 'vscode';
+import { MigrationsError, type Settings } from '../../core';
+import { passwordKey } from '../secrets';
+import { Cancelled, command, requireTrust, targetOf, type Context } from './shared';
+
+/** What Select Database settles on; tests and other extensions may pass it instead of answering prompts. */
+export interface DatabaseChoice {
+  readonly client: Settings['client'];
+  /** SQLite file, relative to the workspace folder. */
+  readonly database?: string;
+  readonly connection?: Settings['connection'];
+  /** Kept in secret storage, never in settings; `''` forgets a stored one. */
+  readonly password?: string;
+  readonly knexfile?: string;
+  readonly environment?: string;
+}
+
+const DEFAULT_PORTS = { pg: 5432, mysql2: 3306 } as const;
+
+/**
+ * Select Database: writes the folder's `migrations.*` settings (never a password) and keeps
+ * a server password in VS Code's secret storage, where the engine looks it up when it connects.
+ */
+export function registerSelectDatabase(ctx: Context, secrets: vscode.SecretStorage): vscode.Disposable {
+  return command(ctx, 'migrations.selectDatabase', async (...args) => {
+    // The settings written here decide what a run connects to (a knexfile is executed).
+    requireTrust();
+    const target = await targetOf(ctx, args[0]);
+    const choice = args.find(isChoice) ?? (await ask(target.folder));
+    const config = vscode.workspace.getConfiguration('migrations', target.folder.uri);
+    const set = (key: string, value: unknown) => config.update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);
+    await set('client', choice.client);
+    await set('knexfile', choice.knexfile || undefined);
+    await set('environment', choice.knexfile ? choice.environment || undefined : undefined);
+    if (choice.client === 'sqlite3') await set('database', choice.database || undefined);
+    else if (!choice.knexfile) {
+      const connection = { ...choice.connection, port: choice.connection?.port ?? DEFAULT_PORTS[choice.client] };
+      await set('connection', connection);
+      if (choice.password !== undefined) {
+        const key = passwordKey(target.folder.uri, choice.client, connection);
+        if (choice.password === '') await secrets.delete(key);
+        else await secrets.store(key, choice.password);
+      }
+    }
+    ctx.model.reset();
+    await ctx.model.refresh();
+    const label = ctx.model.engine(target.folder).databaseLabel;
+    ctx.log.info(`${target.folder.name}: database is now ${label}`);
+    void vscode.window.showInformationMessage(`Migrations database: ${label}`);
+    return label;
+  });
+}
+
+async function ask(folder: vscode.WorkspaceFolder): Promise<DatabaseChoice> {
+  const kinds = [
+    { label: 'SQLite', description: 'a file in the workspace (the default)', client: 'sqlite3' as const },
+    { label: 'PostgreSQL', description: 'pg', client: 'pg' as const },
+    { label: 'MySQL / MariaDB', description: 'mysql2', client: 'mysql2' as const },
+    { label: 'knexfile', description: 'the connection of an existing knexfile', client: undefined },
+  ];
+  const kind = required(await vscode.window.showQuickPick(kinds, { title: `Migrations database for ${folder.name}` }));
+  const config = vscode.workspace.getConfiguration('migrations', folder.uri);
+  if (kind.client === 'sqlite3') {
+    const database = required(await input('SQLite file, relative to the workspace folder', config.get<string>('database') ?? '.migrations/dev.sqlite3'));
+    return { client: 'sqlite3', database };
+  }
+  if (!kind.client) return askKnexfile(config);
+  const current = config.get<Settings['connection']>('connection') ?? {};
+  const host = required(await input('Host', current.host ?? '127.0.0.1'));
+  const port = Number(required(await input('Port', String(current.port ?? DEFAULT_PORTS[kind.client]), (v) => (/^\d+$/.test(v) ? undefined : 'A port number, e.g. 5432'))));
+  const user = required(await input('User', current.user ?? ''));
+  const database = required(await input('Database', current.database ?? ''));
+  const password = await vscode.window.showInputBox({
+    title: 'Password (kept in VS Code secret storage; leave empty for none)',
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (password === undefined) throw new Cancelled();
+  return { client: kind.client, connection: { host, port, user, database }, password };
+}
+
+async function askKnexfile(config: vscode.WorkspaceConfiguration): Promise<DatabaseChoice> {
+  const files = await vscode.workspace.findFiles('**/knexfile.{js,cjs,ts}', '**/node_modules/**', 20);
+  if (files.length === 0) throw new MigrationsError('No knexfile (knexfile.js, .cjs or .ts) in this workspace; create one, or choose SQLite, PostgreSQL or MySQL.');
+  const picked = required(await vscode.window.showQuickPick(files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })), { title: 'knexfile' }));
+  const environment = required(await input('knexfile environment', config.get<string>('environment') ?? 'development'));
+  // The knexfile names its own client; this one is kept only for when the knexfile is unset.
+  const client = config.get<Settings['client']>('client') ?? 'sqlite3';
+  return { client, knexfile: picked.label, environment };
+}
+
+function input(title: string, value: string, validateInput?: (v: string) => string | undefined): Thenable<string | undefined> {
+  return vscode.window.showInputBox({ title, value, ignoreFocusOut: true, validateInput });
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new Cancelled();
+  return value;
+}
+
+function isChoice(arg: unknown): arg is DatabaseChoice {
+  return typeof arg === 'object' && arg !== null && 'client' in arg;
+}
