@@ -113,9 +113,10 @@ describe('status', () => {
     }
     const report = runJson(ws, ['status']);
     assert.deepEqual(sortedKeys(report), ['database', 'lock', 'sources']);
-    assert.deepEqual(sortedKeys(report.lock), ['acquiredAt', 'heartbeat', 'holder', 'host', 'pid']);
+    assert.deepEqual(sortedKeys(report.lock), ['acquiredAt', 'heartbeat', 'holder', 'host', 'pid', 'stale']);
     assert.equal(report.lock.holder, 'cli ghost@elsewhere');
-    assert.match(ok(run(ws, ['status']), 'status').stdout, /Locked by cli ghost@elsewhere/);
+    assert.equal(report.lock.stale, true, 'a day-old heartbeat is stale');
+    assert.match(ok(run(ws, ['status']), 'status').stdout, /Stale lock left by cli ghost@elsewhere \(pid 999999 on elsewhere, gone\)/);
     assert.match(ok(run(ws, ['unlock']), 'unlock').stdout, /Released the lock held by cli ghost@elsewhere/);
     assert.deepEqual(sortedKeys(runJson(ws, ['status'])), ['database', 'sources']);
   });

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { knex as createKnex } from 'knex';
 import { DEFAULT_SETTINGS, LockBusyError, type MigrationEngine } from '../src/core';
-import { cliAsync, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, tempWorkspace, userTables } from './helpers';
+import { cli, cliAsync, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, tempWorkspace, userTables } from './helpers';
 
 const open: MigrationEngine[] = [];
 after(() => Promise.all(open.map((e) => e.close())));
@@ -68,6 +68,7 @@ test('a live holder makes up() wait, then fail naming it; unlock refuses it unle
   await holdLock(ws, { pid: process.pid });
   assert.equal((await e.lockHolder())?.pid, process.pid);
   assert.equal((await e.status()).lock?.holder, 'editor tester@elsewhere');
+  assert.equal((await e.status()).lock?.stale, false);
 
   const started = Date.now();
   await assert.rejects(e.up(), (err: unknown) =>
@@ -92,6 +93,11 @@ test('a lock left by a dead process is taken over by up()', async () => {
   await e.up({ to: 1 });
   const pid = await deadPid();
   await holdLock(ws, { pid });
+  // Until a run takes it over, status says the lock is stale rather than held (the tree and CLI show it so).
+  const lock = (await e.status()).lock;
+  assert.deepEqual(lock && { pid: lock.pid, stale: lock.stale }, { pid, stale: true });
+  const human = cli(['status', '--dir', ws]);
+  assert.match(human.stdout, new RegExp(`Stale lock left by editor tester@elsewhere \\(pid ${pid} on [^)]*, gone\\)`));
   const report = await e.up();
   assert.deepEqual(report.steps.map((s) => [s.version, s.outcome]), [[2, 'done']]);
   assert.ok(warnings.some((w) => w.includes('stale') && w.includes(`pid ${pid}`)), warnings.join('\n'));

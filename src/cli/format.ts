@@ -4,7 +4,8 @@ import type { HistoryRow, Problem, RunReport, StatusReport, StepReport } from '.
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
 export function formatStatus(report: StatusReport, workspace: string): string {
   const lines = [`Database: ${report.database}`];
-  if (report.lock) lines.push(`Locked by ${report.lock.holder} (pid ${report.lock.pid} on ${report.lock.host}) since ${report.lock.acquiredAt}`);
+  if (report.lock?.stale) lines.push(`Stale lock left by ${report.lock.holder} (pid ${report.lock.pid} on ${report.lock.host}, gone): the next run takes it over, or run "migrations unlock".`);
+  else if (report.lock) lines.push(`Locked by ${report.lock.holder} (pid ${report.lock.pid} on ${report.lock.host}) since ${report.lock.acquiredAt}`);
   if (report.sources.length === 0) lines.push('No migrations found (no versions/ folder with migration_<version>_<name>.ts files).');
   for (const source of report.sources) {
     lines.push('', `Source ${source.id}`);

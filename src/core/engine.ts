@@ -8,7 +8,7 @@ import { Discovery } from './discovery';
 import { ConfigError, databaseError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
 import { loadMigration } from './loader';
-import { DatabaseLock } from './lock';
+import { DatabaseLock, isStale } from './lock';
 import { mergeProblems } from './problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './plan';
 import { registeredSource } from './registry';
@@ -47,7 +47,8 @@ export interface RunOptions {
 export interface StatusReport {
   readonly database: string;
   readonly sources: readonly { id: string; dir: string; migrations: SourceState['states']; problems: readonly Problem[] }[];
-  readonly lock?: LockHolder;
+  /** `stale`: its holder is gone (a killed run); the next run takes it over, `unlock` releases it. */
+  readonly lock?: LockHolder & { readonly stale: boolean };
 }
 
 export interface SqlReport {
@@ -123,7 +124,9 @@ export class MigrationEngine {
       return {
         database: this.target.label,
         sources: sources.map((s) => ({ id: s.id, dir: s.dir, migrations: sourceStatus(s, applied), problems: s.problems })),
-        lock: lock && { holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat },
+        lock: lock && {
+          holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat, stale: isStale(lock, this.settings.staleLockMs),
+        },
       };
     });
   }
@@ -263,12 +266,7 @@ export class MigrationEngine {
       const before = plan(this.states(sources, seen), seen);
       refuseHalfDone(before, seen);
       if (before.length === 0) return { ok: true, steps: [] };
-      const knex = this.writeDb();
-      const lock = this.lock(knex);
-      await lock.acquire();
-      try {
-        const history = this.historyOf(knex);
-        await history.ensure();
+      return this.underLock(async (knex, history, lock) => {
         // Another runner may have applied some of the plan while this one waited.
         const rows = await history.rows();
         const planned = plan(this.states(sources, rows), rows);
@@ -280,10 +278,22 @@ export class MigrationEngine {
         });
         for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
         return report;
-      } finally {
-        await lock.release();
-      }
+      });
     });
+  }
+
+  /** Every write: the write connection, the lock held throughout, the history table ready. */
+  private async underLock<T>(work: (knex: Knex, history: HistoryStore, lock: DatabaseLock) => Promise<T>): Promise<T> {
+    const knex = this.writeDb();
+    const lock = this.lock(knex);
+    await lock.acquire();
+    try {
+      const history = this.historyOf(knex);
+      await history.ensure();
+      return await work(knex, history, lock);
+    } finally {
+      await lock.release();
+    }
   }
 
   /** Appends a hand-made history row (mark-applied: up, forget: down) under the lock; nothing is run. */
@@ -295,12 +305,7 @@ export class MigrationEngine {
       const seen = reader ? await this.historyOf(reader).rows() : [];
       const first = manualRow(direction, sources, seen, opts.version);
       if (!first.row) return { source: first.source.id, version: opts.version, recorded: false, status: first.state.status };
-      const knex = this.writeDb();
-      const lock = this.lock(knex);
-      await lock.acquire();
-      try {
-        const history = this.historyOf(knex);
-        await history.ensure();
+      return this.underLock(async (_knex, history) => {
         const { source, row } = manualRow(direction, sources, await history.rows(), opts.version);
         if (row) {
           await history.append(row);
@@ -309,9 +314,7 @@ export class MigrationEngine {
         // A forgotten migration whose file is gone drops out of the list: it is as good as never applied.
         const state = sourceStatus(source, foldHistory(await history.rows())).find((m) => m.version === opts.version);
         return { source: source.id, version: opts.version, recorded: row !== undefined, status: state?.status ?? 'pending' };
-      } finally {
-        await lock.release();
-      }
+      });
     });
   }
 

@@ -8,7 +8,7 @@ export type Node =
   | { kind: 'folder'; folder: vscode.WorkspaceFolder }
   | { kind: 'source'; folder: vscode.WorkspaceFolder; id: string; dir: string }
   | { kind: 'migration'; folder: vscode.WorkspaceFolder; state: MigrationState; last: boolean }
-  | { kind: 'lock'; folder: vscode.WorkspaceFolder; holder: LockHolder }
+  | { kind: 'lock'; folder: vscode.WorkspaceFolder; holder: LockHolder & { stale: boolean } }
   | { kind: 'error'; folder: vscode.WorkspaceFolder; message: string };
 
 const ICONS: Record<MigrationStatus, [string, string]> = {
@@ -71,12 +71,15 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node> {
       }
       case 'lock': {
         const age = Math.round((Date.now() - Date.parse(node.holder.acquiredAt)) / 1000);
-        const item = new vscode.TreeItem(`Locked by ${node.holder.holder}`);
+        const { stale } = node.holder;
+        const item = new vscode.TreeItem(stale ? `Stale lock of ${node.holder.holder}` : `Locked by ${node.holder.holder}`);
         item.id = `lock:${node.folder.uri}`;
-        item.description = `pid ${node.holder.pid}, ${age} s`;
-        item.iconPath = new vscode.ThemeIcon('lock', new vscode.ThemeColor('editorWarning.foreground'));
+        item.description = `pid ${node.holder.pid}${stale ? ' (gone)' : ''}, ${age} s`;
+        item.iconPath = new vscode.ThemeIcon(stale ? 'unlock' : 'lock', new vscode.ThemeColor(stale ? 'disabledForeground' : 'editorWarning.foreground'));
         item.contextValue = 'lock';
-        item.tooltip = `Held by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}) since ${node.holder.acquiredAt}; last heartbeat ${node.holder.heartbeat}.`;
+        item.tooltip = stale
+          ? `Left by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}, no longer running) since ${node.holder.acquiredAt}. It blocks nothing: the next run takes it over; Force Unlock removes it now.`
+          : `Held by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}) since ${node.holder.acquiredAt}; last heartbeat ${node.holder.heartbeat}.`;
         return item;
       }
       case 'error': {
