@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Discovery, loadMigration, settingsFrom, type Problem } from '../src/core';
+import { loadMigrations } from '../src/core/loader';
 import { engine, tempWorkspace, tsMigration } from './helpers';
 
 /** 1-based line of the first occurrence of `needle` in `text` (fails the test when absent). */
@@ -182,4 +183,19 @@ test('loader: loadMigration never loads a file with static errors', () => {
   const result = loadMigration(source.migrations[0]);
   assert.equal(result.migration, undefined);
   assert.deepEqual(result.problems.map((p) => p.code), ['version-mismatch']);
+});
+
+test('files loaded together share one time limit, yet a batch that runs out blames only a file slow by itself', () => {
+  // Each file busies its import for 150 ms: three together pass the 400 ms limit, each alone does not.
+  const slow = (v: number) => tsMigration(v, `t${v}`).replace('export function getMigration', 'const until = Date.now() + 150;\nwhile (Date.now() < until) { /* busy */ }\nexport function getMigration');
+  const loop = (v: number) => tsMigration(v, `t${v}`).replace('export function getMigration', 'while (true) { /* never ends */ }\nexport function getMigration');
+  const ws = tempWorkspace({
+    'versions/migration_001_a.ts': slow(1), 'versions/migration_002_b.ts': slow(2), 'versions/migration_003_c.ts': loop(3),
+    'versions/migration_004_d.ts': slow(4), 'versions/migration_005_e.ts': slow(5), 'versions/migration_006_f.ts': slow(6),
+  });
+  const [source] = new Discovery(ws).discover();
+  const results = loadMigrations(source.migrations, undefined, 400);
+  assert.deepEqual(results.map((r) => (r.migration ? 'ok' : r.problems.map((p) => p.code).join())), ['ok', 'ok', 'load-error', 'ok', 'ok', 'ok']);
+  assert.match(results[2].problems[0].message, /did not finish loading within 0.4 s/);
+  assert.equal(results[2].problems[0].file, path.join(ws, 'versions', 'migration_003_c.ts'));
 });

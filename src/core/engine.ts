@@ -7,7 +7,7 @@ import { databaseTarget, openDatabase, type DatabaseTarget, type PasswordProvide
 import { Discovery } from './discovery';
 import { ConfigError, databaseError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
-import { loadMigration } from './loader';
+import { loadMigrations } from './loader';
 import { DatabaseLock, isStale } from './lock';
 import { mergeProblems } from './problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './plan';
@@ -133,10 +133,10 @@ export class MigrationEngine {
 
   /** Static checks plus loading every file (executes workspace code: trusted workspaces only). */
   validate(only?: string): Problem[] {
-    return this.sources(only).flatMap((s) => [
-      ...s.problems,
-      ...s.migrations.flatMap((m) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loadMigration(m, this.options.cache).problems))),
-    ]);
+    return this.sources(only).flatMap((s) => {
+      const loaded = loadMigrations(s.migrations, this.options.cache);
+      return [...s.problems, ...s.migrations.flatMap((m, i) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loaded[i].problems)))];
+    });
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
@@ -338,8 +338,9 @@ export class MigrationEngine {
     for (const source of sourcesInPlay) {
       problems.push(...source.migrations.flatMap((m) => m.problems.filter((p) => p.code === 'duplicate-version')));
     }
-    const loaded = steps.map((step) => {
-      const result = loadMigration(step.file, this.options.cache);
+    const results = loadMigrations(steps.map((s) => s.file), this.options.cache);
+    const loaded = steps.map((step, i) => {
+      const result = results[i];
       // Duplicates are already listed above, once per file.
       problems.push(...result.problems.filter((p) => p.severity === 'error' && p.code !== 'duplicate-version'));
       if (result.migration && step.direction === 'down' && typeof result.migration.down !== 'function') {

@@ -5,7 +5,7 @@ import { lineAt, problem, topLevelAwait, TOP_LEVEL_AWAIT_FIX } from './analyze';
 import { transpileForLoad } from './transpile';
 import { ResultCache } from './cache';
 import { describeError, MigrationsError } from './errors';
-import { bounded, ProcessExitError } from './guard';
+import { bounded, boundedEach, ProcessExitError } from './guard';
 import { resolveImport } from './resolve';
 import type { Migration, MigrationFile, Problem } from './types';
 
@@ -44,6 +44,11 @@ type Stage = 'export' | 'call' | 'construct' | 'check';
  * `getMigration()` returns. A fresh module every call, so an edited file is reloaded.
  * Everything the file runs is bounded by `timeoutMs` and cannot end the process.
  */
+/** Loads many files (a run's, or validate's) under one time limit per batch; see boundedEach. */
+export function loadMigrations(files: readonly MigrationFile[], results?: ResultCache, timeoutMs = loadTimeoutMs()): LoadResult[] {
+  return boundedEach(files, timeoutMs, (file) => loadMigration(file, results, timeoutMs));
+}
+
 export function loadMigration(file: MigrationFile, results?: ResultCache, timeoutMs = loadTimeoutMs()): LoadResult {
   const errors = file.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) return { problems: errors };
