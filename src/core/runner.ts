@@ -86,11 +86,12 @@ async function runOne(step: LoadedStep, ctx: RunContext, started: number): Promi
   });
   // What the migration ran that may have changed the database: if it fails, what could not be
   // rolled back (outside a transaction, or DDL that MySQL commits at once) is listed for the repair.
-  const changes: string[] = [];
+  // Kept raw: rendering each with its bindings is paid only when a failure lists them.
+  const changes: { sql: string; bindings?: unknown[] }[] = [];
   let ddl = false;
   const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
     if (NO_CHANGE.test(q.sql) || /\bmigration_lock\b/.test(q.sql)) return;
-    changes.push(inline(ctx.knex, q));
+    changes.push(q);
     if (DDL.test(q.sql)) ddl = true;
   };
   try {
@@ -119,7 +120,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, started: number): Promi
     return undefined;
   } catch (err) {
     const partial = transactional ? ddl && commitsDdl(ctx.knex) : changes.length > 0;
-    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? changes : []);
+    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? changes.map((q) => inline(ctx.knex, q)) : []);
     await ctx.history.append(row(false, failure.message, partial));
     return failure;
   }
