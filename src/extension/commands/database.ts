@@ -42,8 +42,8 @@ export function registerSelectDatabase(ctx: Context, secrets: vscode.SecretStora
         else await secrets.store(key, choice.password);
       }
     }
+    // The tree re-reads on its own; the command does not wait for a server that may be slow to answer.
     ctx.model.reset();
-    await ctx.model.refresh();
     const label = ctx.model.engine(target.folder).databaseLabel;
     ctx.log.info(`${target.folder.name}: database is now ${label}`);
     void vscode.window.showInformationMessage(`Migrations database: ${label}`);

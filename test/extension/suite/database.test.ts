@@ -5,9 +5,9 @@ import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/core';
 import type { DatabaseChoice } from '../../../src/extension/commands/database';
-import { api, dbFile, folder, modelShows, states, statuses, tables, waitFor, workspacePath } from './helpers';
+import { api, dbFile, folder, modelShows, states, statuses, step, tables, waitFor, workspacePath } from './helpers';
 
-const select = (choice: DatabaseChoice) => vscode.commands.executeCommand<string>('migrations.selectDatabase', undefined, choice);
+const select = (choice: DatabaseChoice) => step(`Select Database ${JSON.stringify({ ...choice, password: undefined })}`, vscode.commands.executeCommand<string>('migrations.selectDatabase', undefined, choice));
 const settingsText = () => fs.readFileSync(workspacePath('.vscode', 'settings.json'), 'utf8');
 
 /** A root connection to the machine's MariaDB, or undefined when none runs on loopback. */
@@ -34,7 +34,7 @@ suite('Select Database', () => {
     assert.equal(await select({ client: 'sqlite3', database: 'db/other.sqlite3' }), `sqlite3 ${other}`);
     assert.match(settingsText(), /"migrations\.database":\s*"db\/other\.sqlite3"/);
     await modelShows(model, 'nothing applied in the new file', () => [...states(model).values()].every((s) => !s.applied));
-    const report = await vscode.commands.executeCommand<RunReport>('migrations.applyAll');
+    const report = await step('Apply All Pending', vscode.commands.executeCommand<RunReport>('migrations.applyAll'));
     assert.equal(report?.ok, true, report?.error);
     assert.ok((await tables(other)).includes('chat_users'), 'the run did not write to the selected file');
 

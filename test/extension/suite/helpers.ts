@@ -96,3 +96,14 @@ export function fixtureText(name: string, vars: Record<string, string | number>)
   const text = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'files', name), 'utf8');
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => String(vars[key]));
 }
+
+/** Awaits `work`, failing with `what` after `timeoutMs`: a step that hangs names itself instead of eating mocha's timeout. */
+export async function step<T>(what: string, work: Thenable<T>, timeoutMs = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms: ${what}`)), timeoutMs)));
+  try {
+    return await Promise.race([Promise.resolve(work), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
