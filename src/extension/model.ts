@@ -136,8 +136,12 @@ export class MigrationsModel implements vscode.Disposable {
 
   /** Drops engines (settings, trust or folders changed) and reads everything again. */
   reset(): void {
-    for (const engine of this.engines.values()) void engine.close();
+    const old = [...this.engines.values()];
     this.engines.clear();
+    // A read in flight on an old engine must end before its connections close: destroying
+    // knex under a pending connect leaves that read (and every refresh queued behind it)
+    // waiting out the pool's 60 s acquire timeout. Settings writes reset several times in a row.
+    void (this.refreshing ?? Promise.resolve()).finally(() => Promise.all(old.map((e) => e.close())));
     this.scheduleRefresh(0);
   }
 
