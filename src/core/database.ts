@@ -73,6 +73,9 @@ function knexfileTarget(workspace: string, settings: Settings): DatabaseTarget {
  */
 export type OpenMode = 'read' | 'write' | 'dry-run';
 
+/** How long a SQLite statement waits for another connection's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | undefined {
   // Loaded on first use: activation and `--help` should not pay for knex.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -95,8 +98,9 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
       afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
         // WAL lets the tree read while a run writes; NORMAL sync is crash-safe in WAL
         // and avoids an fsync per migration (each migration commits on its own).
-        const pragmas = mode === 'write' ? ['PRAGMA busy_timeout = 5000', 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'] : ['PRAGMA busy_timeout = 5000'];
-        const deadline = Date.now() + 5000;
+        const busy = `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
+        const pragmas = mode === 'write' ? [busy, 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'] : [busy];
+        const deadline = Date.now() + BUSY_TIMEOUT_MS;
         const attempt = () => conn.exec(pragmas.join(';'), (err) => {
           // Two runners opening the same file at once can both try to switch it to WAL; SQLite
           // then answers SQLITE_BUSY at once (no busy wait, to avoid a deadlock): try again.

@@ -48,12 +48,8 @@ export class DatabaseLock {
     const started = Date.now();
     const token = randomUUID();
     for (;;) {
-      const now = new Date().toISOString();
       try {
-        await this.knex(LOCK_TABLE).insert({ id: LOCK_ID, holder: this.holderName(), host: os.hostname(), pid: process.pid, acquired_at: now, heartbeat: now, token });
-        this.token = token;
-        this.lastBeat = Date.now();
-        return;
+        return await this.insertRow(token);
       } catch (err) {
         const current = await this.current();
         // The holder released between our insert and this read: try again at once.
@@ -70,6 +66,14 @@ export class DatabaseLock {
         await delay(Math.min(this.options.pollMs ?? 100, this.options.timeoutMs - waited));
       }
     }
+  }
+
+  /** Writes our row (it fails on the primary key while another holder's row is there) and holds the lock. */
+  private async insertRow(token: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.knex(LOCK_TABLE).insert({ id: LOCK_ID, holder: this.holderName(), host: os.hostname(), pid: process.pid, acquired_at: now, heartbeat: now, token });
+    this.token = token;
+    this.lastBeat = Date.now();
   }
 
   /** Polls the server's lock; once held, any row left by a dead holder is replaced by ours. */
@@ -89,11 +93,7 @@ export class DatabaseLock {
         this.logger.warn(`Replacing the lock row left by ${leftover.holder} (pid ${leftover.pid} on ${leftover.host}): its connection is gone, so the server had already freed its lock.`);
         await this.knex(LOCK_TABLE).where({ id: LOCK_ID }).del();
       }
-      const now = new Date().toISOString();
-      const token = `${server.session}:${randomUUID()}`;
-      await this.knex(LOCK_TABLE).insert({ id: LOCK_ID, holder: this.holderName(), host: os.hostname(), pid: process.pid, acquired_at: now, heartbeat: now, token });
-      this.token = token;
-      this.lastBeat = Date.now();
+      await this.insertRow(`${server.session}:${randomUUID()}`);
     } catch (err) {
       await server.release().catch(() => undefined);
       throw err;

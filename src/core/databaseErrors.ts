@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BUSY_TIMEOUT_MS } from './database';
+import { DatabaseError, describeError, MigrationsError } from './errors';
+
+// Failures of the database itself, turned from driver codes into what to do about them.
+
+/**
+ * A clear error for a failure of the database itself (a SQLite file that cannot be opened, is
+ * locked, read-only or not a database; a folder that cannot be made; a server that does not
+ * answer); undefined for anything else. `filename` is the SQLite file, `label` names a server.
+ */
+export function databaseError(err: unknown, label: string, filename?: string): DatabaseError | undefined {
+  if (err instanceof MigrationsError) return undefined;
+  const raw = describeError(err);
+  const errCode = (err as { code?: unknown } | null)?.code;
+  const code = typeof errCode === 'string' && errCode ? errCode : /\b(SQLITE_[A-Z_]+)\b/.exec(raw)?.[1];
+  // knex prefixes the SQL ("insert into … - SQLITE_BUSY: …"); the driver's own words are what matter.
+  const detail = raw.replace(/^[\s\S]* - (?=SQLITE_)/, '');
+  const file = filename ?? label;
+  const make = (message: string) => new DatabaseError(message, code, err);
+  const fixPath = 'point --db or migrations.database at the right file';
+  switch (code) {
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return make(`The database file ${file} is locked by another connection (${code}): another program, such as a database browser or a sqlite3 shell, holds a transaction open, and did not release it while this run waited (${BUSY_TIMEOUT_MS / 1000} s). Close that program or end its transaction, then run again.`);
+    case 'SQLITE_READONLY':
+      return make(`The database file ${file} is read-only (${code}): SQLite must write to it, and to ${path.basename(file)}-wal and -shm files next to it (even to read a database in WAL mode). Make the file and its folder writable, or ${fixPath}.`);
+    case 'SQLITE_NOTADB':
+      return make(`${file} is not a SQLite database (${code}); it was left untouched. ${capitalize(fixPath)}, or move that file away.`);
+    case 'SQLITE_CORRUPT':
+      return make(`The database file ${file} is damaged (${code}: ${detail}); it was left untouched. Restore it from a backup, or ${fixPath}.`);
+    case 'SQLITE_CANTOPEN':
+    case 'SQLITE_IOERR':
+    case 'SQLITE_PERM':
+    case 'SQLITE_AUTH': {
+      const why = whyCannotOpen(filename);
+      if (why || code === 'SQLITE_CANTOPEN') return make(`Cannot open the database file ${file} (${code}${why ?? ''}). ${capitalize(fixPath)} (a SQLite file, in a folder you can write to).`);
+      return make(`The database file ${file} cannot be read or written (${detail}). Check its permissions and the disk, then run again.`);
+    }
+    case 'SQLITE_FULL':
+      return make(`The disk holding ${file} is full (${code}). Free some space and run again ("migrations status" shows what was applied).`);
+  }
+  if (code && ['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOSPC'].includes(code) && typeof (err as { path?: unknown }).path === 'string') {
+    const blocker = fileInTheWay(path.dirname(file));
+    const why = blocker ? `${blocker} is a file, not a folder` : detail;
+    return make(`Cannot create the folder for the database file ${file}: ${why}. ${capitalize(fixPath)} (a path whose folders can be created).`);
+  }
+  if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'].includes(code)) {
+    return make(`Cannot connect to ${label} (${code}: ${detail}). Check that the server is running and that migrations.connection names it.`);
+  }
+  return undefined;
+}
+
+function whyCannotOpen(filename: string | undefined): string | undefined {
+  if (!filename) return undefined;
+  try {
+    const stat = fs.statSync(filename, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) return ': it is a folder, not a file';
+    if (!stat && !fs.statSync(path.dirname(filename), { throwIfNoEntry: false })?.isDirectory()) return ': its folder does not exist';
+  } catch (err) {
+    return `: ${describeError(err)}`;
+  }
+  return undefined;
+}
+
+/** The nearest existing ancestor of `dir` when it is not a folder (so `dir` can never be made). */
+function fileInTheWay(dir: string): string | undefined {
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const stat = fs.statSync(d, { throwIfNoEntry: false });
+    if (stat) return stat.isDirectory() ? undefined : d;
+  }
+  return undefined;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
