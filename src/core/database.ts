@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import { ConfigError } from './errors';
 import type { Settings } from './settings';
+import { sqlite3Client } from './sqliteClient';
 
 /** Where and how to connect; the password is looked up only when connecting. */
 export interface DatabaseTarget {
@@ -86,8 +87,8 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
   if (mode === 'write') fs.mkdirSync(path.dirname(target.filename!), { recursive: true });
   const filename = mode === 'dry-run' && !exists ? ':memory:' : target.filename!;
   const readOnly = mode === 'read';
-  return knex({
-    client: 'sqlite3',
+  const db = knex({
+    client: sqlite3Client(),
     useNullAsDefault: true,
     log: KNEX_LOG,
     // knex always adds READWRITE|CREATE to `flags`, so read-only goes through SQLite's URI `mode=ro`.
@@ -111,6 +112,9 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
       },
     },
   });
+  // Migrations may branch on the client name, as under knex's own CLI.
+  db.client.config.client = 'sqlite3';
+  return db;
 }
 
 /**
