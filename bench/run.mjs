@@ -352,6 +352,19 @@ async function main() {
     }
   }
 
+  // Floors: what any runner on knex + sqlite3 must spend, measured in the same run, so a missed
+  // target can be told apart from one that no implementation on this stack could meet.
+  log('bench: floors (node start, the least an up and a no-op can do)');
+  const lastOursDb = path.join(DBS, `ours-${RUNS}.sqlite3`);
+  const floors = { node: [], up: [], noop: [] };
+  for (let run = 1; run <= RUNS; run++) {
+    floors.node.push(child(['-e', '0']).ms);
+    floors.up.push(child([path.join(ROOT, 'bench', 'floor-up.cjs'), ROOT, path.join(KNEX_DIR, 'migrations'), path.join(DBS, `floor-${run}.sqlite3`)]).ms);
+    floors.noop.push(child([path.join(ROOT, 'bench', 'floor-noop.cjs'), ROOT, path.join(OURS_WS, 'versions'), lastOursDb]).ms);
+    const made = await inspectDb(path.join(DBS, `floor-${run}.sqlite3`), countGeneratedTables);
+    expect(made === N, `the up floor created ${made} tables (want ${N})`);
+  }
+
   log('bench: discovery + static validation (fresh process each)');
   const discoveryBundle = await bundleDiscovery();
   measureDiscovery(discoveryBundle); // warm-up, not counted
@@ -408,6 +421,9 @@ async function main() {
   if (Math.max(loadBefore, loadAfter) > os.cpus().length * 0.5) {
     console.log(`note: the machine was busy (1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, ${os.cpus().length} CPUs); timings are noisy.`);
   }
+  const floor = Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, median(v)]));
+  console.log(`floors, same run: node start ${round(floor.node, 0)} ms; up ${round(floor.up, 0)} ms = ${(floor.up / summary.up.knexMs).toFixed(2)}× knex` +
+    ` (knex + ${N} modules, every up() in one transaction); no-op ${round(floor.noop, 0)} ms = ${(floor.noop / summary.noop.knexMs).toFixed(2)}× knex (read the files and the history, nothing else)`);
   console.log(`verified: both sides created ${N} tables + ${N} indexes and recorded ${N} migrations, then dropped them all, on every run.`);
 
   // ---- JSON
@@ -434,6 +450,7 @@ async function main() {
       migrations: discovery[0].migrations,
       warnings: discovery[0].warnings,
     },
+    floorsMs: { node: round(floor.node), up: round(floor.up), noop: round(floor.noop) },
     targets: Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, { target: t.text, value: round(t.value, 3), met: t.met }])),
     samples: Object.fromEntries(ops.map((op) => [op, {
       ours: samples[op].ours.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })),
