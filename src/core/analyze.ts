@@ -1,11 +1,22 @@
 import { parse as parseCjs, initSync } from 'cjs-module-lexer';
 import type { Problem, ProblemCode, Severity } from './types';
 
-initSync();
+type Oxc = typeof import('oxc-parser', { with: { 'resolution-mode': 'import' } });
+let oxc: Oxc | undefined;
 
-// oxc-parser is ESM-only; esbuild bundles this require, and the type comes from the package.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parseSync } = require('oxc-parser') as typeof import('oxc-parser', { with: { 'resolution-mode': 'import' } });
+/**
+ * oxc-parser and the CJS lexer, loaded on the first file that is not in the result cache:
+ * a run whose files are all cached skips the native parser's load (time and memory).
+ */
+function parseSync(...args: Parameters<Oxc['parseSync']>): ReturnType<Oxc['parseSync']> {
+  if (!oxc) {
+    initSync();
+    // oxc-parser is ESM-only; esbuild bundles this require, and the type comes from the package.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    oxc = require('oxc-parser') as Oxc;
+  }
+  return oxc.parseSync(...args);
+}
 
 /** What a migration file says about itself, read without executing it. */
 export interface Analysis {
