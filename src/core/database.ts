@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import { ConfigError } from './errors';
 import type { Settings } from './settings';
-import { sqlite3Client } from './sqliteClient';
+import { sqlite3Client, type SqliteConnection } from './sqliteClient';
 
 /** Where and how to connect; the password is looked up only when connecting. */
 export interface DatabaseTarget {
@@ -138,8 +138,4 @@ function knexNote(message: unknown): void {
 /** `file:` URI that opens a SQLite file read-only and never creates it. */
 export function readOnlyUri(filename: string): string {
   return 'file:' + filename.split(path.sep).map(encodeURIComponent).join('/') + '?mode=ro';
-}
-
-interface SqliteConnection {
-  exec(sql: string, cb: (err: Error | null) => void): void;
 }

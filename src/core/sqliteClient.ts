@@ -8,7 +8,8 @@ interface QueryObject {
   context?: unknown;
 }
 
-interface RawConnection {
+/** A node-sqlite3 connection, as far as this module and the pool's set-up use it. */
+export interface SqliteConnection {
   exec(sql: string, cb: (err: Error | null) => void): void;
 }
 
@@ -23,6 +24,8 @@ const NO_ROWS = /^\s*(begin|commit|rollback|savepoint|release|create|drop|alter)
 const BEGIN = /^\s*begin\s*;?\s*$/i;
 const END = /^\s*(commit|rollback)\s*;?\s*$/i;
 
+let client: typeof Knex.Client | undefined;
+
 /**
  * knex's sqlite3 client, sending fewer trips to libuv's thread pool.
  *
@@ -31,17 +34,23 @@ const END = /^\s*(commit|rollback)\s*;?\s*$/i;
  * So a statement without bindings that cannot return rows goes through `exec()`, and a plain
  * BEGIN (deferred in SQLite: it takes no lock and cannot wait) is sent together with the
  * transaction's first statement. Everything else keeps knex's path, so results are unchanged.
+ *
+ * One class per process; each connection keeps its own pending BEGIN.
  */
 export function sqlite3Client(): typeof Knex.Client {
+  return (client ??= fewerTripsClient());
+}
+
+function fewerTripsClient(): typeof Knex.Client {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Sqlite3 = require('knex/lib/dialects/sqlite3') as Sqlite3Dialect;
   /** A BEGIN not sent yet, per connection. */
   const pendingBegin = new WeakSet<object>();
-  const exec = (connection: RawConnection, sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (err) => (err ? reject(err) : resolve())));
+  const exec = (connection: SqliteConnection, sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (err) => (err ? reject(err) : resolve())));
 
   class Sqlite3FewerTrips extends Sqlite3 {
     override async _query(connection: unknown, obj: QueryObject): Promise<QueryObject> {
-      const conn = connection as RawConnection & object;
+      const conn = connection as SqliteConnection & object;
       const plain = !(obj.bindings && obj.bindings.length > 0) && (obj.method === undefined || obj.method === 'raw');
       const begun = pendingBegin.delete(conn);
       if (plain && BEGIN.test(obj.sql) && !begun) {
