@@ -15,7 +15,7 @@ const watch = process.argv.includes('--watch');
 const common = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'cjs',
   // jsonc-parser's UMD build hides its requires from esbuild; its ESM build bundles cleanly.
   mainFields: ['module', 'main'],
@@ -25,14 +25,18 @@ const common = {
   keepNames: true,
   external,
   logLevel: 'warning',
-  // oxc-parser (ESM) finds its native binding through createRequire(import.meta.url).
+  // Bundled ESM packages may read import.meta.url (e.g. for createRequire); CommonJS output has none.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // knex's dialect loader uses dynamic requires that esbuild cannot follow; they are the externals above.
   logOverride: { 'unsupported-require-call': 'silent' },
 };
+// The CLI refuses an older Node in one sentence, before anything else loads (node:sqlite needs 22.13).
+const NODE_FLOOR = `{const [a,b]=process.versions.node.split('.').map(Number);if(a<22||(a===22&&b<13)){process.stderr.write('migrations needs Node.js 22.13 or newer (this is '+process.version+'): install a current Node.js and run it again.\\n');process.exit(2)}}`;
 const entries = [
-  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: [...external, 'pg', 'mysql2'], banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } },
+  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: [...external, 'pg', 'mysql2'], banner: { js: `#!/usr/bin/env node\n${NODE_FLOOR}\n${common.banner.js}` } },
+  // The child process that executes migration files, for the CLI and the extension.
+  { entryPoints: ['src/runner.ts'], outfile: 'dist/runner.js', external: [...external, 'pg', 'mysql2'] },
   ...(existsSync('src/extension/extension.ts') ? [{ entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }] : []),
 ];
 for (const entry of entries) {

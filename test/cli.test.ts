@@ -3,8 +3,7 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { knex as createKnex } from 'knex';
-import { cli, DEFAULT_DB, inspect, sampleWorkspace, tempWorkspace, tsMigration, userTables, type CliResult } from './helpers';
+import { cli, DEFAULT_DB, inspect, sampleWorkspace, sqliteKnex, tempWorkspace, tsMigration, type CliResult, userTables } from './helpers';
 
 const SAMPLE_TABLES = ['chat_messages', 'chat_users'];
 
@@ -104,7 +103,7 @@ describe('status', () => {
     const ws = sampleWorkspace();
     ok(run(ws, ['up']), 'up');
     assert.equal(ok(run(ws, ['unlock']), 'unlock').stdout.trim(), 'The database is not locked.');
-    const db = createKnex({ client: 'sqlite3', connection: { filename: DEFAULT_DB(ws) }, useNullAsDefault: true });
+    const db = sqliteKnex(DEFAULT_DB(ws));
     try {
       const old = new Date(Date.now() - 24 * 3600_000).toISOString();
       await db('migration_lock').insert({ id: 1, holder: 'cli ghost@elsewhere', host: 'elsewhere', pid: 999999, acquired_at: old, heartbeat: old, token: 'ghost' });
@@ -357,7 +356,7 @@ describe('database selection and settings', () => {
     assert.equal(fs.existsSync(DEFAULT_DB(ws)), false);
     assert.equal(fs.existsSync(path.join(ws, '.migrations')), false);
     const report = JSON.parse(ok(cli(['status', '--json', '--dir', ws, '--db', other]), 'status --db').stdout);
-    assert.equal(report.database, `sqlite3 ${other}`);
+    assert.equal(report.database, `sqlite ${other}`);
     assert.deepEqual(report.sources[0].migrations.map((m: { status: string }) => m.status), ['applied', 'applied', 'applied']);
     // Without --db the default database is still untouched and empty.
     assert.deepEqual(statuses(ws), [[1, 'pending'], [2, 'pending'], [3, 'pending']]);
@@ -383,7 +382,7 @@ describe('database selection and settings', () => {
     const custom = path.join(ws, 'db', 'custom.sqlite3');
     assert.deepEqual(await userTables(custom), SAMPLE_TABLES);
     assert.equal(fs.existsSync(DEFAULT_DB(ws)), false);
-    assert.equal(runJson(ws, ['status']).database, `sqlite3 ${custom}`);
+    assert.equal(runJson(ws, ['status']).database, `sqlite ${custom}`);
     // --db still wins over the setting.
     const flag = path.join(ws, 'flag.sqlite3');
     ok(cli(['up', '--dir', ws, '--db', flag]), 'up --db');

@@ -6,9 +6,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { knex as createKnex, type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { CorruptHistoryError, DatabaseError, MigrationsError, type MigrationEngine } from '../src/core';
-import { CLI, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, ROOT, tempWorkspace, userTables, type CliResult } from './helpers';
+import { CLI, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, ROOT, sqliteKnex, tempWorkspace, type CliResult, userTables } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 
 const open: MigrationEngine[] = [];
@@ -23,7 +23,7 @@ function engine(ws: string, db?: string): MigrationEngine {
 /** A plain connection to a SQLite file, as another program would open it (no WAL switch). */
 function other(file: string): Knex {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  return createKnex({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  return sqliteKnex(file);
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -155,7 +155,7 @@ test('a database whose folders do not exist: status writes nothing, up creates t
   const db = path.join(base, 'x', 'y', 'z', 'db.sqlite3');
   const status = cliUnprivileged(ws, ['status', '--json', '--db', db]);
   assert.equal(status.code, 0, status.stderr);
-  assert.equal(JSON.parse(status.stdout).database, `sqlite3 ${db}`);
+  assert.equal(JSON.parse(status.stdout).database, `sqlite ${db}`);
   assert.deepEqual(fs.readdirSync(base), [], 'status created nothing');
   const e = engine(ws, db);
   assert.equal((await e.up()).ok, true);
@@ -202,7 +202,7 @@ test('a migration_history table made by something else: refused by status and up
   });
   await theirs('migration_history').insert({ name: '2020_init.js', batch: '1' });
   await theirs.destroy();
-  const expected = /^The table migration_history in sqlite3 .* exists but lacks column\(s\) source, version, description, checksum, direction, started_at, finished_at, duration_ms, success, error, transactional; it was not made by Migration Manager\. Rename that table/;
+  const expected = /^The table migration_history in sqlite .* exists but lacks column\(s\) source, version, description, checksum, direction, started_at, finished_at, duration_ms, success, error, transactional; it was not made by Migration Manager\. Rename that table/;
   await assert.rejects(engine(ws).status(), (err: unknown) => err instanceof MigrationsError && expected.test(err.message));
   await assert.rejects(engine(ws).up(), (err: unknown) => err instanceof MigrationsError && expected.test(err.message));
   assert.deepEqual(await inspect(db, (k) => k('migration_history').select('*')), [{ id: 1, name: '2020_init.js', batch: '1' }]);
@@ -233,7 +233,7 @@ test('history rows Migration Manager never writes are named by id and refused: n
   await theirs.destroy();
 
   const expected = (err: unknown) => err instanceof CorruptHistoryError &&
-    err.message === `The table migration_history in sqlite3 ${db} holds 3 row(s) Migration Manager did not write (row id 2: direction "sideways" is neither "up" nor "down"; ` +
+    err.message === `The table migration_history in sqlite ${db} holds 3 row(s) Migration Manager did not write (row id 2: direction "sideways" is neither "up" nor "down"; ` +
       'row id 3: version "abc" is not a whole number; row id 4: success NULL is neither true nor false). Nothing was changed. ' +
       'Fix or delete those rows (e.g. in the sqlite3 shell), or restore the database from a backup, then run again.';
   await assert.rejects(engine(ws).status(), expected);

@@ -4,11 +4,13 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { knex as createKnex, type Knex } from 'knex';
 import { MigrationEngine, type EngineOptions } from '../src/core';
-import { readOnlyUri } from '../src/core/database';
+import { nodeSqliteClient } from '../src/core/nodeSqliteClient';
 
 /** The repository root (tests run from out/test/). */
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The built child-process entry that executes migration files (see core/isolated.ts). */
+export const RUNNER = path.join(ROOT, 'dist', 'runner.js');
 export const TEMPLATES = path.join(ROOT, 'templates');
 export const SAMPLE = path.join(ROOT, 'test', 'fixtures', 'sample');
 
@@ -55,9 +57,18 @@ export function getMigration() { return M${version}; }
 
 export const DEFAULT_DB = (ws: string) => path.join(ws, '.migrations', 'dev.sqlite3');
 
+/**
+ * knex on a SQLite file through node:sqlite, as a person or another tool would open it. Never the
+ * sqlite3 package beside it: two SQLite libraries in one process break each other's POSIX locks
+ * (closing one's file descriptor drops the other's locks on that file), which no product path does.
+ */
+export function sqliteKnex(dbFile: string, readOnly = false): Knex {
+  return createKnex({ client: nodeSqliteClient(), connection: { filename: dbFile, readOnly, pragmas: ['PRAGMA busy_timeout = 5000'] } as never, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+}
+
 /** Opens a SQLite file read-only to inspect what a run left behind. */
 export async function inspect<T>(dbFile: string, fn: (db: Knex) => Promise<T>): Promise<T> {
-  const db = createKnex({ client: 'sqlite3', connection: { filename: readOnlyUri(dbFile), flags: ['OPEN_URI'] }, useNullAsDefault: true });
+  const db = sqliteKnex(dbFile, true);
   try {
     return await fn(db);
   } finally {

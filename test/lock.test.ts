@@ -3,9 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { knex as createKnex } from 'knex';
 import { DEFAULT_SETTINGS, LockBusyError, type MigrationEngine } from '../src/core';
-import { cli, cliAsync, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, tempWorkspace, userTables } from './helpers';
+import { cli, cliAsync, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, sqliteKnex, tempWorkspace, userTables } from './helpers';
 
 const open: MigrationEngine[] = [];
 after(() => Promise.all(open.map((e) => e.close())));
@@ -19,7 +18,7 @@ function engine(ws: string, warnings: string[] = []): MigrationEngine {
 
 /** Writes a lock row as another runner would (the table exists after a first run). */
 async function holdLock(ws: string, holder: { pid: number; host?: string; heartbeat?: string; holder?: string }): Promise<void> {
-  const db = createKnex({ client: 'sqlite3', connection: { filename: DEFAULT_DB(ws) }, useNullAsDefault: true });
+  const db = sqliteKnex(DEFAULT_DB(ws));
   try {
     const now = new Date().toISOString();
     await db('migration_lock').insert({

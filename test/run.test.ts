@@ -2,10 +2,10 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { knex as createKnex, type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { InvalidMigrationsError, type HistoryRow, type MigrationEngine } from '../src/core';
 import { checksumOf } from '../src/core/checksum';
-import { DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, migrationPath, tempWorkspace, tsMigration, userTables } from './helpers';
+import { DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, migrationPath, sqliteKnex, tempWorkspace, tsMigration, userTables } from './helpers';
 
 const open: MigrationEngine[] = [];
 after(() => Promise.all(open.map((e) => e.close())));
@@ -173,7 +173,7 @@ test('status on an existing database leaves its bytes, mtime and tables unchange
   const ws = tempWorkspace(migrationFiles([1]));
   const db = DEFAULT_DB(ws);
   fs.mkdirSync(path.dirname(db), { recursive: true });
-  const plain: Knex = createKnex({ client: 'sqlite3', connection: { filename: db }, useNullAsDefault: true });
+  const plain: Knex = sqliteKnex(db);
   await plain.schema.createTable('notes', (t) => t.text('body'));
   await plain('notes').insert({ body: 'keep me' });
   await plain.destroy();

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Analysis } from './analyze';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** An analysis as stored: problems without their file (the same content may live at several paths). */
 type StoredAnalysis = Omit<Analysis, 'exports' | 'problems'> & { exports: string[]; problems: Omit<Analysis['problems'][number], 'file'>[] };

@@ -2,14 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
 import { ConfigError } from './errors';
-import type { Settings } from './settings';
-import { sqlite3Client, type SqliteConnection } from './sqliteClient';
+import { CLIENTS, isSqlite, type Client, type Settings } from './settings';
+import { sqliteDriverConfig } from './sqliteDrivers';
 
 /** Where and how to connect; the password is looked up only when connecting. */
 export interface DatabaseTarget {
-  readonly client: Settings['client'];
+  readonly client: Client;
   /** SQLite: absolute file path. */
   readonly filename?: string;
+  /** `sqlite3`/`better-sqlite3`: the folder whose node_modules must hold the driver (the user's project). */
+  readonly driverFrom?: string;
   readonly knexConfig?: Knex.Config;
   /** Human description without secrets, for logs and errors. */
   readonly label: string;
@@ -23,11 +25,11 @@ export type PasswordProvider = () => Promise<string | undefined>;
  * The password comes from the `passwordEnv` variable, else from `password()`; it is never stored here.
  */
 export function databaseTarget(workspace: string, settings: Settings, dbOverride?: string, env: NodeJS.ProcessEnv = process.env, password?: PasswordProvider): DatabaseTarget {
-  if (dbOverride || (settings.client === 'sqlite3' && !settings.knexfile)) {
-    const filename = path.resolve(workspace, dbOverride ?? settings.database);
-    return { client: 'sqlite3', filename, label: `sqlite3 ${filename}` };
+  if (settings.knexfile && !dbOverride) return knexfileTarget(workspace, settings);
+  if (dbOverride || isSqlite(settings.client)) {
+    const client = isSqlite(settings.client) ? settings.client : 'sqlite';
+    return sqliteTarget(client, path.resolve(workspace, dbOverride ?? settings.database), workspace);
   }
-  if (settings.knexfile) return knexfileTarget(workspace, settings);
   const { host = '127.0.0.1', port, user, database } = settings.connection;
   const fromEnv = env[settings.passwordEnv];
   // knex calls a connection function for each new connection, so a password changed in
@@ -38,6 +40,10 @@ export function databaseTarget(workspace: string, settings: Settings, dbOverride
     knexConfig: { client: settings.client, connection },
     label: `${settings.client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`,
   };
+}
+
+function sqliteTarget(client: 'sqlite' | 'sqlite3' | 'better-sqlite3', filename: string, driverFrom: string): DatabaseTarget {
+  return { client, filename, driverFrom: client === 'sqlite' ? undefined : driverFrom, label: `${client} ${filename}` };
 }
 
 function knexfileTarget(workspace: string, settings: Settings): DatabaseTarget {
@@ -52,16 +58,15 @@ function knexfileTarget(workspace: string, settings: Settings): DatabaseTarget {
   const all = (exported as { default?: unknown }).default ?? exported;
   const config = ((all as Record<string, unknown>)[settings.environment] ?? all) as Knex.Config;
   const client = String(config.client ?? '');
-  const normalized = client === 'postgres' || client === 'postgresql' ? 'pg' : client === 'mysql' ? 'mysql2' : client;
-  if (normalized !== 'sqlite3' && normalized !== 'pg' && normalized !== 'mysql2') {
-    throw new ConfigError(`knexfile ${file} (${settings.environment}) uses client "${client}"; use sqlite3, pg or mysql2.`);
+  const normalized = ({ postgres: 'pg', postgresql: 'pg', mysql: 'mysql2', 'node:sqlite': 'sqlite' } as Record<string, Client>)[client] ?? client;
+  if (!CLIENTS.includes(normalized as Client)) {
+    throw new ConfigError(`knexfile ${file} (${settings.environment}) uses client "${client}"; use sqlite3, better-sqlite3, pg or mysql2.`);
   }
   const conn = config.connection as { filename?: string } | undefined;
-  if (normalized === 'sqlite3' && conn?.filename) {
-    const filename = path.resolve(path.dirname(file), conn.filename);
-    return { client: 'sqlite3', filename, label: `sqlite3 ${filename}` };
+  if (isSqlite(normalized as Client) && conn?.filename) {
+    return sqliteTarget(normalized as 'sqlite' | 'sqlite3' | 'better-sqlite3', path.resolve(path.dirname(file), conn.filename), path.dirname(file));
   }
-  return { client: normalized, knexConfig: { ...config, client: normalized }, label: `${normalized} (knexfile ${settings.environment})` };
+  return { client: normalized as Client, knexConfig: { ...config, client: normalized }, label: `${normalized} (knexfile ${settings.environment})` };
 }
 
 /**
@@ -81,39 +86,23 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
   // Loaded on first use: activation and `--help` should not pay for knex.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const knex = require('knex') as typeof import('knex').knex;
-  if (target.client !== 'sqlite3') return knex({ pool: { min: 0, max: 4 }, log: KNEX_LOG, ...target.knexConfig });
+  if (!isSqlite(target.client)) return knex({ pool: { min: 0, max: 4 }, log: KNEX_LOG, ...target.knexConfig });
   const exists = fs.existsSync(target.filename!);
   if (mode === 'read' && !exists) return undefined;
   if (mode === 'write') fs.mkdirSync(path.dirname(target.filename!), { recursive: true });
   const filename = mode === 'dry-run' && !exists ? ':memory:' : target.filename!;
-  const readOnly = mode === 'read';
+  // WAL lets the tree read while a run writes; NORMAL sync is crash-safe in WAL
+  // and avoids an fsync per migration (each migration commits on its own).
+  const busy = `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
+  const pragmas = mode === 'write' ? [busy, 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'] : [busy];
   const db = knex({
-    client: sqlite3Client(),
     useNullAsDefault: true,
     log: KNEX_LOG,
-    // knex always adds READWRITE|CREATE to `flags`, so read-only goes through SQLite's URI `mode=ro`.
-    connection: readOnly ? { filename: readOnlyUri(filename), flags: ['OPEN_URI'] } : { filename },
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
-        // WAL lets the tree read while a run writes; NORMAL sync is crash-safe in WAL
-        // and avoids an fsync per migration (each migration commits on its own).
-        const busy = `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
-        const pragmas = mode === 'write' ? [busy, 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'] : [busy];
-        const deadline = Date.now() + BUSY_TIMEOUT_MS;
-        const attempt = () => conn.exec(pragmas.join(';'), (err) => {
-          // Two runners opening the same file at once can both try to switch it to WAL; SQLite
-          // then answers SQLITE_BUSY at once (no busy wait, to avoid a deadlock): try again.
-          if (err && /SQLITE_BUSY/.test(err.message) && Date.now() < deadline) return void setTimeout(attempt, 25);
-          done(err, conn);
-        });
-        attempt();
-      },
-    },
+    pool: { min: 1, max: 1 },
+    ...sqliteDriverConfig(target, filename, mode === 'read', pragmas),
   });
-  // Migrations may branch on the client name, as under knex's own CLI.
-  db.client.config.client = 'sqlite3';
+  // Migrations may branch on the client name, as under knex's own CLI (where SQLite is "sqlite3").
+  db.client.config.client = target.client === 'sqlite' ? 'sqlite3' : target.client;
   return db;
 }
 
@@ -135,7 +124,4 @@ function knexNote(message: unknown): void {
   process.stderr.write(`knex: ${text.split('\n')[0]}\n`);
 }
 
-/** `file:` URI that opens a SQLite file read-only and never creates it. */
-export function readOnlyUri(filename: string): string {
-  return 'file:' + filename.split(path.sep).map(encodeURIComponent).join('/') + '?mode=ro';
-}
+export { readOnlyUri } from './sqliteDrivers';

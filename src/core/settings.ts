@@ -3,7 +3,16 @@ import * as path from 'node:path';
 import { parse as parseJsonc, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import { ConfigError } from './errors';
 
-export type Client = 'sqlite3' | 'pg' | 'mysql2';
+/**
+ * `sqlite`: Node's built-in `node:sqlite` (the default; nothing to install). `sqlite3` and
+ * `better-sqlite3` use that package from the user's own project; `pg` and `mysql2` servers.
+ */
+export type Client = 'sqlite' | 'sqlite3' | 'better-sqlite3' | 'pg' | 'mysql2';
+
+export const CLIENTS: readonly Client[] = ['sqlite', 'sqlite3', 'better-sqlite3', 'pg', 'mysql2'];
+
+/** The clients that open a SQLite file. */
+export const isSqlite = (client: Client): client is 'sqlite' | 'sqlite3' | 'better-sqlite3' => client === 'sqlite' || client === 'sqlite3' || client === 'better-sqlite3';
 
 /** The `migrations.*` settings, as VS Code and the CLI both read them. */
 export interface Settings {
@@ -28,7 +37,7 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   versionsDir: [],
-  client: 'sqlite3',
+  client: 'sqlite',
   database: '.migrations/dev.sqlite3',
   connection: {},
   passwordEnv: 'MIGRATIONS_DB_PASSWORD',
@@ -77,8 +86,8 @@ export function settingsFrom(raw: Record<string, unknown>, origin = 'settings'):
     dirs === undefined || dirs === '' ? [] : typeof dirs === 'string' ? [dirs]
     : Array.isArray(dirs) && dirs.every((d) => typeof d === 'string') ? (dirs as string[])
     : fail('versionsDir', 'a folder path or a list of them');
-  const client = str('client') ?? 'sqlite3';
-  if (client !== 'sqlite3' && client !== 'pg' && client !== 'mysql2') fail('client', '"sqlite3", "pg" or "mysql2"');
+  const client = str('client') ?? DEFAULT_SETTINGS.client;
+  if (!CLIENTS.includes(client as Client)) fail('client', `one of ${CLIENTS.map((c) => `"${c}"`).join(', ')}`);
   const connection = get('connection') ?? {};
   if (typeof connection !== 'object' || Array.isArray(connection)) fail('connection', 'an object { host, port, user, database }');
   if ('password' in (connection as object)) {

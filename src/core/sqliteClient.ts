@@ -24,7 +24,7 @@ const NO_ROWS = /^\s*(begin|commit|rollback|savepoint|release|create|drop|alter)
 const BEGIN = /^\s*begin\s*;?\s*$/i;
 const END = /^\s*(commit|rollback)\s*;?\s*$/i;
 
-let client: typeof Knex.Client | undefined;
+const clients = new WeakMap<object, typeof Knex.Client>();
 
 /**
  * knex's sqlite3 client, sending fewer trips to libuv's thread pool.
@@ -35,13 +35,16 @@ let client: typeof Knex.Client | undefined;
  * BEGIN (deferred in SQLite: it takes no lock and cannot wait) is sent together with the
  * transaction's first statement. Everything else keeps knex's path, so results are unchanged.
  *
- * One class per process; each connection keeps its own pending BEGIN.
+ * Used only when a user's settings or knexfile name `sqlite3`: `driver` is that project's own
+ * package. One class per driver module; each connection keeps its own pending BEGIN.
  */
-export function sqlite3Client(): typeof Knex.Client {
-  return (client ??= fewerTripsClient());
+export function sqlite3Client(driver: unknown): typeof Knex.Client {
+  let client = clients.get(driver as object);
+  if (!client) clients.set(driver as object, (client = fewerTripsClient(driver)));
+  return client;
 }
 
-function fewerTripsClient(): typeof Knex.Client {
+function fewerTripsClient(driver: unknown): typeof Knex.Client {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Sqlite3 = require('knex/lib/dialects/sqlite3') as Sqlite3Dialect;
   /** A BEGIN not sent yet, per connection. */
@@ -49,6 +52,10 @@ function fewerTripsClient(): typeof Knex.Client {
   const exec = (connection: SqliteConnection, sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (err) => (err ? reject(err) : resolve())));
 
   class Sqlite3FewerTrips extends Sqlite3 {
+    _driver(): unknown {
+      return driver;
+    }
+
     override async _query(connection: unknown, obj: QueryObject): Promise<QueryObject> {
       const conn = connection as SqliteConnection & object;
       const plain = !(obj.bindings && obj.bindings.length > 0) && (obj.method === undefined || obj.method === 'raw');

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { MigrationsError, type Settings } from '../../core';
+import { isSqlite, MigrationsError, type Settings } from '../../core';
 import { passwordKey } from '../secrets';
 import { Cancelled, command, requireTrust, targetOf, type Context } from './shared';
 
@@ -32,7 +32,7 @@ export function registerSelectDatabase(ctx: Context, secrets: vscode.SecretStora
     await set('client', choice.client);
     await set('knexfile', choice.knexfile || undefined);
     await set('environment', choice.knexfile ? choice.environment || undefined : undefined);
-    if (choice.client === 'sqlite3') await set('database', choice.database || undefined);
+    if (isSqlite(choice.client)) await set('database', choice.database || undefined);
     else if (!choice.knexfile) {
       const connection = { ...choice.connection, port: choice.connection?.port ?? DEFAULT_PORTS[choice.client] };
       await set('connection', connection);
@@ -53,16 +53,16 @@ export function registerSelectDatabase(ctx: Context, secrets: vscode.SecretStora
 
 async function ask(folder: vscode.WorkspaceFolder): Promise<DatabaseChoice> {
   const kinds = [
-    { label: 'SQLite', description: 'a file in the workspace (the default)', client: 'sqlite3' as const },
+    { label: 'SQLite', description: "a file in the workspace, Node's built-in SQLite (the default)", client: 'sqlite' as const },
     { label: 'PostgreSQL', description: 'pg', client: 'pg' as const },
     { label: 'MySQL / MariaDB', description: 'mysql2', client: 'mysql2' as const },
     { label: 'knexfile', description: 'the connection of an existing knexfile', client: undefined },
   ];
   const kind = required(await vscode.window.showQuickPick(kinds, { title: `Migrations database for ${folder.name}` }));
   const config = vscode.workspace.getConfiguration('migrations', folder.uri);
-  if (kind.client === 'sqlite3') {
+  if (kind.client === 'sqlite') {
     const database = required(await input('SQLite file, relative to the workspace folder', config.get<string>('database') ?? '.migrations/dev.sqlite3'));
-    return { client: 'sqlite3', database };
+    return { client: 'sqlite', database };
   }
   if (!kind.client) return askKnexfile(config);
   const current = config.get<Settings['connection']>('connection') ?? {};
@@ -85,7 +85,7 @@ async function askKnexfile(config: vscode.WorkspaceConfiguration): Promise<Datab
   const picked = required(await vscode.window.showQuickPick(files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })), { title: 'knexfile' }));
   const environment = required(await input('knexfile environment', config.get<string>('environment') ?? 'development'));
   // The knexfile names its own client; this one is kept only for when the knexfile is unset.
-  const client = config.get<Settings['client']>('client') ?? 'sqlite3';
+  const client = config.get<Settings['client']>('client') ?? 'sqlite';
   return { client, knexfile: picked.label, environment };
 }
 

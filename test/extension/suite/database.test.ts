@@ -31,14 +31,14 @@ suite('Select Database', () => {
     const { model } = await api();
     const other = workspacePath('db', 'other.sqlite3');
     const before = JSON.stringify(statuses(model));
-    assert.equal(await select({ client: 'sqlite3', database: 'db/other.sqlite3' }), `sqlite3 ${other}`);
+    assert.equal(await select({ client: 'sqlite', database: 'db/other.sqlite3' }), `sqlite ${other}`);
     assert.match(settingsText(), /"migrations\.database":\s*"db\/other\.sqlite3"/);
     await modelShows(model, 'nothing applied in the new file', () => [...states(model).values()].every((s) => !s.applied));
     const report = await step('Apply All Pending', vscode.commands.executeCommand<RunReport>('migrations.applyAll'));
     assert.equal(report?.ok, true, report?.error);
     assert.ok((await tables(other)).includes('chat_users'), 'the run did not write to the selected file');
 
-    assert.equal(await select({ client: 'sqlite3' }), `sqlite3 ${dbFile()}`);
+    assert.equal(await select({ client: 'sqlite' }), `sqlite ${dbFile()}`);
     assert.doesNotMatch(settingsText(), /other\.sqlite3/);
     await modelShows(model, `the default file's statuses again (${before})`, () => JSON.stringify(statuses(model)) === before);
   });
@@ -72,7 +72,7 @@ suite('Select Database', () => {
       await admin.query(`DROP USER IF EXISTS '${user}'@'%'`);
       await admin.query(`DROP DATABASE IF EXISTS ${database}`);
       await admin.end();
-      await select({ client: 'sqlite3' });
+      await select({ client: 'sqlite' });
     }
   });
 });

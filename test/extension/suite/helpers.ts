@@ -2,7 +2,7 @@
 // with deadlines, and a read-only look into the SQLite file.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as sqlite3 from 'sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import * as vscode from 'vscode';
 import type { MigrationState } from '../../../src/core';
 import type { MigrationsApi } from '../../../src/extension/extension';
@@ -71,13 +71,12 @@ export function modelShows(model: MigrationsApi['model'], what: string, check: (
 
 /** Runs `sql` on a read-only connection (never creates the file or a table). */
 export async function query<T = Record<string, unknown>>(file: string, sql: string): Promise<T[]> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d: sqlite3.Database = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => (err ? reject(err) : resolve(d)));
-  });
+  // node:sqlite, as VS Code's runtime has it: the extension host needs no native package.
+  const db = new DatabaseSync(file, { readOnly: true });
   try {
-    return await new Promise<T[]>((resolve, reject) => db.all(sql, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+    return db.prepare(sql).all().map((row) => ({ ...row }) as T);
   } finally {
-    await new Promise<void>((resolve) => db.close(() => resolve()));
+    db.close();
   }
 }
 
