@@ -23,7 +23,11 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   try {
     // MIGRATIONS_CACHE=0 turns the parse/transpile cache off (e.g. to measure a cold run).
     const cache = process.env.MIGRATIONS_CACHE === '0' ? undefined : ResultCache.forWorkspace(args.dir);
-    engine = new MigrationEngine({ workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache });
+    engine = new MigrationEngine({
+      workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
+      // Migration files run in a child process, which a migration past migrationTimeoutMs ends.
+      isolate: { execPath: process.execPath, entry: path.join(__dirname, 'runner.js') },
+    });
     return await run(engine, args, write, io.err);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -77,7 +81,7 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       return 0;
     }
     case 'validate': {
-      const problems = engine.validate(args.source);
+      const problems = await engine.validate(args.source);
       const errors = problems.filter((p) => p.severity === 'error').length;
       if (args.json) json({ ok: errors === 0, problems });
       else write(problems.length === 0 ? 'All migration files are valid.' : [...formatProblems(problems, engine.workspace), `${errors} error(s), ${problems.length - errors} warning(s).`].join('\n'));

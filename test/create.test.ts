@@ -52,7 +52,7 @@ test('create: next version after 003 is migration_004 with a snake_case name, fr
     assert.equal(text, expected);
     assert.ok(!text.includes('{{'), 'no placeholder is left');
 
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     const report = await e.up();
     assert.equal(report.ok, true);
     assert.deepEqual(report.steps.map((s) => [s.version, s.outcome]), [[1, 'done'], [2, 'done'], [3, 'done'], [4, 'done']]);
@@ -76,7 +76,7 @@ test('create: the --js variant writes a JavaScript file that validates and appli
     assert.match(text, /exports\.getMigration = \(\) => SeedDefaultAdminMigration;/);
     assert.ok(!text.includes('{{'));
     assert.ok(!/:\s*Knex\b/.test(text), 'no TypeScript annotations in the JS file');
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     const report = await e.up();
     assert.equal(report.ok, true);
     assert.deepEqual(report.steps.map((s) => s.version), [1, 2, 3, 4]);
@@ -108,7 +108,7 @@ test('create: an empty workspace gets versions/migration_001_….ts', async () =
     assert.equal(created.version, 1);
     assert.deepEqual(tree(ws), ['versions/', 'versions/migration_001_initial_schema.ts']);
     assert.deepEqual(e.sources().map((s) => s.id), ['versions']);
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     assert.equal((await e.up()).ok, true);
   } finally {
     await e.close();
@@ -131,7 +131,7 @@ test('create: an empty or symbols-only description is rejected and nothing is wr
   }
 });
 
-test('create: hostile descriptions never write outside versions/', () => {
+test('create: hostile descriptions never write outside versions/', async () => {
   const ws = sampleWorkspace();
   const versions = path.join(ws, 'versions');
   const e = engine(ws, { settings: noSettings });
@@ -155,10 +155,10 @@ test('create: hostile descriptions never write outside versions/', () => {
   assert.ok(tree(ws).includes('versions/migration_005_abs_path.ts'));
   assert.ok(tree(ws).includes('versions/migration_006_a_b.ts'));
   // Every created file is a valid migration.
-  assert.deepEqual(e.validate(), []);
+  assert.deepEqual((await e.validate()), []);
 });
 
-test('create: quotes, backslashes and replacement patterns in the description survive into the class', () => {
+test('create: quotes, backslashes and replacement patterns in the description survive into the class', async () => {
   const ws = tempWorkspace();
   const e = engine(ws, { settings: noSettings });
   const descriptions = [
@@ -173,7 +173,7 @@ test('create: quotes, backslashes and replacement patterns in the description su
       assert.equal(loadedDescription(created.path), description + (js ? ' js' : ''), `${created.path} keeps the description verbatim`);
     }
   }
-  assert.deepEqual(e.validate(), []);
+  assert.deepEqual((await e.validate()), []);
 });
 
 test('create: --source must be a versions folder inside the workspace', () => {
@@ -257,7 +257,7 @@ function nestedWorkspace(): { outer: string; ws: string } {
 
 const CREATED_NAME = /^migration_\d+_[a-z0-9_]+\.(ts|js)$/;
 
-test('create: path tricks, reserved characters, NUL, huge and unicode names are made safe inside versions/', () => {
+test('create: path tricks, reserved characters, NUL, huge and unicode names are made safe inside versions/', async () => {
   const { outer, ws } = nestedWorkspace();
   const e = engine(ws, { settings: noSettings });
   const cases: [description: string, name: string][] = [
@@ -298,7 +298,7 @@ test('create: path tricks, reserved characters, NUL, huge and unicode names are 
     // The description itself is kept verbatim inside the file, and the file is a valid migration.
     assert.equal(loadedDescription(created.path), description.trim(), `${label} survives into the class`);
   }
-  assert.deepEqual(e.validate(), []);
+  assert.deepEqual((await e.validate()), []);
   assert.equal(fs.existsSync(path.join(outer, 'x')), false);
   assert.equal(fs.existsSync(path.join(ws, 'x')), false);
 });

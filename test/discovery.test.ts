@@ -153,7 +153,7 @@ test('formats: every format loads (validate reports nothing) and applies', async
   const ws = tempWorkspace(Object.fromEntries(Object.entries(FORMATS).map(([name, text]) => [`versions/${name}`, text])));
   const e = engine(ws, { settings: settingsFrom({}) });
   try {
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     const report = await e.up();
     assert.equal(report.ok, true);
     assert.deepEqual(report.steps.map((s) => [s.version, s.outcome]), [1, 2, 3, 4, 5, 6, 7].map((v) => [v, 'done']));
@@ -353,7 +353,7 @@ test('static: a literal version that differs from the file name is an error at t
   assert.deepEqual(codes(source.migrations[0].problems), ['version-mismatch']);
 });
 
-test('static: a computed version is not misread as its first number', () => {
+test('static: a computed version is not misread as its first number', async () => {
   // `2 + 1` is 3: the file name agrees, so static checks must not claim version 2.
   const text = tsMigration(3, 'computed').replace('readonly version = 3;', 'readonly version = 2 + 1;');
   assert.ok(text.includes('2 + 1'));
@@ -361,7 +361,7 @@ test('static: a computed version is not misread as its first number', () => {
   const [source] = new Discovery(ws).discover();
   assert.deepEqual(source.migrations[0].problems, []);
   const e = engine(ws, { settings: settingsFrom({}) });
-  assert.deepEqual(e.validate(), []);
+  assert.deepEqual((await e.validate()), []);
 });
 
 test('static: two files with the same version both get a duplicate-version error naming the other', () => {
@@ -409,7 +409,7 @@ test('static: badly named files in versions/ are warnings on the source, and are
   }
 });
 
-test('static: a migration without down() gets a missing-down warning at up(), reported once by validate', () => {
+test('static: a migration without down() gets a missing-down warning at up(), reported once by validate', async () => {
   const text = tsMigration(1, 'no_down', { down: null });
   assert.ok(!text.includes('down('));
   const ws = tempWorkspace({ 'versions/migration_001_no_down.ts': text });
@@ -422,7 +422,7 @@ test('static: a migration without down() gets a missing-down warning at up(), re
   assert.match(p.message, /down\(/);
   assert.equal(m.hasDown, false);
   const e = engine(ws, { settings: settingsFrom({}) });
-  const problems = e.validate();
+  const problems = (await e.validate());
   assert.deepEqual(problems.map((q) => [q.code, q.severity]), [['missing-down', 'warning']]);
 });
 
@@ -445,7 +445,7 @@ test('static: binary and non-UTF-8 files are unreadable errors', () => {
   assert.deepEqual(migrationNamed(sources, 'migration_001_good.ts').problems, []);
 });
 
-test('static: one bad file never stops the discovery of the others', () => {
+test('static: one bad file never stops the discovery of the others', async () => {
   const files: Record<string, string | Buffer> = {
     'versions/migration_001_good.ts': tsMigration(1, 'good_one'),
     'versions/migration_002_syntax.ts': 'export class {{{\n',
@@ -471,7 +471,7 @@ test('static: one bad file never stops the discovery of the others', () => {
 
   // Loading: only the bad files are reported; the good ones load cleanly.
   const e = engine(ws, { settings: settingsFrom({}) });
-  const problems = e.validate();
+  const problems = (await e.validate());
   const badFiles = new Set(problems.map((p) => path.basename(p.file)));
   assert.ok(!badFiles.has('migration_001_good.ts'));
   assert.ok(!badFiles.has('migration_007_good.js'));
@@ -501,7 +501,7 @@ test('static checks never execute workspace code; validate does', async () => {
     assert.deepEqual(status.sources[0].migrations.map((m) => m.status), ['pending', 'pending']);
     assert.equal(fs.existsSync(jsMarker), false, 'discovery/status must not run the .js file');
     assert.equal(fs.existsSync(tsMarker), false, 'discovery/status must not run the .ts file');
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     assert.equal(fs.existsSync(jsMarker), true, 'validate loads the .js file');
     assert.equal(fs.existsSync(tsMarker), true, 'validate loads the .ts file');
   } finally {
@@ -547,14 +547,14 @@ test('edits: an edited file is reloaded by the next validate() and up() (a fresh
   const file = path.join(ws, 'versions', 'migration_001_reload.ts');
   const e = engine(ws, { settings: settingsFrom({}) });
   try {
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     assert.equal(g[counter], 1);
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     assert.equal(g[counter], 2, 'each validate loads the module again');
 
     fs.writeFileSync(file, `export function getMigration(): never { throw new Error('edited to throw'); }\n` +
       tsMigration(1, 'x').replace(/export function getMigration[^\n]*\n/, ''));
-    const problems = e.validate();
+    const problems = (await e.validate());
     assert.deepEqual(problems.map((p) => p.code), ['get-migration-threw']);
     assert.match(problems[0].message, /edited to throw/);
 
@@ -593,7 +593,7 @@ export function getMigration() { return UsesHelper; }
   assert.deepEqual(source.migrations.map((m) => [path.basename(m.path), m.problems]), [['migration_001_uses_helper.ts', []]]);
   const e = engine(ws, { settings: settingsFrom({}) });
   try {
-    assert.deepEqual(e.validate(), []);
+    assert.deepEqual((await e.validate()), []);
     const report = await e.up();
     assert.equal(report.ok, true);
   } finally {

@@ -75,7 +75,9 @@ async function concurrencyTrial(trial: Trial, template: string): Promise<Outcome
     }
     const holder = BUSY.exec(report.error ?? '')?.[1];
     if (r.code === 1 && holder !== undefined && trial.timeoutMs !== LONG_TIMEOUT_MS) {
-      if (Number(holder) === pids[i] || !pids.includes(Number(holder))) problems.push(`${who} failed naming pid ${holder}, not another runner: ${report.error}`);
+      // The lock names the child process of a runner that executes its migrations.
+      const owner = runners.findIndex((other) => other.pid === Number(holder) || other.children.includes(Number(holder)));
+      if (owner === i || owner === -1) problems.push(`${who} failed naming pid ${holder}, not another runner: ${report.error}`);
       endings.push('busy');
       continue;
     }
@@ -148,10 +150,18 @@ async function killWhileWaiting(n: number, delay: number, template: string): Pro
   let victim = runners[n % 3];
   const released = Date.now();
   for (const r of runners) r.go();
+  // The lock names the child process that runs a runner's migrations; a crash takes both.
+  const kill = (r: HeldRunner) => [r.pid, ...r.children].forEach((pid) => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  });
   const timer = setTimeout(() => void lockRows(DEFAULT_DB(ws)).then((rows) => {
-    victim = runners.find((r) => r.pid === rows[0]?.pid) ?? victim;
-    process.kill(victim.pid, 'SIGKILL');
-  }, () => process.kill(victim.pid, 'SIGKILL')), delay);
+    victim = runners.find((r) => r.pid === rows[0]?.pid || r.children.includes(Number(rows[0]?.pid))) ?? victim;
+    kill(victim);
+  }, () => kill(victim)), delay);
   const results = await Promise.all(runners.map((r) => r.result));
   clearTimeout(timer);
   const ms = Date.now() - released;
@@ -174,7 +184,8 @@ async function killWhileWaiting(n: number, delay: number, template: string): Pro
   // What the survivors did not apply, the victim did before it died.
   const byVictim = versionsOf(KW).filter((v) => !applied.includes(v));
   const diedHolding = byVictim.length > 0 && byVictim.length < KW.count;
-  if (tookOver.length > 1 || (diedHolding && !(tookOver.length === 1 && tookOver[0].includes(`(pid ${victim.pid} `)))) {
+  const named = (text: string) => [victim.pid, ...victim.children].some((pid) => text.includes(`(pid ${pid} `));
+  if (tookOver.length > 1 || (diedHolding && !(tookOver.length === 1 && named(tookOver[0])))) {
     problems.push(`the victim (pid ${victim.pid}) applied ${byVictim.join(',') || 'nothing'}; the survivors said about its lock: ${JSON.stringify(tookOver)}`);
   }
   return { problems, tookOver: tookOver.length > 0, ms };

@@ -3,8 +3,7 @@ import * as fs from 'node:fs';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { knex as createKnex } from 'knex';
-import { CLI, type CliResult, DEFAULT_DB, tempWorkspace } from './helpers';
+import { CLI, DEFAULT_DB, sqliteKnex, tempWorkspace, type CliResult } from './helpers';
 import { cacheFileOf, cliWithin, historyProblems, isPrefix, pool, seededRandom, snapshot, statusProblems, versionsOf, workloadWorkspace, type Snapshot, type Workload } from './faults';
 
 // 50 migrations of several statements each (table, 200 rows, index, a computed ledger row)
@@ -51,11 +50,13 @@ const args = (kind: Kind, ws: string) => (kind === 'up' ? ['up', '--dir', ws] : 
 
 /** Spawns the CLI and SIGKILLs it `delay` ms later unless it has exited by then. */
 async function killedRun(kind: Kind, ws: string, delay: number): Promise<{ pid: number; killed: boolean; code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args(kind, ws)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: the kill takes the CLI and the child running the migrations at once,
+  // as a crash or a killed terminal would.
+  const child = spawn(process.execPath, [CLI, ...args(kind, ws)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
-  const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), delay);
   const [code, signal] = await exited;
   clearTimeout(timer);
   return { pid: child.pid!, killed: signal === 'SIGKILL', code, stderr };
@@ -84,14 +85,16 @@ async function crashTrial(trial: Trial, template: string, fullMs: (kind: Kind) =
     problems.push(...historyProblems(after, W, { downs: trial.kind === 'down' }).map((p) => `${at}: ${p}`));
     if (!isPrefix(after.present)) problems.push(`${at}: applied versions are not 1..n: ${[...after.present].join(',')}`);
     if (run.killed) killedPids.add(run.pid);
-    // A run killed before it took over an earlier killed run's lock (or with nothing to do) leaves that one's row.
-    if (after.locks.length > 1 || after.locks.some((l) => !killedPids.has(l.pid))) {
+    // A run killed before it took over an earlier killed run's lock (or with nothing to do) leaves that
+    // one's row. The row names the child that ran the migrations: it must be a killed process.
+    if (after.locks.length > 1 || after.locks.some((l) => alive(l.pid as number))) {
       problems.push(`${at}: lock rows ${JSON.stringify(after.locks)} (killed runs: pids ${[...killedPids].join(', ')}; this one pid ${run.pid}, killed: ${run.killed})`);
     }
     problems.push(...statusProblems(await cliWithin(['status', '--json', '--dir', ws], env, RECOVERY_LIMIT_MS), after, W).map((p) => `${at}: ${p}`));
     const total = kind === 'up' ? W.count - snap.present.size : snap.present.size;
     const done = committed(snap, after, kind);
-    const held = after.locks.some((l) => l.pid === run.pid);
+    // A lock row this run left (its runner child's): it died holding the lock.
+    const held = after.locks.some((l) => !snap.locks.some((b) => b.pid === l.pid));
     landed.push(!run.killed ? 'finished' : done === 0 ? (held ? 'locked' : 'starting') : done === total ? 'after' : 'mid');
     snap = after;
   }
@@ -157,7 +160,7 @@ test('the trial checks catch a half-applied migration, a history row that lies, 
   assert.deepEqual([...clean.present], [1, 2, 3]);
   assert.deepEqual([...historyProblems(clean, w, { downs: false }), ...statusProblems(status, clean, w)], []);
 
-  const db = createKnex({ client: 'sqlite3', connection: { filename: DEFAULT_DB(ws) }, useNullAsDefault: true });
+  const db = sqliteKnex(DEFAULT_DB(ws));
   try {
     await db.schema.alterTable('t2', (t) => t.dropIndex(['name'], 'ix_t2'));
     await db('ledger').where({ version: 3 }).del();
@@ -221,3 +224,17 @@ test(`SIGKILL at a random moment of up or down --all, ${TRIALS} trials: nothing 
   // trials meaningful on a busy machine, where starting a run takes longer.
   assert.ok(count('mid') >= 0.4 * landed.length, `too few kills landed mid-run: ${count('mid')} of ${landed.length}`);
 });
+
+/** A process that has not exited: a zombie (dead, not yet reaped by init) does not count. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

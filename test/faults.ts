@@ -8,8 +8,7 @@ import * as path from 'node:path';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { knex as createKnex } from 'knex';
-import { CLI, type CliResult, DEFAULT_DB, inspect, tempWorkspace } from './helpers';
+import { CLI, DEFAULT_DB, inspect, sqliteKnex, tempWorkspace, type CliResult } from './helpers';
 
 export interface Workload {
   /** Migrations 1..count. */
@@ -208,7 +207,7 @@ export async function deadPid(): Promise<number> {
 
 /** Writes the lock row a runner killed while holding the lock leaves behind. */
 export async function plantLock(ws: string, pid: number): Promise<void> {
-  const db = createKnex({ client: 'sqlite3', connection: { filename: DEFAULT_DB(ws) }, useNullAsDefault: true });
+  const db = sqliteKnex(DEFAULT_DB(ws));
   try {
     const at = new Date().toISOString();
     await db('migration_lock').insert({ id: 1, holder: `cli killed@${os.hostname()}`, host: os.hostname(), pid, acquired_at: at, heartbeat: at, token: 'killed-run' });
@@ -220,6 +219,8 @@ export async function plantLock(ws: string, pid: number): Promise<void> {
 /** A CLI run in a child process that waits for `go()` before starting (see faults-runner.ts). */
 export interface HeldRunner {
   readonly pid: number;
+  /** The child processes it started to run migrations (the lock names one of these). */
+  readonly children: readonly number[];
   go(): void;
   readonly result: Promise<CliResult>;
 }
@@ -236,7 +237,9 @@ export async function heldRunner(args: readonly string[], env: NodeJS.ProcessEnv
   const result = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr: stderr + (signal ? `\n(killed by ${signal})` : '') })));
   const [message] = (await Promise.race([once(child, 'message'), result.then((r) => [r])])) as unknown[];
   if (message !== 'ready') throw new Error(`the runner exited before reaching the barrier: ${JSON.stringify(message)}`);
-  return { pid: child.pid!, go: () => child.send('go'), result };
+  const children: number[] = [];
+  child.on('message', (m: { child?: number }) => m?.child && children.push(m.child));
+  return { pid: child.pid!, children, go: () => child.send('go'), result };
 }
 
 /** Runs `fn` for every item, at most `limit` at a time. */

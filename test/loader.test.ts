@@ -13,13 +13,13 @@ function lineOf(text: string, needle: string): number {
 }
 
 /** Validates a workspace holding one migration file and returns its problems (statically clean is asserted). */
-function validateOne(fileName: string, text: string): { problems: Problem[]; file: string } {
+async function validateOne(fileName: string, text: string): Promise<{ problems: Problem[]; file: string }> {
   const ws = tempWorkspace({ [`versions/${fileName}`]: text });
   const file = path.join(ws, 'versions', fileName);
   const [source] = new Discovery(ws).discover();
   assert.deepEqual(source.migrations[0].problems.filter((p) => p.severity === 'error'), [],
     'the file must look fine statically, so the problem can only come from loading it');
-  return { problems: engine(ws, { settings: settingsFrom({}) }).validate(), file };
+  return { problems: await engine(ws, { settings: settingsFrom({}) }).validate(), file };
 }
 
 function single(problems: readonly Problem[], code: string): Problem {
@@ -36,7 +36,7 @@ const BODY = `  readonly description = 'loader test';
   async up() {}
   async down() {}`;
 
-test('loader: getMigration() that throws is get-migration-threw with the thrown text, at the throw', () => {
+test('loader: getMigration() that throws is get-migration-threw with the thrown text, at the throw', async () => {
   const text = `export class M1 {
   readonly version = 1;
 ${BODY}
@@ -46,7 +46,7 @@ export function getMigration(): typeof M1 {
   return M1;
 }
 `;
-  const { problems, file } = validateOne('migration_001_throws.ts', text);
+  const { problems, file } = (await validateOne('migration_001_throws.ts', text));
   const p = single(problems, 'get-migration-threw');
   assert.equal(p.severity, 'error');
   assert.equal(p.file, file);
@@ -54,7 +54,7 @@ export function getMigration(): typeof M1 {
   assert.equal(p.line, lineOf(text, "throw new Error('factory exploded"));
 });
 
-test('loader: a module that throws while loading is load-error at the line of the throw', () => {
+test('loader: a module that throws while loading is load-error at the line of the throw', async () => {
   const text = `import type { Knex } from 'knex';
 
 const settings: Record<string, string> = {};
@@ -62,7 +62,7 @@ if (!settings.url) {
   throw new Error('top-level kaboom');
 }
 ${tsMigration(1, 'never').replace("import type { Knex } from 'knex';\n", '')}`;
-  const { problems, file } = validateOne('migration_001_load_throws.ts', text);
+  const { problems, file } = (await validateOne('migration_001_load_throws.ts', text));
   const p = single(problems, 'load-error');
   assert.equal(p.severity, 'error');
   assert.equal(p.file, file);
@@ -70,7 +70,7 @@ ${tsMigration(1, 'never').replace("import type { Knex } from 'knex';\n", '')}`;
   assert.equal(p.line, lineOf(text, "throw new Error('top-level kaboom')"));
 });
 
-test('loader: a JavaScript module that throws while loading reports the right line too', () => {
+test('loader: a JavaScript module that throws while loading reports the right line too', async () => {
   const text = `'use strict';
 const fs = require('fs');
 
@@ -78,18 +78,18 @@ fs.readFileSync('/definitely/not/here/mm-config.json');
 
 exports.getMigration = () => ({ version: 1, description: 'js', up() {}, down() {} });
 `;
-  const { problems } = validateOne('migration_001_js_load_throws.js', text);
+  const { problems } = (await validateOne('migration_001_js_load_throws.js', text));
   const p = single(problems, 'load-error');
   assert.match(p.message, /ENOENT/);
   assert.equal(p.line, lineOf(text, 'fs.readFileSync('));
 });
 
-test('loader: getMigration() returning undefined, a number or a class without up() is bad-shape', () => {
+test('loader: getMigration() returning undefined, a number or a class without up() is bad-shape', async () => {
   const returnsUndefined = `export function getMigration() {
   return undefined;
 }
 `;
-  const a = single(errorsOf(validateOne('migration_001_undefined.ts', returnsUndefined).problems), 'bad-shape');
+  const a = single(errorsOf((await validateOne('migration_001_undefined.ts', returnsUndefined)).problems), 'bad-shape');
   assert.equal(a.severity, 'error');
   assert.match(a.message, /undefined/);
   assert.equal(a.line, lineOf(returnsUndefined, 'getMigration'));
@@ -97,7 +97,7 @@ test('loader: getMigration() returning undefined, a number or a class without up
   const returnsNumber = `// a number is not a migration
 exports.getMigration = () => 42;
 `;
-  const b = single(errorsOf(validateOne('migration_001_number.js', returnsNumber).problems), 'bad-shape');
+  const b = single(errorsOf((await validateOne('migration_001_number.js', returnsNumber)).problems), 'bad-shape');
   assert.match(b.message, /number/);
   assert.equal(b.line, 2);
 
@@ -108,39 +108,39 @@ exports.getMigration = () => 42;
 }
 export function getMigration() { return NoUp; }
 `;
-  const c = single(errorsOf(validateOne('migration_001_no_up.ts', noUp).problems), 'bad-shape');
+  const c = single(errorsOf((await validateOne('migration_001_no_up.ts', noUp)).problems), 'bad-shape');
   assert.match(c.message, /\bup\b/);
   assert.equal(c.line, lineOf(noUp, 'export function getMigration'));
 });
 
-test('loader: an async getMigration() is bad-shape mentioning the Promise', () => {
+test('loader: an async getMigration() is bad-shape mentioning the Promise', async () => {
   const text = `export class M1 {
   readonly version = 1;
 ${BODY}
 }
 export async function getMigration() { return M1; }
 `;
-  const p = single(validateOne('migration_001_async.ts', text).problems, 'bad-shape');
+  const p = single((await validateOne('migration_001_async.ts', text)).problems, 'bad-shape');
   assert.equal(p.severity, 'error');
   assert.match(p.message, /Promise/);
   assert.match(p.message, /async/);
 });
 
-test('loader: a version only known at run time that differs from the file name is version-mismatch', () => {
+test('loader: a version only known at run time that differs from the file name is version-mismatch', async () => {
   const text = `export class M1 {
   readonly version = 2 + 1;
 ${BODY}
 }
 export function getMigration() { return M1; }
 `;
-  const p = single(validateOne('migration_001_computed.ts', text).problems, 'version-mismatch');
+  const p = single((await validateOne('migration_001_computed.ts', text)).problems, 'version-mismatch');
   assert.equal(p.severity, 'error');
   assert.match(p.message, /\b3\b/, 'names the version the class really has');
   assert.match(p.message, /\b1\b/, 'names the version in the file name');
   assert.ok(!/version 2\b/.test(p.message), 'does not claim the class declares 2');
 });
 
-test('loader: a thrown plain object never shows as [object Object]', () => {
+test('loader: a thrown plain object never shows as [object Object]', async () => {
   const fromFactory = `export class M1 {
   readonly version = 1;
 ${BODY}
@@ -149,7 +149,7 @@ export function getMigration() {
   throw { code: 42 };
 }
 `;
-  const a = single(validateOne('migration_001_throw_object.ts', fromFactory).problems, 'get-migration-threw');
+  const a = single((await validateOne('migration_001_throw_object.ts', fromFactory)).problems, 'get-migration-threw');
   assert.ok(!a.message.includes('[object Object]'), a.message);
   assert.match(a.message, /42/);
   assert.match(a.message, /code/);
@@ -157,7 +157,7 @@ export function getMigration() {
   const atLoad = `throw { code: 43, reason: 'no database url' };
 exports.getMigration = () => ({ version: 1, description: 'x', up() {}, down() {} });
 `;
-  const b = single(validateOne('migration_001_throw_object_at_load.js', atLoad).problems, 'load-error');
+  const b = single((await validateOne('migration_001_throw_object_at_load.js', atLoad)).problems, 'load-error');
   assert.ok(!b.message.includes('[object Object]'), b.message);
   assert.match(b.message, /43/);
   assert.match(b.message, /no database url/);

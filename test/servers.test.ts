@@ -215,19 +215,23 @@ for (const server of SERVERS) {
       const { child, done } = spawnCli(['up', '--dir', ws, '--json']);
       try {
         await until('the CLI to hold the lock', () => fs.existsSync(path.join(ws, 'started-1')));
+        // The lock is held by the CLI's child process that runs the migrations (it wrote its pid).
+        const runner = Number(fs.readFileSync(path.join(ws, 'started-1'), 'utf8'));
+        assert.notEqual(runner, child.pid);
         const e = engine(ws, db, { lockTimeoutMs: 10_000 }, []);
-        assert.equal((await e.lockHolder())?.pid, child.pid);
+        assert.equal((await e.lockHolder())?.pid, runner);
 
         const second = cli(['up', '--dir', ws, '--json']);
         assert.equal(second.code, 1, second.stderr);
         const error = JSON.parse(second.stdout).error as string;
-        assert.match(error, new RegExp(`^The database is locked by cli \\S+ \\(pid ${child.pid} on \\S+\\)`));
+        assert.match(error, new RegExp(`^The database is locked by cli \\S+ \\(pid ${runner} on \\S+\\)`));
 
-        child.kill('SIGKILL');
+        // The CLI and its child at once, as a crash would.
+        process.kill(-child.pid!, 'SIGKILL');
         assert.equal((await done).signal, 'SIGKILL');
         await until('the server to free the dead connection\'s lock', async () => (await db.nativeLockHolders()).length === 0);
         // Its row is still there, but no longer a lock.
-        assert.deepEqual((await db.lockRows()).map((r) => Number(r.pid)), [child.pid]);
+        assert.deepEqual((await db.lockRows()).map((r) => Number(r.pid)), [runner]);
         assert.equal((await e.status()).lock, undefined);
 
         letThrough(ws, 1);
@@ -235,11 +239,11 @@ for (const server of SERVERS) {
         const next = engine(ws, db, { lockTimeoutMs: 10_000 }, log);
         const report = await next.up();
         assert.deepEqual(report.steps.map((s) => [s.version, s.outcome]), [[1, 'done'], [2, 'done']], report.error);
-        assert.ok(log.some((l) => l.startsWith('warn: Replacing the lock row left by cli ') && l.includes(`pid ${child.pid} `)), log.join('\n'));
+        assert.ok(log.some((l) => l.startsWith('warn: Replacing the lock row left by cli ') && l.includes(`pid ${runner} `)), log.join('\n'));
         assert.deepEqual((await next.history()).map((r) => [r.version, r.success]), [[1, true], [2, true]]);
         assert.deepEqual(await db.lockRows(), []);
       } finally {
-        child.kill('SIGKILL');
+        if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       }
     });
 

@@ -8,16 +8,17 @@ import { Discovery } from './discovery';
 import { databaseError } from './databaseErrors';
 import { ConfigError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
+import { runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './isolated';
 import { loadMigrations } from './loader';
 import { DatabaseLock, isStale } from './lock';
 import { mergeProblems } from './problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './plan';
 import { registeredSource } from './registry';
 import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './runner';
-import { readWorkspaceSettings, type Settings } from './settings';
+import { isSqlite, readWorkspaceSettings, type Settings } from './settings';
 import { manualRow, refuseHalfDone } from './repair';
 import { foldHistory, sourceStatus } from './status';
-import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationStatus, type Problem, type Source } from './types';
+import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './types';
 
 export interface EngineOptions {
   /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
@@ -35,6 +36,11 @@ export interface EngineOptions {
   readonly cache?: ResultCache;
   /** Server password when `migrations.passwordEnv` names no set variable (the editor's secret storage). */
   readonly password?: PasswordProvider;
+  /**
+   * Execute migration files (runs, SQL preview, validate) in a child process, which a cancel or
+   * a migration past `migrationTimeoutMs` ends. Unset: in this process (tests, the child itself).
+   */
+  readonly isolate?: IsolateOptions;
 }
 
 export interface RunOptions {
@@ -133,14 +139,25 @@ export class MigrationEngine {
   }
 
   /** Static checks plus loading every file (executes workspace code: trusted workspaces only). */
-  validate(only?: string): Problem[] {
+  async validate(only?: string): Promise<Problem[]> {
+    if (this.options.isolate) return this.inChild({ op: 'validate', source: only }, {});
     return this.sources(only).flatMap((s) => {
       const loaded = loadMigrations(s.migrations, this.options.cache);
       return [...s.problems, ...s.migrations.flatMap((m, i) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loaded[i].problems)))];
     });
   }
 
+  /**
+   * The problems that only loading shows (what `getMigration()` returns, a throw at import), per
+   * file: the editor's diagnostics. Executes workspace code: trusted workspaces only.
+   */
+  async loadProblems(files: readonly MigrationFile[]): Promise<(readonly Problem[])[]> {
+    if (this.options.isolate) return this.inChild({ op: 'load', files }, {});
+    return loadMigrations(files, this.options.cache).map((r) => r.problems);
+  }
+
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
+    if (this.options.isolate) return this.inChild({ op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder } }, opts);
     return this.run(opts, (states) => {
       if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
       return planUp(states, opts);
@@ -148,6 +165,10 @@ export class MigrationEngine {
   }
 
   async down(opts: RunOptions & DownTarget): Promise<RunReport> {
+    if (this.options.isolate) {
+      const target: DownTarget = 'to' in opts ? { to: opts.to } : 'all' in opts ? { all: true } : { last: true };
+      return this.inChild({ op: 'down', source: opts.source, target }, opts);
+    }
     return this.run(opts, (states, rows) => {
       if ('to' in opts) requireOneSource(states, 'Rolling back to a version');
       return planDown(states, opts, appliedOrder(rows));
@@ -156,6 +177,7 @@ export class MigrationEngine {
 
   /** Rolls the last applied migration back and applies it again, under one lock. */
   async redo(opts: RunOptions = {}): Promise<RunReport> {
+    if (this.options.isolate) return this.inChild({ op: 'redo', source: opts.source }, opts);
     return this.run(opts, (states, rows) => {
       const down = planDown(states, { last: true }, appliedOrder(rows));
       return [...down, ...down.map((s) => ({ ...s, direction: 'up' as const }))];
@@ -168,6 +190,7 @@ export class MigrationEngine {
       // MySQL commits DDL implicitly: the rolled-back transaction would not undo it.
       throw new MigrationsError('A dry run is not available on MySQL/MariaDB: it commits schema changes immediately, so the SQL cannot be captured and rolled back. Review the migration code instead, or dry-run against a SQLite or PostgreSQL copy.');
     }
+    if (this.options.isolate) return this.inChild({ op: 'sql', direction, ...opts }, {});
     const sources = this.sources(opts.source);
     return this.guard(async () => {
       const reader = this.readDb();
@@ -257,6 +280,37 @@ export class MigrationEngine {
     this.writer = this.reader = undefined;
     this.options.cache?.save();
     await Promise.all(open.map((k) => k.destroy()));
+  }
+
+  /** The same operation on an engine in a child process (see `EngineOptions.isolate`). */
+  private async inChild<T>(request: ChildRequest, opts: RunOptions): Promise<T> {
+    // Registered migrations live in this process's memory: they cannot cross to the child.
+    if (this.registered.size > 0) throw new ConfigError('Migrations registered in code cannot run in a child process; create the engine without "isolate".');
+    const { options } = this;
+    // A password from secret storage travels over the pipe; the child reads the environment itself.
+    const password = !isSqlite(this.target.client) && !process.env[this.settings.passwordEnv] ? await options.password?.() : undefined;
+    const config = {
+      workspace: this.workspace, settings: this.settings, db: options.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
+    };
+    return runInChild<T>(options.isolate!, config, request, {
+      events: opts.events, signal: opts.signal, logger: this.logger, timeoutMs: this.settings.migrationTimeoutMs,
+      recordStopped: (stopped) => this.recordStopped(stopped),
+    });
+  }
+
+  /**
+   * Records a migration whose process was ended mid-way (time-out, cancel) as failed. Its
+   * transaction died with that process; the lock it held is taken over as its holder is gone.
+   */
+  async recordStopped(stopped: StoppedStep): Promise<void> {
+    await this.guard(() => this.underLock(async (_knex, history) => {
+      const { step, info } = stopped;
+      await history.append({
+        source: step.source, version: step.version, description: step.description, checksum: info.checksum, direction: step.direction,
+        startedAt: stopped.startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - stopped.startedAt.valueOf(),
+        success: false, error: stopped.error, transactional: info.transactional, partial: stopped.partial,
+      });
+    }));
   }
 
   private async run(opts: RunOptions, plan: (states: SourceState[], rows: readonly HistoryRow[]) => Step[]): Promise<RunReport> {

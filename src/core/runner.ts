@@ -24,8 +24,21 @@ export interface StepReport {
 
 /** Hooks for progress and logs, called around every migration. */
 export interface RunEvents {
-  beforeMigration?(step: StepReport, index: number, total: number): void;
+  /** Once, before the first migration: every step of the run, none run yet. */
+  started?(steps: readonly StepReport[]): void;
+  beforeMigration?(step: StepReport, index: number, total: number, info?: StepInfo): void;
+  /**
+   * The running migration made a change that its rollback would not undo (outside a transaction,
+   * or DDL that MySQL commits): were it stopped now, it would be half-done. Once per migration.
+   */
+  partialRisk?(index: number): void;
   afterMigration?(step: StepReport, index: number, total: number): void;
+}
+
+/** What a process that may have to stop a migration needs to record it truthfully. */
+export interface StepInfo {
+  readonly transactional: boolean;
+  readonly checksum: string | null;
 }
 
 export interface RunReport {
@@ -53,13 +66,14 @@ export interface RunContext {
  */
 export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): Promise<RunReport> {
   const reports: StepReport[] = steps.map((s) => reportOf(s, 'not-run'));
+  ctx.events?.started?.(reports);
   for (let i = 0; i < steps.length; i++) {
     if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${steps.length} migration(s).` };
     await ctx.between?.();
     const step = steps[i];
-    ctx.events?.beforeMigration?.(reports[i], i, steps.length);
+    ctx.events?.beforeMigration?.(reports[i], i, steps.length, { transactional: step.migration.transaction !== false, checksum: step.file.checksum || null });
     const started = Date.now();
-    const error = await runOne(step, ctx, started);
+    const error = await runOne(step, ctx, started, () => ctx.events?.partialRisk?.(i));
     reports[i] = { ...reports[i], outcome: error ? 'failed' : 'done', durationMs: Date.now() - started, error: error?.message };
     ctx.events?.afterMigration?.(reports[i], i, steps.length);
     if (error) return { ok: false, steps: reports, error: error.message };
@@ -67,7 +81,7 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
   return { ok: true, steps: reports };
 }
 
-async function runOne(step: LoadedStep, ctx: RunContext, started: number): Promise<MigrationRunError | undefined> {
+async function runOne(step: LoadedStep, ctx: RunContext, started: number, partialRisk: () => void): Promise<MigrationRunError | undefined> {
   const { migration, direction } = step;
   const transactional = migration.transaction !== false;
   const row = (success: boolean, error: string | null, partial = false) => ({
@@ -89,10 +103,15 @@ async function runOne(step: LoadedStep, ctx: RunContext, started: number): Promi
   // Kept raw: rendering each with its bindings is paid only when a failure lists them.
   const changes: { sql: string; bindings?: unknown[] }[] = [];
   let ddl = false;
+  let risked = false;
   const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
     if (NO_CHANGE.test(q.sql) || /\bmigration_lock\b/.test(q.sql)) return;
     changes.push(q);
     if (DDL.test(q.sql)) ddl = true;
+    if (!risked && (!transactional || (ddl && commitsDdl(ctx.knex)))) {
+      risked = true;
+      partialRisk();
+    }
   };
   try {
     if (transactional) {

@@ -1,47 +1,64 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkText, loadMigration, mergeProblems, parseMigrationName, type MigrationFile, type MigrationState, type Problem } from '../core';
+import { checkText, describeError, mergeProblems, parseMigrationName, type MigrationFile, type MigrationState, type Problem } from '../core';
 import type { MigrationsModel } from './model';
 
 export const DIAGNOSTIC_SOURCE = 'migrations';
 
 /**
  * Problems as diagnostics. Static checks follow every keystroke; in a trusted workspace
- * files are also loaded (once per checksum) to catch what only running `getMigration()` shows.
+ * files are also loaded (once per checksum, in the engine's child process) to catch what only
+ * running `getMigration()` shows: their diagnostics follow when that load answers.
  */
-export function registerDiagnostics(model: MigrationsModel): vscode.Disposable[] {
+export function registerDiagnostics(model: MigrationsModel, log: vscode.LogOutputChannel): vscode.Disposable[] {
   const collection = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_SOURCE);
   const loaded = new Map<string, { checksum: string; problems: readonly Problem[] }>();
+  const loading = new Set<string>();
   const typing = new Map<string, NodeJS.Timeout>();
 
   const publish = () => {
     const byFile = new Map<string, Problem[]>();
     const add = (p: Problem) => byFile.set(p.file, [...(byFile.get(p.file) ?? []), p]);
     const dirty = new Set(vscode.workspace.textDocuments.filter((d) => d.isDirty).map((d) => d.uri.fsPath));
-    for (const source of model.states.flatMap((f) => f.report?.sources ?? [])) {
-      source.problems.forEach(add);
-      for (const m of source.migrations) {
-        // The editor's unsaved text wins: onTyping keeps those diagnostics.
-        if (!m.path || dirty.has(m.path)) continue;
-        const loaded = m.problems.some((p) => p.severity === 'error') ? [] : loadProblems(m);
-        mergeProblems(m.problems, loaded).forEach(add);
-        const warning = statusProblem(m);
-        if (warning) add(warning);
+    for (const folder of model.states) {
+      const toLoad: MigrationFile[] = [];
+      for (const source of folder.report?.sources ?? []) {
+        source.problems.forEach(add);
+        for (const m of source.migrations) {
+          // The editor's unsaved text wins: onTyping keeps those diagnostics.
+          if (!m.path || dirty.has(m.path)) continue;
+          const cached = m.problems.some((p) => p.severity === 'error') ? [] : loadedProblems(m, toLoad);
+          mergeProblems(m.problems, cached).forEach(add);
+          const warning = statusProblem(m);
+          if (warning) add(warning);
+        }
       }
+      if (toLoad.length > 0) load(folder.folder, toLoad);
     }
     collection.clear();
     for (const [file, problems] of byFile) collection.set(vscode.Uri.file(file), problems.map(toDiagnostic));
   };
 
-  /** Loading executes the file: trusted workspaces only, once per content. */
-  const loadProblems = (m: MigrationState): readonly Problem[] => {
+  /** What loading found for this content, or nothing yet (the file joins `toLoad`). Trusted workspaces only. */
+  const loadedProblems = (m: MigrationState, toLoad: MigrationFile[]): readonly Problem[] => {
     if (!vscode.workspace.isTrusted || !m.path || !m.checksum) return [];
     const cached = loaded.get(m.path);
     if (cached?.checksum === m.checksum) return cached.problems;
-    const file: MigrationFile = { version: m.version, name: '', path: m.path, checksum: m.checksum, problems: m.problems };
-    const problems = loadMigration(file).problems;
-    loaded.set(m.path, { checksum: m.checksum, problems });
-    return problems;
+    if (!loading.has(`${m.path}\0${m.checksum}`)) toLoad.push({ version: m.version, name: '', path: m.path, checksum: m.checksum, problems: m.problems });
+    return [];
+  };
+
+  /** Loads files in the engine's child process (never in the extension host), then publishes again. */
+  const load = (folder: vscode.WorkspaceFolder, files: MigrationFile[]) => {
+    const keys = files.map((f) => `${f.path}\0${f.checksum}`);
+    keys.forEach((k) => loading.add(k));
+    model.engine(folder).loadProblems(files).then(
+      (results) => {
+        files.forEach((f, i) => loaded.set(f.path, { checksum: f.checksum, problems: results[i] }));
+        publish();
+      },
+      (err) => log.error(`Loading migration files for their diagnostics failed: ${describeError(err)}`),
+    ).finally(() => keys.forEach((k) => loading.delete(k)));
   };
 
   const onTyping = (doc: vscode.TextDocument) => {

@@ -19,14 +19,17 @@ export interface MigrationsApi {
 /** Only wiring: every piece registers its own disposables. */
 export function activate(context: vscode.ExtensionContext): MigrationsApi {
   const log = vscode.window.createOutputChannel('Migrations', { log: true });
-  const model = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets);
+  // Migration files run in a child Node process on VS Code's own runtime (as language servers
+  // do), so a synchronous driver or a runaway migration never freezes the editor and can be ended.
+  const isolate = { execPath: process.execPath, entry: path.join(context.extensionPath, 'dist', 'runner.js'), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+  const model = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets, isolate);
   const ctx = { model, log };
   context.subscriptions.push(
     log,
     model,
     ...registerTree(model),
     ...registerStatusBar(model),
-    ...registerDiagnostics(model),
+    ...registerDiagnostics(model, log),
     ...registerCodeActions(),
     ...registerRunCommands(ctx),
     registerCreate(ctx),

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_SETTINGS, describeError, MigrationEngine, settingsFrom, type MigrationState, type StatusReport } from '../core';
+import { DEFAULT_SETTINGS, describeError, MigrationEngine, settingsFrom, type IsolateOptions, type MigrationState, type StatusReport } from '../core';
 import { passwordProvider } from './secrets';
 
 /** The status of one workspace folder, or why it could not be read. */
@@ -39,6 +39,7 @@ export class MigrationsModel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly templatesDir: string,
     private readonly secrets: vscode.SecretStorage,
+    private readonly isolate: IsolateOptions,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
     const folders = vscode.workspace.createFileSystemWatcher('**', false, true, false);
@@ -90,7 +91,7 @@ export class MigrationsModel implements vscode.Disposable {
       const raw = Object.fromEntries(SETTING_KEYS.map((k) => [`migrations.${k}`, config.get(k)]));
       const settings = settingsFrom(raw, 'Settings');
       const password = passwordProvider(this.secrets, folder.uri, settings);
-      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings, logger: this.log, runner: 'editor', templatesDir: this.templatesDir, password });
+      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings, logger: this.log, runner: 'editor', templatesDir: this.templatesDir, password, isolate: this.isolate });
       this.engines.set(folder.uri.toString(), engine);
     }
     return engine;

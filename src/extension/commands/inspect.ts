@@ -40,7 +40,7 @@ export function registerInspectCommands(ctx: Context): vscode.Disposable[] {
       const target = await targetOf(ctx, args[0]);
       const engine = ctx.model.engine(target.folder);
       // Loading runs the files: only when trusted; otherwise the static checks alone.
-      const problems = vscode.workspace.isTrusted ? engine.validate() : engine.sources().flatMap((s) => [...s.problems, ...s.migrations.flatMap((m) => m.problems)]);
+      const problems = vscode.workspace.isTrusted ? await engine.validate() : engine.sources().flatMap((s) => [...s.problems, ...s.migrations.flatMap((m) => m.problems)]);
       await ctx.model.refresh();
       const errors = problems.filter((p) => p.severity === 'error').length;
       const message = `Validate: ${errors} error(s), ${problems.length - errors} warning(s)${vscode.workspace.isTrusted ? '' : ' (static checks only: the workspace is not trusted)'}.`;

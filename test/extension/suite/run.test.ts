@@ -155,4 +155,49 @@ export function getMigration() {
     assert.equal(states(model).get(5)?.status, 'pending');
     assert.deepEqual((await history()).slice(-2).map((r) => `${r.direction} ${r.success ? 'ok' : 'failed'} ${r.manual ? 'by hand' : 'run'}`), ['up ok by hand', 'down ok by hand']);
   });
+
+  test('an up() stuck in a synchronous loop runs in a child process: the editor stays responsive, migrationTimeoutMs ends it, nothing half-applied', async () => {
+    const { model } = await api();
+    const config = vscode.workspace.getConfiguration('migrations', folder().uri);
+    await config.update('migrationTimeoutMs', 1000, vscode.ConfigurationTarget.WorkspaceFolder);
+    try {
+      fs.writeFileSync(failing, `import type { Knex } from 'knex';
+
+export class Spin {
+  readonly version = 5;
+  readonly description = 'Spin forever';
+
+  async up(knex: Knex): Promise<void> {
+    await knex.schema.createTable('spin_table', (t) => t.increments('id'));
+    for (;;) {}
+  }
+
+  async down(): Promise<void> {}
+}
+
+export function getMigration() {
+  return Spin;
+}
+`);
+      await modelShows(model, '005 spins', () => states(model).get(5)?.description === 'Spin forever');
+      const started = Date.now();
+      const running = vscode.commands.executeCommand<RunReport>('migrations.applyAll');
+      // While the child spins, the extension host answers: a timer fires on time and a command completes.
+      await waitFor('the run to start', async () => (await model.engine(folder()).lockHolder()) !== undefined, 10_000);
+      const tick = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.ok(Date.now() - tick < 600, `a 200 ms timer took ${Date.now() - tick} ms: the extension host is blocked`);
+      await vscode.commands.executeCommand('migrations.refresh');
+      const report = await running;
+      assert.ok(Date.now() - started >= 1000, 'stopped before migrationTimeoutMs');
+      assert.equal(report?.ok, false);
+      assert.match(report.error ?? '', /^Migration 5 \(versions\) failed during up\(\): it did not finish within 1000 ms .*and was stopped\. Its changes were rolled back/);
+      assert.equal(states(model).get(5)?.status, 'failed');
+      assert.equal((await tables(dbFile())).includes('spin_table'), false, 'the table created before the loop was rolled back');
+      assert.deepEqual(summary((await history()).slice(-1)), ['up 5 failed']);
+      assert.equal(await model.engine(folder()).lockHolder(), undefined, 'the lock was left held');
+    } finally {
+      await config.update('migrationTimeoutMs', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
+    }
+  });
 });

@@ -1,0 +1,187 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { DownTarget, UpTarget } from './plan';
+import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError } from './errors';
+import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
+import type { Settings } from './settings';
+import type { Logger, MigrationFile, Problem } from './types';
+
+/**
+ * How to start the process that executes migration files: VS Code's own runtime
+ * (`process.execPath` with `ELECTRON_RUN_AS_NODE=1`, as language clients start their servers), or
+ * the CLI's Node. `entry` is the bundled `runner.js`.
+ */
+export interface IsolateOptions {
+  readonly execPath: string;
+  readonly entry: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** What the child needs to build the same engine (plain data: it crosses a pipe). */
+export interface ChildEngineConfig {
+  readonly workspace: string;
+  readonly settings: Settings;
+  readonly db?: string;
+  readonly runner?: string;
+  readonly templatesDir?: string;
+  /** Use the CLI's parse/transpile cache in the user's cache folder. */
+  readonly cache: boolean;
+  /** A server password from the editor's secret storage, sent over the pipe, never in argv or env. */
+  readonly password?: string;
+}
+
+export type ChildRequest =
+  | { readonly op: 'up'; readonly source?: string; readonly target: UpTarget }
+  | { readonly op: 'down'; readonly source?: string; readonly target: DownTarget }
+  | { readonly op: 'redo'; readonly source?: string }
+  | { readonly op: 'sql'; readonly direction: 'up' | 'down'; readonly source?: string; readonly to?: number; readonly all?: boolean }
+  | { readonly op: 'validate'; readonly source?: string }
+  | { readonly op: 'load'; readonly files: readonly MigrationFile[] };
+
+/** Messages from the child. */
+export type ChildMessage =
+  | { readonly type: 'started'; readonly steps: readonly StepReport[] }
+  | { readonly type: 'before'; readonly step: StepReport; readonly index: number; readonly total: number; readonly info: StepInfo }
+  | { readonly type: 'partial-risk'; readonly index: number }
+  | { readonly type: 'after'; readonly step: StepReport; readonly index: number; readonly total: number }
+  | { readonly type: 'log'; readonly level: keyof Logger; readonly message: string }
+  | { readonly type: 'result'; readonly value: unknown }
+  | { readonly type: 'error'; readonly error: SerializedError };
+
+/** Messages to the child. */
+export type ParentMessage = { readonly type: 'start'; readonly config: ChildEngineConfig; readonly request: ChildRequest } | { readonly type: 'cancel' };
+
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly problems?: readonly Problem[];
+}
+
+export function serializeError(err: unknown): SerializedError {
+  return {
+    name: err instanceof MigrationsError ? err.name : 'Error',
+    message: describeError(err),
+    problems: err instanceof InvalidMigrationsError ? err.problems : undefined,
+  };
+}
+
+function deserializeError(e: SerializedError): Error {
+  if (e.problems) return new InvalidMigrationsError(e.problems);
+  if (e.name === 'ConfigError') return new ConfigError(e.message);
+  const err = new MigrationsError(e.message);
+  if (e.name !== 'Error') err.name = e.name;
+  return err;
+}
+
+/** A migration stopped from outside (killed on time-out or cancel): what to write into the history. */
+export interface StoppedStep {
+  readonly step: StepReport;
+  readonly info: StepInfo;
+  readonly startedAt: Date;
+  readonly partial: boolean;
+  readonly error: string;
+}
+
+export interface ChildRunOptions {
+  readonly events?: RunEvents;
+  readonly signal?: AbortSignal;
+  readonly logger: Logger;
+  /** One up()/down() longer than this (plus a grace for the child's own clean stop) ends the child. */
+  readonly timeoutMs: number;
+  /** Records a migration whose process was ended, with the lock taken over from the dead child. */
+  readonly recordStopped: (stopped: StoppedStep) => Promise<void>;
+}
+
+/**
+ * The child stops an async migration itself when it times out (cancelling its statement and
+ * rolling back cleanly); only one that keeps the child's thread busy (a synchronous loop, a long
+ * statement on a synchronous driver) is still running this long after, and the child is ended.
+ */
+export const KILL_GRACE_MS = 2000;
+
+/**
+ * Runs one engine operation in a child process and streams its progress back. A cancel, or a
+ * migration past its time limit, ends the child: the database rolls that migration's
+ * transaction back (the process and its connection are gone), and the failure is recorded here.
+ */
+export async function runInChild<T>(isolate: IsolateOptions, config: ChildEngineConfig, request: ChildRequest, opts: ChildRunOptions): Promise<T> {
+  const child = fork(isolate.entry, [], {
+    execPath: isolate.execPath,
+    execArgv: [],
+    env: isolate.env ?? process.env,
+    // JSON over the pipe: settings from VS Code are read-only proxies, which structured clone refuses.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let steps: StepReport[] = [];
+  let running: { index: number; info: StepInfo; startedAt: Date; partial: boolean } | undefined;
+  let stopping: { reason: 'timeout' | 'cancel' } | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
+  let settled: { value?: unknown; error?: SerializedError } | undefined;
+
+  const stop = (reason: 'timeout' | 'cancel') => {
+    if (stopping || settled) return;
+    stopping = { reason };
+    child.kill('SIGKILL');
+  };
+  const onAbort = () => (running ? stop('cancel') : send(child, { type: 'cancel' }));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  child.on('message', (m: ChildMessage) => {
+    switch (m.type) {
+      case 'started':
+        steps = [...m.steps];
+        return opts.events?.started?.(m.steps);
+      case 'before':
+        running = { index: m.index, info: m.info, startedAt: new Date(), partial: false };
+        if (opts.timeoutMs > 0) watchdog = setTimeout(() => stop('timeout'), opts.timeoutMs + KILL_GRACE_MS);
+        return opts.events?.beforeMigration?.(m.step, m.index, m.total, m.info);
+      case 'partial-risk':
+        if (running) running.partial = true;
+        return opts.events?.partialRisk?.(m.index);
+      case 'after':
+        clearTimeout(watchdog);
+        running = undefined;
+        steps[m.index] = m.step;
+        return opts.events?.afterMigration?.(m.step, m.index, m.total);
+      case 'log':
+        return opts.logger[m.level](m.message);
+      case 'result':
+        settled = { value: m.value };
+        return;
+      case 'error':
+        settled = { error: m.error };
+        return;
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  send(child, { type: 'start', config, request });
+  try {
+    const { code, signal } = await exited;
+    if (settled?.error) throw deserializeError(settled.error);
+    if (settled) return settled.value as T;
+    if (stopping && running) return (await stopped(stopping.reason, steps, running, opts)) as T;
+    if (stopping) return { ok: false, steps, cancelled: true, error: `Cancelled after ${steps.filter((s) => s.outcome === 'done').length} of ${steps.length} migration(s).` } as T;
+    throw new MigrationsError(`The process running the migrations ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}). Check the database's status before running again: a migration that was running was rolled back if it ran in a transaction.`);
+  } finally {
+    clearTimeout(watchdog);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Records the migration that was running when its process was ended, and reports the run. */
+async function stopped(reason: 'timeout' | 'cancel', steps: StepReport[], running: { index: number; info: StepInfo; startedAt: Date; partial: boolean }, opts: ChildRunOptions): Promise<RunReport> {
+  const step = steps[running.index];
+  const cause = reason === 'timeout' ? new MigrationTimeoutError(opts.timeoutMs, true) : new MigrationsError('it was cancelled while running, and the process running it was stopped');
+  const failure = new MigrationRunError(step.source, step.version, step.direction, step.path ?? undefined, running.info.transactional, cause, running.partial);
+  await opts.recordStopped({ step, info: running.info, startedAt: running.startedAt, partial: running.partial, error: failure.message });
+  steps[running.index] = { ...step, outcome: 'failed', durationMs: Date.now() - running.startedAt.valueOf(), error: failure.message };
+  opts.events?.afterMigration?.(steps[running.index], running.index, steps.length);
+  opts.logger.error(failure.message);
+  return { ok: false, steps, error: failure.message, cancelled: reason === 'cancel' || undefined };
+}
+
+function send(child: ChildProcess, message: ParentMessage): void {
+  if (child.connected) child.send(message);
+}

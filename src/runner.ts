@@ -1,0 +1,59 @@
+// The child process that executes migration files for the CLI and the extension (see
+// core/isolated.ts): one request in, progress and logs out, then the result, then exit.
+import { ResultCache } from './core/cache';
+import { MigrationEngine } from './core/engine';
+import { serializeError, type ChildMessage, type ChildRequest, type ParentMessage } from './core/isolated';
+import type { RunEvents } from './core/runner';
+import type { Logger } from './core/types';
+
+const send = (message: ChildMessage) => process.send!(message);
+const abort = new AbortController();
+
+async function serve(config: Extract<ParentMessage, { type: 'start' }>['config'], request: ChildRequest): Promise<unknown> {
+  const log = (level: keyof Logger) => (message: string) => send({ type: 'log', level, message });
+  const engine = new MigrationEngine({
+    workspace: config.workspace,
+    settings: config.settings,
+    db: config.db,
+    runner: config.runner,
+    templatesDir: config.templatesDir,
+    cache: config.cache ? ResultCache.forWorkspace(config.workspace) : undefined,
+    logger: { info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') },
+    password: config.password === undefined ? undefined : async () => config.password,
+  });
+  const events: RunEvents = {
+    started: (steps) => send({ type: 'started', steps }),
+    beforeMigration: (step, index, total, info) => send({ type: 'before', step, index, total, info: info! }),
+    partialRisk: (index) => send({ type: 'partial-risk', index }),
+    afterMigration: (step, index, total) => send({ type: 'after', step, index, total }),
+  };
+  const run = { signal: abort.signal, events };
+  try {
+    switch (request.op) {
+      case 'up':
+        return await engine.up({ ...run, source: request.source, ...request.target });
+      case 'down':
+        return await engine.down({ ...run, source: request.source, ...request.target });
+      case 'redo':
+        return await engine.redo({ ...run, source: request.source });
+      case 'sql':
+        return await engine.sql(request.direction, { source: request.source, to: request.to, all: request.all });
+      case 'validate':
+        return await engine.validate(request.source);
+      case 'load':
+        return await engine.loadProblems(request.files);
+    }
+  } finally {
+    await engine.close();
+  }
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'cancel') return abort.abort();
+  serve(message.config, message.request).then(
+    (value) => send({ type: 'result', value }),
+    (err) => send({ type: 'error', error: serializeError(err) }),
+  ).finally(() => process.disconnect());
+});
+// The parent gone (editor closed, CLI killed): stop at the next migration boundary.
+process.on('disconnect', () => abort.abort());

@@ -1,0 +1,126 @@
+// Migration files executed in a child process (EngineOptions.isolate, as the CLI and the
+// extension run them): progress streams back, and a migration that keeps the child busy (a
+// synchronous loop, an endless SQLite statement) or a cancel ends the child with nothing half-applied.
+import { after, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_SETTINGS, type HistoryRow, type MigrationEngine, type StepReport } from '../src/core';
+import { cli, CLI, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, migrationPath, RUNNER, tempWorkspace, tsMigration, userTables } from './helpers';
+
+const open: MigrationEngine[] = [];
+after(() => Promise.all(open.map((e) => e.close())));
+
+function engine(ws: string, migrationTimeoutMs = DEFAULT_SETTINGS.migrationTimeoutMs): MigrationEngine {
+  const e = makeEngine(ws, { settings: { ...DEFAULT_SETTINGS, migrationTimeoutMs }, isolate: { execPath: process.execPath, entry: RUNNER } });
+  open.push(e);
+  return e;
+}
+
+const summary = (rows: readonly HistoryRow[]) => rows.map((r) => [r.version, r.direction, r.success, r.partial]);
+const SYNC_LOOP = `await knex.schema.createTable('t2', (t) => { t.increments('id'); }); for (;;) {}`;
+
+test('isolated: runs, SQL preview and validate give what the in-process engine gives, with progress streamed back', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2, 3]));
+  const e = engine(ws);
+  const seen: string[] = [];
+  const events = {
+    started: (steps: readonly StepReport[]) => seen.push(`started ${steps.map((s) => s.version).join(',')}`),
+    beforeMigration: (s: StepReport) => seen.push(`before ${s.version}`),
+    afterMigration: (s: StepReport) => seen.push(`after ${s.version} ${s.outcome}`),
+  };
+  assert.deepEqual(await e.validate(), []);
+  const sql = await e.sql('up', {});
+  assert.deepEqual(sql.steps.map((s) => [s.step.version, s.sql[0]]), [1, 2, 3].map((v) => [v, `create table \`t${v}\` (\`id\` integer not null primary key autoincrement)`]));
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), [], 'the preview changed nothing');
+  const report = await e.up({ events });
+  assert.equal(report.ok, true);
+  assert.deepEqual(seen, ['started 1,2,3', 'before 1', 'after 1 done', 'before 2', 'after 2 done', 'before 3', 'after 3 done']);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1', 't2', 't3']);
+  assert.deepEqual((await e.down({ to: 1 })).steps.map((s) => [s.version, s.direction, s.outcome]), [[3, 'down', 'done'], [2, 'down', 'done']]);
+  assert.deepEqual((await e.redo()).steps.map((s) => [s.version, s.direction]), [[1, 'down'], [1, 'up']]);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+});
+
+test('isolated: a bad file is reported by the child as the same typed error, with its problems', async () => {
+  const ws = tempWorkspace({ ...migrationFiles([1]), [migrationPath(2)]: tsMigration(2, 't2').replace("readonly version = 2", "readonly version = 7") });
+  await assert.rejects(engine(ws).up(), (err: Error & { problems?: { code: string }[] }) =>
+    err.name === 'InvalidMigrationsError' && err.problems?.[0]?.code === 'version-mismatch' && /must be fixed before running/.test(err.message));
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), []);
+});
+
+test('isolated: an up() stuck in a synchronous loop is ended at migrationTimeoutMs; its table is rolled back, the failure recorded, the lock free', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2, 3], { 2: { up: SYNC_LOOP } }));
+  const db = DEFAULT_DB(ws);
+  const e = engine(ws, 300);
+  const started = Date.now();
+  const report = await e.up();
+  const took = Date.now() - started;
+  assert.ok(took >= 300 && took < 15_000, `stopped after ${took} ms`);
+  assert.deepEqual(report.steps.map((s) => s.outcome), ['done', 'failed', 'not-run']);
+  assert.equal(report.error, 'Migration 2 (versions) failed during up(): it did not finish within 300 ms (setting migrations.migrationTimeoutMs; 0 turns the limit off) and was stopped. Its changes were rolled back; fix the migration and run again.');
+  assert.deepEqual(await userTables(db), ['t1']);
+  assert.deepEqual(await lockRows(db), []);
+  assert.deepEqual(summary(await e.history()), [[1, 'up', true, false], [2, 'up', false, false]]);
+  assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'failed', 'pending']);
+  fs.writeFileSync(path.join(ws, migrationPath(2)), tsMigration(2, 't2'));
+  assert.equal((await e.up()).ok, true);
+  assert.deepEqual(await userTables(db), ['t1', 't2', 't3']);
+});
+
+test('isolated: an endless SQLite statement (node:sqlite cannot interrupt it) is ended the same way', async () => {
+  const endless = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
+  const ws = tempWorkspace(migrationFiles([1], { 1: { up: `await knex.schema.createTable('t1', (t) => { t.increments('id'); }); await knex.raw('${endless}');` } }));
+  const db = DEFAULT_DB(ws);
+  const report = await engine(ws, 300).up();
+  assert.match(report.error ?? '', /did not finish within 300 ms .*Its changes were rolled back/);
+  assert.deepEqual(await userTables(db), []);
+  assert.deepEqual(await lockRows(db), []);
+});
+
+test('isolated: outside a transaction, a stopped migration that had changed the database is failed-partial', async () => {
+  const ws = tempWorkspace(migrationFiles([1], { 1: { transaction: false, up: `await knex.schema.createTable('t1', (t) => { t.increments('id'); }); for (;;) {}` } }));
+  const e = engine(ws, 200);
+  const report = await e.up();
+  assert.match(report.error ?? '', /^Migration 1 \(versions\) failed during up\(\) after changing the database: it did not finish within 200 ms .* so the statements that ran were NOT rolled back\./);
+  assert.deepEqual(summary(await e.history()), [[1, 'up', false, true]]);
+  assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['failed-partial']);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+});
+
+test('isolated: cancelling while a migration runs ends the child: earlier ones stay, the running one is rolled back and recorded', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2, 3], { 2: { up: SYNC_LOOP } }));
+  const db = DEFAULT_DB(ws);
+  const e = engine(ws, 0);
+  const abort = new AbortController();
+  const report = await e.up({ signal: abort.signal, events: { beforeMigration: (s) => s.version === 2 && setTimeout(() => abort.abort(), 100) } });
+  assert.equal(report.cancelled, true);
+  assert.deepEqual(report.steps.map((s) => s.outcome), ['done', 'failed', 'not-run']);
+  assert.match(report.error ?? '', /^Migration 2 \(versions\) failed during up\(\): it was cancelled while running, and the process running it was stopped\. Its changes were rolled back/);
+  assert.deepEqual(await userTables(db), ['t1']);
+  assert.deepEqual(await lockRows(db), []);
+  assert.deepEqual(summary(await e.history()), [[1, 'up', true, false], [2, 'up', false, false]]);
+});
+
+test('CLI: a synchronous loop in up() is stopped by migrationTimeoutMs; exit 1 with the reason, nothing half-applied', () => {
+  const ws = tempWorkspace({ ...migrationFiles([1, 2], { 2: { up: SYNC_LOOP } }), '.vscode/settings.json': '{ "migrations.migrationTimeoutMs": 400 }' });
+  const r = cli(['up', '--dir', ws]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout + r.stderr, /Migration 2 \(versions\) failed during up\(\): it did not finish within 400 ms .*and was stopped\. Its changes were rolled back/);
+  const status = JSON.parse(cli(['status', '--dir', ws, '--json']).stdout) as { sources: { migrations: { status: string }[] }[]; lock?: unknown };
+  assert.deepEqual(status.sources[0].migrations.map((m) => m.status), ['applied', 'failed']);
+  assert.equal(status.lock, undefined);
+});
+
+// The machine's own Node (20 here) is older than the floor; npm scripts run on the project's Node 22.
+const OLD_NODE = '/usr/bin/node';
+test('CLI: on a Node older than 22.13 it exits 2 with one sentence naming the version it needs', { skip: !fs.existsSync(OLD_NODE) && 'no system Node at /usr/bin/node' }, () => {
+  const old = OLD_NODE;
+  const version = spawnSync(old, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  assert.match(version, /^v(1\d|20|21|22\.(\d|1[0-2]))\./, 'the system Node here is older than 22.13');
+  const r = spawnSync(old, [CLI, 'status'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, `migrations needs Node.js 22.13 or newer (this is ${version}): install a current Node.js and run it again.\n`);
+  assert.equal(r.stdout, '');
+});
