@@ -11,14 +11,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
-export const CODE_SERVER_VERSION = '4.100.3';
+export const CODE_SERVER_VERSION = '4.103.2';
+// code-server 4.103 runs on Node 22 only (its postinstall refuses others; its native modules
+// are built for that ABI). The system's Node may be 20: then the `node` dev dependency's.
+const NODE_MAJOR = '22';
 const CACHE = path.join(ROOT, '.vscode-test', 'code-server');
 const ENTRY = path.join(CACHE, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const STAMP = path.join(CACHE, `installed-${CODE_SERVER_VERSION}`);
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const APT_PACKAGES = ['libkrb5-dev', 'ripgrep', 'chromium'];
-const RIPGREP_CACHE = path.join(os.tmpdir(), 'vscode-ripgrep-cache-1.15.11', 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz');
+const RIPGREP_CACHE = path.join(os.tmpdir(), 'vscode-ripgrep-cache-1.15.14', 'ripgrep-v13.0.0-13-x86_64-unknown-linux-musl.tar.gz');
 
 const log = (message) => console.log(`[vscode-host] ${message}`);
 
@@ -52,6 +55,32 @@ function ensureAptPackages() {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'], env });
   execFileSync('apt-get', ['install', '-y', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+}
+
+/** The Node that installs and runs code-server: this one if it is 22, else node_modules/node's. */
+export function codeServerNode() {
+  if (process.versions.node.split('.')[0] === NODE_MAJOR) return process.execPath;
+  const local = path.join(ROOT, 'node_modules', 'node', 'bin', 'node');
+  if (!fs.existsSync(local)) throw new Error(`code-server@${CODE_SERVER_VERSION} needs Node ${NODE_MAJOR}, this is ${process.version} and ${path.relative(ROOT, local)} is missing (npm install)`);
+  return local;
+}
+
+/**
+ * Headers of exactly that Node for node-gyp (node-pty, kerberos…): npm's nodedir here may be
+ * the system Node's, and node-gyp cannot download them. The registry's node-<os>-<arch>
+ * package (what `node@22` installs its binary from) ships include/node.
+ */
+function nodeHeaders(node, env) {
+  const version = execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+  const pkg = `node-${os.platform()}-${os.arch()}`;
+  const dir = path.join(CACHE, `node-${version}`);
+  const headers = path.join(dir, 'node_modules', pkg);
+  if (!fs.existsSync(path.join(headers, 'include', 'node', 'node.h'))) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `${pkg}@${version}`], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'], env });
+  }
+  return headers;
 }
 
 /** Waits for (and takes) a lock folder, so two test runs never install at once. */
@@ -94,11 +123,15 @@ export async function ensureCodeServer() {
     }
     fs.mkdirSync(CACHE, { recursive: true });
     if (!fs.existsSync(path.join(CACHE, 'package.json'))) fs.writeFileSync(path.join(CACHE, 'package.json'), '{ "private": true }\n');
+    // npm (and the npm its postinstall runs) on Node 22 first on PATH: the postinstall checks
+    // the Node in npm's user agent, and node-gyp builds for the Node it runs on.
+    const node = codeServerNode();
+    const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
       cwd: CACHE,
       stdio: ['ignore', 'inherit', 'inherit'],
       // As root the postinstall stops without unsafe-perm, and node-pty's `npx node-gyp` is refused without yes.
-      env: { ...process.env, npm_config_unsafe_perm: 'true', npm_config_yes: 'true' },
+      env: { ...env, npm_config_unsafe_perm: 'true', npm_config_yes: 'true', npm_config_nodedir: nodeHeaders(node, env) },
     });
     if (!fs.existsSync(ENTRY)) throw new Error(`code-server installed, but ${ENTRY} is missing`);
     fs.writeFileSync(STAMP, `${new Date().toISOString()}\n`);
@@ -144,7 +177,7 @@ function codeServerEnv(dirs, extraEnv = {}) {
 /** Installs a VSIX into the profile's extensions dir with code-server's own CLI. */
 export async function installVsix(vsix, dirs) {
   const entry = await ensureCodeServer();
-  execFileSync(process.execPath, [entry, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix, '--force'], {
+  execFileSync(codeServerNode(), [entry, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix, '--force'], {
     env: codeServerEnv(dirs),
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 120_000,
@@ -162,7 +195,7 @@ export async function startCodeServer({ dirs = profileDirs(), trusted = true, en
     '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, ...(trusted ? ['--disable-workspace-trust'] : []), ...(folder ? [folder] : [])];
   const output = [];
   // detached: setsid(), so stop() can end code-server and every child it spawned by process group.
-  const child = spawn(process.execPath, args, { detached: true, env: codeServerEnv(dirs, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(codeServerNode(), args, { detached: true, env: codeServerEnv(dirs, env), stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) stream.on('data', (d) => output.push(d.toString()));
   let exited = false;
   const exit = new Promise((resolve) => child.on('exit', (code, signal) => { exited = true; resolve({ code, signal }); }));
@@ -191,17 +224,21 @@ export async function startCodeServer({ dirs = profileDirs(), trusted = true, en
   return server;
 }
 
-/** Packages the extension as users get it: dist/ plus what .vscodeignore re-includes (sqlite3, the oxc binding). */
+/**
+ * Packages the extension as users get it (`vsce package`, as `npm run package` does): the bundles,
+ * media and templates that .vscodeignore re-includes. Fails on any native binary: one VSIX must
+ * serve every platform.
+ */
 export function packageVsix(outDir) {
   const vsix = path.join(outDir, 'migration-manager.vsix');
-  // Not --no-dependencies: that drops node_modules whole, and the native sqlite3 must ship.
-  // With dependencies, vsce lists the production tree and .vscodeignore keeps only what runs.
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const entries = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n');
-  for (const needed of ['extension/dist/extension.js', 'extension/node_modules/sqlite3/build/Release/node_sqlite3.node', 'extension/node_modules/bindings/bindings.js', 'extension/templates/migration.ts.template']) {
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const entries = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n').filter((e) => e && !e.endsWith('/'));
+  for (const needed of ['extension/dist/extension.js', 'extension/dist/runner.js', 'extension/media/icon.png', 'extension/templates/migration.ts.template']) {
     if (!entries.includes(needed)) throw new Error(`the VSIX lacks ${needed}`);
   }
-  return { vsix, bytes: fs.statSync(vsix).size, files: entries.filter((e) => e && !e.endsWith('/')).length };
+  const native = entries.filter((e) => e.endsWith('.node') || e.includes('/node_modules/'));
+  if (native.length > 0) throw new Error(`the VSIX must hold no native binary or node_modules, but has: ${native.join(', ')}`);
+  return { vsix, bytes: fs.statSync(vsix).size, files: entries.length, entries };
 }
 
 /** Debian's Chromium through playwright-core (never a downloaded browser). */

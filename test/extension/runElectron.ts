@@ -2,7 +2,7 @@
 // download VS Code (a contributor's laptop, a public CI). This machine cannot: here
 // scripts/test.mjs runs the suite in code-server instead (runCodeServer.mjs).
 //
-//   npm run test:electron          (VSCODE_TEST_VERSION=1.100.3 to pin the version)
+//   npm run test:electron          (VSCODE_TEST_VERSION=1.103.2 to pin the version code-server runs)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -96,14 +96,15 @@ export async function runUiTest({ print = console.log } = {}) {
   const rowStatus = (label, status, timeoutMs = 20_000) => waitFor(`the tree row "${label}" to show ${status}`, async () => (await statusOf(label).catch(() => undefined)) === status, { timeoutMs });
 
   try {
-    await step('the VSIX packages with the native sqlite3 and installs into code-server', async () => {
+    await step('the VSIX packages with no native binary and installs into code-server', async () => {
       const packed = packageVsix(base);
       metrics.vsixBytes = packed.bytes;
       metrics.vsixFiles = packed.files;
       await installVsix(packed.vsix, dirs);
       const installed = fs.readdirSync(dirs.extensions).find((d) => d.startsWith(`${EXTENSION_ID}-`));
       if (!installed) throw new Error(`not installed in ${dirs.extensions}: ${fs.readdirSync(dirs.extensions).join(', ')}`);
-      if (!fs.existsSync(path.join(dirs.extensions, installed, 'node_modules', 'sqlite3', 'build', 'Release', 'node_sqlite3.node'))) throw new Error('the installed extension has no sqlite3 binary');
+      const native = fs.readdirSync(path.join(dirs.extensions, installed), { recursive: true }).filter((f) => String(f).endsWith('.node'));
+      if (native.length > 0) throw new Error(`the installed extension holds native binaries: ${native.join(', ')}`);
     });
 
     await step('the workbench opens the sample and the Migrations view draws the tree', async () => {
