@@ -6,7 +6,8 @@
 //   node scripts/test.mjs                  everything
 //   node scripts/test.mjs lock cli         only node:test files whose path has "lock" or "cli"
 //   node scripts/test.mjs extension ui     only the extension-host suite / the UI test ("vscode": both)
-//   node scripts/test.mjs --no-vscode      everything but the VS Code tiers
+//   node scripts/test.mjs nodes            only the SQLite tests on Node 22.13, the newest 22 and 24
+//   node scripts/test.mjs --no-vscode      everything but the VS Code tiers (--no-nodes: and the Node versions tier)
 //   node scripts/test.mjs --build-only     type-check and build, run nothing (npm run test:electron)
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -37,8 +38,8 @@ await esbuild.build({
 const args = process.argv.slice(2);
 if (args.includes('--build-only')) process.exit(0);
 const only = args.filter((a) => !a.startsWith('--'));
-const TIERS = { extension: ['extension', 'vscode'], ui: ['ui', 'vscode'] };
-const wants = (tier) => !args.includes('--no-vscode') && (only.length === 0 || only.some((o) => TIERS[tier].includes(o)));
+const TIERS = { extension: ['extension', 'vscode'], ui: ['ui', 'vscode'], nodes: ['nodes'] };
+const wants = (tier) => (tier === 'nodes' || !args.includes('--no-vscode')) && (only.length === 0 || only.some((o) => TIERS[tier].includes(o)));
 const nodeFilters = only.filter((o) => !Object.values(TIERS).flat().includes(o));
 // test/extension/ runs inside VS Code (below), not in node's test runner.
 const extensionDir = path.join(root, 'test', 'extension') + path.sep;
@@ -66,7 +67,7 @@ if (files.length > 0) {
   console.log(`\nengine and CLI (node:test): ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 }
 
-// The VS Code tiers: each reports per-test outcomes, added to the counts above.
+// The other tiers: each reports per-test outcomes, added to the counts above.
 const figures = [];
 const tier = async (title, fn) => {
   const started = Date.now();
@@ -88,6 +89,18 @@ const tier = async (title, fn) => {
   }
   console.log(`  ${title}: ${results.reduce((n, r) => n + r.passed, 0)} passed, ${results.reduce((n, r) => n + r.failed, 0)} failed in ${Math.round((Date.now() - started) / 1000)} s`);
 };
+if (wants('nodes') && !args.includes('--no-nodes')) {
+  const { runOnNodeVersions } = await import('./node-versions.mjs');
+  await tier('SQLite tests on Node 22.13, the newest 22 and 24 (scripts/node-versions.mjs)', async () => {
+    const results = runOnNodeVersions();
+    for (const r of results) {
+      console.log(`  ${r.failed === 0 ? '✔' : '✖'} Node ${r.version}: ${r.passed} passed, ${r.failed} failed in ${r.seconds} s`);
+      for (const f of r.failures) console.log(`      ✖ ${f}`);
+      if (r.output) console.log(r.output.replace(/^/gm, '      '));
+    }
+    return results.map((r) => ({ suite: `node ${r.version}`, passed: r.passed, failed: r.failed, skipped: r.skipped, metrics: {} }));
+  });
+}
 if (wants('extension')) {
   const { runExtensionSuites } = await import('../test/extension/runCodeServer.mjs');
   await tier('extension host suite in code-server (test/extension/suite)', () => runExtensionSuites());
