@@ -6,7 +6,7 @@ import { serializeError, type ChildMessage, type ChildRequest, type ParentMessag
 import type { RunEvents } from './core/runner';
 import type { Logger } from './core/types';
 
-const send = (message: ChildMessage) => process.send!(message);
+const send = (message: ChildMessage, then?: () => void) => process.send!(message, undefined, {}, then);
 const abort = new AbortController();
 
 async function serve(config: Extract<ParentMessage, { type: 'start' }>['config'], request: ChildRequest): Promise<unknown> {
@@ -50,10 +50,12 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'cancel') return abort.abort();
+  // Disconnect only once the answer is written: a large report could otherwise be cut off.
+  const answer = (reply: ChildMessage) => send(reply, () => process.disconnect());
   serve(message.config, message.request).then(
-    (value) => send({ type: 'result', value }),
-    (err) => send({ type: 'error', error: serializeError(err) }),
-  ).finally(() => process.disconnect());
+    (value) => answer({ type: 'result', value }),
+    (err) => answer({ type: 'error', error: serializeError(err) }),
+  );
 });
 // The parent gone (editor closed, CLI killed): stop at the next migration boundary.
 process.on('disconnect', () => abort.abort());

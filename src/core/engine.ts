@@ -10,6 +10,7 @@ import { ConfigError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
 import { runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './isolated';
 import { loadMigrations } from './loader';
+import { readSqlite } from './sqliteRead';
 import { DatabaseLock, isStale } from './lock';
 import { mergeProblems } from './problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './plan';
@@ -124,9 +125,7 @@ export class MigrationEngine {
   async status(only?: string): Promise<StatusReport> {
     const sources = this.sources(only);
     return this.guard(async () => {
-      const knex = this.readDb();
-      const rows = knex ? await this.historyOf(knex).rows() : [];
-      const lock = knex ? await this.lock(knex).current() : undefined;
+      const { rows, lock } = await this.snapshot({ lock: true });
       const applied = foldHistory(rows);
       return {
         database: this.target.label,
@@ -157,19 +156,15 @@ export class MigrationEngine {
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
-    if (this.options.isolate) return this.inChild({ op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder } }, opts);
-    return this.run(opts, (states) => {
+    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder } }, (states) => {
       if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
       return planUp(states, opts);
     });
   }
 
   async down(opts: RunOptions & DownTarget): Promise<RunReport> {
-    if (this.options.isolate) {
-      const target: DownTarget = 'to' in opts ? { to: opts.to } : 'all' in opts ? { all: true } : { last: true };
-      return this.inChild({ op: 'down', source: opts.source, target }, opts);
-    }
-    return this.run(opts, (states, rows) => {
+    const target: DownTarget = 'to' in opts ? { to: opts.to } : 'all' in opts ? { all: true } : { last: true };
+    return this.run(opts, { op: 'down', source: opts.source, target }, (states, rows) => {
       if ('to' in opts) requireOneSource(states, 'Rolling back to a version');
       return planDown(states, opts, appliedOrder(rows));
     });
@@ -177,8 +172,7 @@ export class MigrationEngine {
 
   /** Rolls the last applied migration back and applies it again, under one lock. */
   async redo(opts: RunOptions = {}): Promise<RunReport> {
-    if (this.options.isolate) return this.inChild({ op: 'redo', source: opts.source }, opts);
-    return this.run(opts, (states, rows) => {
+    return this.run(opts, { op: 'redo', source: opts.source }, (states, rows) => {
       const down = planDown(states, { last: true }, appliedOrder(rows));
       return [...down, ...down.map((s) => ({ ...s, direction: 'up' as const }))];
     });
@@ -193,8 +187,7 @@ export class MigrationEngine {
     if (this.options.isolate) return this.inChild({ op: 'sql', direction, ...opts }, {});
     const sources = this.sources(opts.source);
     return this.guard(async () => {
-      const reader = this.readDb();
-      const rows = reader ? await this.historyOf(reader).rows() : [];
+      const { rows } = await this.snapshot();
       const states = this.states(sources, rows);
       if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
       const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
@@ -214,17 +207,13 @@ export class MigrationEngine {
 
   async history(opts: { source?: string; limit?: number } = {}): Promise<HistoryRow[]> {
     return this.guard(async () => {
-      const knex = this.readDb();
-      const rows = knex ? await this.historyOf(knex).rows(opts.source) : [];
+      const { rows } = await this.snapshot({ source: opts.source });
       return opts.limit ? rows.slice(-opts.limit) : rows;
     });
   }
 
   async lockHolder(): Promise<LockHolder | undefined> {
-    return this.guard(async () => {
-      const knex = this.readDb();
-      return knex ? this.lock(knex).current() : undefined;
-    });
+    return this.guard(async () => (await this.snapshot({ lock: true })).lock);
   }
 
   /** Releases a stale lock, or any lock with `force`. */
@@ -313,14 +302,18 @@ export class MigrationEngine {
     }));
   }
 
-  private async run(opts: RunOptions, plan: (states: SourceState[], rows: readonly HistoryRow[]) => Step[]): Promise<RunReport> {
+  /**
+   * A run: planned on a read first (nothing to do opens no writer, loads nothing and starts no
+   * child), then planned again under the lock, in this process or in the child (`request`).
+   */
+  private async run(opts: RunOptions, request: ChildRequest, plan: (states: SourceState[], rows: readonly HistoryRow[]) => Step[]): Promise<RunReport> {
     const sources = this.sources(opts.source);
     return this.guard(async () => {
-      const reader = this.readDb();
-      const seen = reader ? await this.historyOf(reader).rows() : [];
+      const { rows: seen } = await this.snapshot();
       const before = plan(this.states(sources, seen), seen);
       refuseHalfDone(before, seen);
       if (before.length === 0) return { ok: true, steps: [] };
+      if (this.options.isolate) return this.inChild<RunReport>(request, opts);
       return this.underLock(async (knex, history, lock) => {
         // Another runner may have applied some of the plan while this one waited.
         const rows = await history.rows();
@@ -356,8 +349,7 @@ export class MigrationEngine {
     const sources = this.sources(opts.source);
     return this.guard(async () => {
       // Decided on a read first, so that a request with nothing to do creates no database.
-      const reader = this.readDb();
-      const seen = reader ? await this.historyOf(reader).rows() : [];
+      const { rows: seen } = await this.snapshot();
       const first = manualRow(direction, sources, seen, opts.version);
       if (!first.row) return { source: first.source.id, version: opts.version, recorded: false, status: first.state.status };
       return this.underLock(async (_knex, history) => {
@@ -415,6 +407,19 @@ export class MigrationEngine {
 
   private lock(knex: Knex): DatabaseLock {
     return new DatabaseLock(knex, { kind: this.options.runner ?? 'cli', timeoutMs: this.settings.lockTimeoutMs, staleMs: this.settings.staleLockMs }, this.logger);
+  }
+
+  /**
+   * History rows (and the lock, when asked) for a read. On the built-in SQLite driver straight
+   * through node:sqlite, without loading knex; otherwise on the read connection.
+   */
+  private async snapshot(opts: { source?: string; lock?: boolean } = {}): Promise<{ rows: HistoryRow[]; lock?: LockHolder & { token: string } }> {
+    if (this.target.client === 'sqlite' && !this.writer) {
+      return fs.existsSync(this.target.filename!) ? readSqlite(this.target.filename!, this.target.label, opts.source) : { rows: [] };
+    }
+    const knex = this.readDb();
+    if (!knex) return { rows: [] };
+    return { rows: await this.historyOf(knex).rows(opts.source), lock: opts.lock ? await this.lock(knex).current() : undefined };
   }
 
   private readDb(): Knex | undefined {

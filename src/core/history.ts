@@ -62,17 +62,8 @@ export class HistoryStore {
   async rows(source?: string): Promise<HistoryRow[]> {
     if (!(await this.exists())) return [];
     const present = await this.checkColumns();
-    const q = this.knex(HISTORY_TABLE).select([...COLUMNS, ...ADDED_COLUMNS.filter((c) => present.has(c))]).orderBy('id');
-    const raw = (await (source === undefined ? q : q.where({ source }))) as Record<string, unknown>[];
-    const rows: HistoryRow[] = [];
-    const bad: string[] = [];
-    for (const r of raw) {
-      const row = fromDb(r);
-      if (typeof row === 'string') bad.push(row);
-      else rows.push(row);
-    }
-    if (bad.length > 0) throw new CorruptHistoryError(this.where, bad);
-    return rows;
+    const q = this.knex(HISTORY_TABLE).select(historyColumns(present)).orderBy('id');
+    return historyRows((await (source === undefined ? q : q.where({ source }))) as Record<string, unknown>[], this.where);
   }
 
   async append(row: NewHistoryRow, trx?: Knex.Transaction): Promise<void> {
@@ -95,16 +86,39 @@ export class HistoryStore {
 
   /** The table's columns; fails when one of ours is missing (someone else's table of that name). */
   private async checkColumns(): Promise<Set<string>> {
-    const info = await this.knex(HISTORY_TABLE).columnInfo();
-    const missing = COLUMNS.filter((c) => !(c in info));
-    if (missing.length > 0) {
-      throw new MigrationsError(
-        `The table ${HISTORY_TABLE} in ${this.where} exists but lacks column(s) ${missing.join(', ')}; it was not made by Migration Manager. ` +
-          'Rename that table (or point migrations.database elsewhere) and run again; nothing was changed.',
-      );
-    }
-    return new Set(Object.keys(info));
+    return checkHistoryColumns(Object.keys(await this.knex(HISTORY_TABLE).columnInfo()), this.where);
   }
+}
+
+/** The columns present, or an error when one of ours is missing (someone else's table of that name). */
+export function checkHistoryColumns(names: readonly string[], where: string): Set<string> {
+  const present = new Set(names);
+  const missing = COLUMNS.filter((c) => !present.has(c));
+  if (missing.length > 0) {
+    throw new MigrationsError(
+      `The table ${HISTORY_TABLE} in ${where} exists but lacks column(s) ${missing.join(', ')}; it was not made by Migration Manager. ` +
+        'Rename that table (or point migrations.database elsewhere) and run again; nothing was changed.',
+    );
+  }
+  return present;
+}
+
+/** The columns to read: ours, the added ones only where the table has them. */
+export function historyColumns(present: ReadonlySet<string>): string[] {
+  return [...COLUMNS, ...ADDED_COLUMNS.filter((c) => present.has(c))];
+}
+
+/** Raw rows as history, in the order given; a row we did not write is an error, not a guess. */
+export function historyRows(raw: readonly Record<string, unknown>[], where: string): HistoryRow[] {
+  const rows: HistoryRow[] = [];
+  const bad: string[] = [];
+  for (const r of raw) {
+    const row = fromDb(r);
+    if (typeof row === 'string') bad.push(row);
+    else rows.push(row);
+  }
+  if (bad.length > 0) throw new CorruptHistoryError(where, bad);
+  return rows;
 }
 
 /** A row, or what is wrong with it: values we never write must not be read as something else. */

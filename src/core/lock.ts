@@ -7,7 +7,7 @@ import { ServerLock, serverDialect } from './nativeLock';
 import type { LockHolder, Logger } from './types';
 
 export const LOCK_TABLE = 'migration_lock';
-const LOCK_ID = 1;
+export const LOCK_ID = 1;
 const HEARTBEAT_MS = 2_000;
 
 export interface LockOptions {
@@ -147,16 +147,7 @@ export class DatabaseLock {
 
   private async row(): Promise<(LockHolder & { token: string }) | undefined> {
     if (!(await this.knex.schema.hasTable(LOCK_TABLE))) return undefined;
-    const row = (await this.knex(LOCK_TABLE).where({ id: LOCK_ID }).first()) as Record<string, unknown> | undefined;
-    if (!row) return undefined;
-    return {
-      holder: String(row.holder),
-      host: String(row.host),
-      pid: Number(row.pid),
-      acquiredAt: String(row.acquired_at),
-      heartbeat: String(row.heartbeat),
-      token: String(row.token),
-    };
+    return lockHolderOf((await this.knex(LOCK_TABLE).where({ id: LOCK_ID }).first()) as Record<string, unknown> | undefined);
   }
 
   /** Releases a stale lock (or any lock with `force`); returns what was released. */
@@ -232,6 +223,19 @@ function processAlive(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** The lock row as a holder. */
+export function lockHolderOf(row: Record<string, unknown> | undefined): (LockHolder & { token: string }) | undefined {
+  if (!row) return undefined;
+  return {
+    holder: String(row.holder),
+    host: String(row.host),
+    pid: Number(row.pid),
+    acquiredAt: String(row.acquired_at),
+    heartbeat: String(row.heartbeat),
+    token: String(row.token),
+  };
 }
 
 /** A session holds the server's lock but wrote no row (yet, or it is not Migration Manager). */

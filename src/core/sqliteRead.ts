@@ -1,0 +1,38 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { checkHistoryColumns, HISTORY_TABLE, historyColumns, historyRows } from './history';
+import { LOCK_ID, LOCK_TABLE, lockHolderOf } from './lock';
+import { loadNodeSqlite, sqliteCall } from './nodeSqliteClient';
+import type { HistoryRow, LockHolder } from './types';
+
+/** What a status read needs from a SQLite file. */
+export interface SqliteSnapshot {
+  readonly rows: HistoryRow[];
+  readonly lock?: LockHolder & { token: string };
+}
+
+/**
+ * Reads the history and the lock row straight through node:sqlite, read-only, without knex: a
+ * status (or an `up` with nothing to do) then never loads knex, about 0.2 s of a CLI start. Same
+ * checks and row parsing as HistoryStore; the file must exist.
+ */
+export function readSqlite(filename: string, where: string, source?: string): SqliteSnapshot {
+  const { DatabaseSync } = loadNodeSqlite();
+  const db: DatabaseSync = sqliteCall(() => new DatabaseSync(filename, { readOnly: true }));
+  try {
+    return sqliteCall(() => {
+      db.exec('PRAGMA busy_timeout = 5000');
+      const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)").all(HISTORY_TABLE, LOCK_TABLE).map((r) => r.name));
+      let rows: HistoryRow[] = [];
+      if (tables.has(HISTORY_TABLE)) {
+        const present = checkHistoryColumns(db.prepare(`PRAGMA table_info(${HISTORY_TABLE})`).all().map((c) => String(c.name)), where);
+        const select = `SELECT ${historyColumns(present).map((c) => `"${c}"`).join(', ')} FROM ${HISTORY_TABLE}`;
+        const raw = source === undefined ? db.prepare(`${select} ORDER BY id`).all() : db.prepare(`${select} WHERE source = ? ORDER BY id`).all(source);
+        rows = historyRows(raw as Record<string, unknown>[], where);
+      }
+      const lock = tables.has(LOCK_TABLE) ? lockHolderOf(db.prepare(`SELECT * FROM ${LOCK_TABLE} WHERE id = ?`).get(LOCK_ID) as Record<string, unknown> | undefined) : undefined;
+      return { rows, lock };
+    });
+  } finally {
+    db.close();
+  }
+}
