@@ -56,7 +56,13 @@ async function killedRun(kind: Kind, ws: string, delay: number): Promise<{ pid: 
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), delay);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* the run ended first: its group is gone */
+    }
+  }, delay);
   const [code, signal] = await exited;
   clearTimeout(timer);
   return { pid: child.pid!, killed: signal === 'SIGKILL', code, stderr };
@@ -76,7 +82,8 @@ async function crashTrial(trial: Trial, template: string, fullMs: (kind: Kind) =
   const killedPids = new Set<number>();
   for (const [i, fraction] of trial.at.entries()) {
     const kind: Kind = i === 0 ? trial.kind : 'up';
-    const delay = Math.round(fraction * fullMs(kind));
+    // Within the first 85% of a full run: its last part is the two processes' exit, after the last commit.
+    const delay = Math.round(fraction * 0.85 * fullMs(kind));
     delays.push(delay);
     const at = `${kind} killed at ${delay} ms`;
     const run = await killedRun(kind, ws, delay);

@@ -63,7 +63,8 @@ export const DEFAULT_DB = (ws: string) => path.join(ws, '.migrations', 'dev.sqli
  * (closing one's file descriptor drops the other's locks on that file), which no product path does.
  */
 export function sqliteKnex(dbFile: string, readOnly = false): Knex {
-  return createKnex({ client: nodeSqliteClient(), connection: { filename: dbFile, readOnly, pragmas: ['PRAGMA busy_timeout = 5000'] } as never, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  const afterCreate = (conn: { exec(sql: string): void }, done: (err: null, conn: unknown) => void) => done(conn.exec('PRAGMA busy_timeout = 5000') ?? null, conn);
+  return createKnex({ client: nodeSqliteClient(), connection: { filename: dbFile, readOnly } as never, useNullAsDefault: true, pool: { min: 1, max: 1, afterCreate } });
 }
 
 /** Opens a SQLite file read-only to inspect what a run left behind. */

@@ -14,8 +14,6 @@ interface QueryObject {
 export interface NodeSqliteConnectionSettings {
   readonly filename: string;
   readonly readOnly: boolean;
-  /** Run once on every new connection (busy timeout, journal mode). */
-  readonly pragmas: readonly string[];
 }
 
 /** The part of knex's (untyped) sqlite3 dialect class used here. */
@@ -34,7 +32,6 @@ let client: typeof Knex.Client | undefined;
  * - bindings are made as node-sqlite3 makes them (undefined → null, booleans → 0/1, Dates →
  *   milliseconds): `node:sqlite` refuses booleans before Node 24;
  * - rows become plain objects (`node:sqlite` gives null-prototype ones);
- * - the busy timeout is a PRAGMA: the `timeout` open option is ignored before Node 22.17;
  * - errors carry SQLite's name (`SQLITE_BUSY: database is locked`) as node-sqlite3's do, so one
  *   mapping to user-facing messages serves every driver.
  * Foreign keys stay off and double-quoted strings allowed, as with node-sqlite3 (node:sqlite's
@@ -53,16 +50,9 @@ function makeClient(): typeof Knex.Client {
     }
 
     async acquireRawConnection(): Promise<DatabaseSync> {
-      const { filename, readOnly, pragmas } = this.connectionSettings;
+      const { filename, readOnly } = this.connectionSettings;
       const { DatabaseSync } = loadNodeSqlite();
-      const db = sqliteCall(() => new DatabaseSync(filename, { readOnly, enableForeignKeyConstraints: false, enableDoubleQuotedStringLiterals: true }));
-      try {
-        for (const pragma of pragmas) await withBusyRetry(() => db.exec(pragma));
-      } catch (err) {
-        db.close();
-        throw err;
-      }
-      return db;
+      return sqliteCall(() => new DatabaseSync(filename, { readOnly, enableForeignKeyConstraints: false, enableDoubleQuotedStringLiterals: true }));
     }
 
     async destroyRawConnection(connection: DatabaseSync): Promise<void> {
@@ -143,7 +133,7 @@ const CODES: Record<number, string> = {
 };
 
 /** Runs a node:sqlite call, giving its errors SQLite's code name as node-sqlite3 does. */
-function sqliteCall<T>(fn: () => T): T {
+export function sqliteCall<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -155,20 +145,5 @@ function sqliteCall<T>(fn: () => T): T {
       e.code = name;
     }
     throw e;
-  }
-}
-
-/**
- * Two runners opening one file at once can both try to switch it to WAL; SQLite then answers
- * SQLITE_BUSY at once (no busy wait, to avoid a deadlock): try again for a while.
- */
-async function withBusyRetry(fn: () => void, deadline = Date.now() + 5000): Promise<void> {
-  for (;;) {
-    try {
-      return sqliteCall(fn);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
   }
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import type { DatabaseTarget } from './database';
 import { ConfigError } from './errors';
-import { nodeSqliteClient } from './nodeSqliteClient';
+import { nodeSqliteClient, sqliteCall } from './nodeSqliteClient';
 import { sqlite3Client, type SqliteConnection } from './sqliteClient';
 
 type Done = (err: Error | null, conn: unknown) => void;
@@ -33,24 +33,26 @@ export function sqliteDriverConfig(target: DatabaseTarget, filename: string, rea
           return driver;
         }
       };
-      type Conn = { exec(sql: string): void };
-      const exec = (conn: Conn) => (cb: (err: Error | null) => void) => {
-        try {
-          conn.exec(pragmas.join(';'));
-          cb(null);
-        } catch (err) {
-          cb(err as Error);
-        }
-      };
-      return {
-        client: Client as unknown as typeof Knex.Client,
-        connection: { filename, options: { readonly: readOnly } },
-        pool: { min: 1, max: 1, afterCreate: (conn: Conn, done: Done) => retryBusy(exec(conn), (err) => done(err, conn)) },
-      };
+      return { client: Client as unknown as typeof Knex.Client, connection: { filename, options: { readonly: readOnly } }, pool: syncPool(pragmas) };
     }
     default:
-      return { client: nodeSqliteClient(), connection: { filename, readOnly, pragmas } as never };
+      // node:sqlite ignores its `timeout` open option before Node 22.17: the busy timeout is a PRAGMA here too.
+      return { client: nodeSqliteClient(), connection: { filename, readOnly } as never, pool: syncPool(pragmas) };
   }
+}
+
+/** The pool for a synchronous driver (node:sqlite, better-sqlite3): the PRAGMAs on every new connection. */
+function syncPool(pragmas: readonly string[]): Knex.PoolConfig {
+  type Conn = { exec(sql: string): void };
+  const exec = (conn: Conn) => (cb: (err: Error | null) => void) => {
+    try {
+      sqliteCall(() => conn.exec(pragmas.join(';')));
+      cb(null);
+    } catch (err) {
+      cb(err as Error);
+    }
+  };
+  return { min: 1, max: 1, afterCreate: (conn: Conn, done: Done) => retryBusy(exec(conn), (err) => done(err, conn)) };
 }
 
 /** The user's own copy of a SQLite driver package, or an error that says how to get it. */
