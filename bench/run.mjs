@@ -74,6 +74,8 @@ const TMP = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mm-bench-')))
 const OURS_WS = path.join(TMP, 'ours');
 const KNEX_DIR = path.join(TMP, 'knex');
 const KNEXFILE = path.join(KNEX_DIR, 'knexfile.js');
+// The same migrations on better-sqlite3: a second reference (knex's fastest SQLite driver).
+const KNEXFILE_BETTER = path.join(KNEX_DIR, 'knexfile-better.js');
 const DBS = path.join(TMP, 'dbs');
 const WIDTH = Math.max(4, String(N).length);
 const pad = (i) => String(i).padStart(WIDTH, '0');
@@ -124,15 +126,17 @@ exports.down = async function (knex) {
 `);
   }
   // The database file changes per run, so it comes from the environment.
-  fs.writeFileSync(KNEXFILE, `const path = require('node:path');
+  for (const [file, client] of [[KNEXFILE, 'sqlite3'], [KNEXFILE_BETTER, 'better-sqlite3']]) {
+    fs.writeFileSync(file, `const path = require('node:path');
 
 module.exports = {
-  client: 'sqlite3',
+  client: '${client}',
   useNullAsDefault: true,
   connection: { filename: process.env.BENCH_KNEX_DB },
   migrations: { directory: path.join(__dirname, 'migrations') },
 };
 `);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,13 +159,15 @@ function child(args, env = {}) {
   if (r.status !== 0) {
     throw new Error(`"node ${args.map((a) => path.relative(ROOT, a) || a).join(' ')}" exited ${r.status}:\n${(r.stderr || r.stdout).slice(-2000)}`);
   }
-  const kb = Number(fs.readFileSync(rssFile, 'utf8'));
+  // One line per process (the CLI and the child that runs its migrations): their sum.
+  const kb = fs.readFileSync(rssFile, 'utf8').split('\n').filter(Boolean).reduce((sum, line) => sum + Number(line), 0);
   return { ms, rssMb: kb / 1024, stdout: r.stdout, stderr: r.stderr };
 }
 
 const ours = (command, db, ...extra) => child([CLI, ...command.split(' '), '--dir', OURS_WS, '--db', db, ...extra]);
 // The knexfile lives in a temp folder without node_modules: KNEX_PATH points knex's CLI at ours.
-const knexCli = (command, db) => child([KNEX_CLI, ...command.split(' '), '--knexfile', KNEXFILE], { BENCH_KNEX_DB: db, KNEX_PATH: require.resolve('knex') });
+// NODE_PATH lets the knexfile's driver (sqlite3, better-sqlite3) resolve from this project too.
+const knexCli = (command, db, knexfile = KNEXFILE) => child([KNEX_CLI, ...command.split(' '), '--knexfile', knexfile], { BENCH_KNEX_DB: db, KNEX_PATH: require.resolve('knex'), NODE_PATH: path.join(ROOT, 'node_modules') });
 
 // ---------------------------------------------------------------------------------------------
 // Honesty checks: both sides really changed their database.
@@ -241,7 +247,7 @@ function buildOptions() {
   return {
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'cjs',
     mainFields: ['module', 'main'],
     external: ['vscode', 'sqlite3', 'pg', 'pg-query-stream', 'pg-native', 'mysql', 'mysql2', 'mariadb', 'mariadb/*', 'tedious', 'oracledb', 'better-sqlite3'],
@@ -249,6 +255,13 @@ function buildOptions() {
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     logOverride: { 'unsupported-require-call': 'silent' },
   };
+}
+
+/** Our knex client for node:sqlite, bundled for the up floor. */
+async function bundleNodeSqliteClient() {
+  const outfile = path.join(TMP, 'node-sqlite-client.cjs');
+  await esbuild.build({ ...buildOptions(), entryPoints: [path.join(ROOT, 'src', 'core', 'nodeSqliteClient.ts')], outfile, sourcemap: false, minify: false, logLevel: 'error', banner: {} , define: {} });
+  return outfile;
 }
 
 async function bundleDiscovery() {
@@ -315,7 +328,7 @@ async function main() {
   generate();
 
   const ops = ['up', 'noop', 'rollbackAll'];
-  const samples = Object.fromEntries(ops.map((op) => [op, { ours: [], knex: [] }]));
+  const samples = Object.fromEntries(ops.map((op) => [op, { ours: [], knex: [], better: [] }]));
 
   // Warm the OS file cache and node's compile cache for both tools (not measured).
   log('bench: warm-up run');
@@ -346,23 +359,35 @@ async function main() {
     const [downOurs, downKnex] = pairs(() => ours('down --all', oursDb), () => knexCli('migrate:rollback --all', knexDb));
     await verifyRolledBack(oursDb, knexDb);
 
-    for (const [op, o, k] of [['up', upOurs, upKnex], ['noop', noopOurs, noopKnex], ['rollbackAll', downOurs, downKnex]]) {
+    log(`bench: run ${run}/${RUNS}: knex on better-sqlite3 (reference)`);
+    const betterDb = path.join(DBS, `better-${run}.sqlite3`);
+    const upBetter = knexCli('migrate:latest', betterDb, KNEXFILE_BETTER);
+    const noopBetter = knexCli('migrate:latest', betterDb, KNEXFILE_BETTER);
+    const downBetter = knexCli('migrate:rollback --all', betterDb, KNEXFILE_BETTER);
+    await inspectDb(betterDb, async (db) => expect((await countRows(db, 'knex_migrations')) === 0 && (await countGeneratedTables(db)) === 0, 'knex on better-sqlite3 left tables or rows after rollback --all'));
+
+    for (const [op, o, k, b] of [['up', upOurs, upKnex, upBetter], ['noop', noopOurs, noopKnex, noopBetter], ['rollbackAll', downOurs, downKnex, downBetter]]) {
       samples[op].ours.push({ ms: o.ms, rssMb: o.rssMb });
       samples[op].knex.push({ ms: k.ms, rssMb: k.rssMb });
+      samples[op].better.push({ ms: b.ms, rssMb: b.rssMb });
     }
   }
 
-  // Floors: what any runner on knex + sqlite3 must spend, measured in the same run, so a missed
-  // target can be told apart from one that no implementation on this stack could meet.
+  // Floors: what any runner on knex + node:sqlite must spend, measured in the same run, so a
+  // missed target can be told apart from one that no implementation on this stack could meet.
   log('bench: floors (node start, the least an up and a no-op can do)');
   const lastOursDb = path.join(DBS, `ours-${RUNS}.sqlite3`);
-  const floors = { node: [], up: [], noop: [] };
+  const client = await bundleNodeSqliteClient();
+  const floors = { node: [], up: [], upEach: [], noop: [] };
   for (let run = 1; run <= RUNS; run++) {
     floors.node.push(child(['-e', '0']).ms);
-    floors.up.push(child([path.join(ROOT, 'bench', 'floor-up.cjs'), ROOT, path.join(KNEX_DIR, 'migrations'), path.join(DBS, `floor-${run}.sqlite3`)]).ms);
-    floors.noop.push(child([path.join(ROOT, 'bench', 'floor-noop.cjs'), ROOT, path.join(OURS_WS, 'versions'), lastOursDb]).ms);
-    const made = await inspectDb(path.join(DBS, `floor-${run}.sqlite3`), countGeneratedTables);
-    expect(made === N, `the up floor created ${made} tables (want ${N})`);
+    for (const [key, mode] of [['up', 'one'], ['upEach', 'each']]) {
+      const db = path.join(DBS, `floor-${key}-${run}.sqlite3`);
+      floors[key].push(child([path.join(ROOT, 'bench', 'floor-up.cjs'), ROOT, path.join(KNEX_DIR, 'migrations'), db, client, mode]).ms);
+      const made = await inspectDb(db, countGeneratedTables);
+      expect(made === N, `the up floor (${mode}) created ${made} tables (want ${N})`);
+    }
+    floors.noop.push(child([path.join(ROOT, 'bench', 'floor-noop.cjs'), path.join(OURS_WS, 'versions'), lastOursDb]).ms);
   }
 
   log('bench: discovery + static validation (fresh process each)');
@@ -381,6 +406,8 @@ async function main() {
       oursPeakRssMb: max(o.map((s) => s.rssMb)),
       knexPeakRssMb: max(k.map((s) => s.rssMb)),
     };
+    summary[op].betterMs = median(samples[op].better.map((s) => s.ms));
+    summary[op].betterPeakRssMb = max(samples[op].better.map((s) => s.rssMb));
     summary[op].ratio = summary[op].oursMs / summary[op].knexMs;
     summary[op].rssRatio = summary[op].oursPeakRssMb / summary[op].knexPeakRssMb;
   }
@@ -408,11 +435,13 @@ async function main() {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r) => r.map((c, i) => (i === 0 || i >= 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   console.log('');
-  console.log(`Migration Manager vs knex ${require('knex/package.json').version} — ${N} migrations, median of ${RUNS} fresh run(s), node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}`);
+  console.log(`Migration Manager (node:sqlite) vs knex ${require('knex/package.json').version} on sqlite3 — ${N} migrations, median of ${RUNS} fresh run(s), node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}`);
   console.log(line(rows[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows.slice(1)) console.log(line(r));
   console.log('');
+  console.log(`knex on better-sqlite3 (reference): up ${round(summary.up.betterMs, 0)} ms, no-op ${round(summary.noop.betterMs, 0)} ms, rollback all ${round(summary.rollbackAll.betterMs, 0)} ms;` +
+    ` ours/that: up ${(summary.up.oursMs / summary.up.betterMs).toFixed(2)}×, no-op ${(summary.noop.oursMs / summary.noop.betterMs).toFixed(2)}×, rollback all ${(summary.rollbackAll.oursMs / summary.rollbackAll.betterMs).toFixed(2)}×; peak RSS ${round(max(ops.map((op) => summary[op].betterPeakRssMb)))} MB`);
   console.log(`ours:  node dist/cli.js up | status | down --all  --dir <ws> --db <fresh file>`);
   console.log(`knex:  node node_modules/knex/bin/cli.js migrate:latest | migrate:latest (no-op) | migrate:rollback --all  --knexfile <kf>`);
   console.log(`discovery: new Discovery(ws).discover() in a fresh process; median ${round(discoveryMs)} ms` +
@@ -422,8 +451,9 @@ async function main() {
     console.log(`note: the machine was busy (1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, ${os.cpus().length} CPUs); timings are noisy.`);
   }
   const floor = Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, median(v)]));
-  console.log(`floors, same run: node start ${round(floor.node, 0)} ms; up ${round(floor.up, 0)} ms = ${(floor.up / summary.up.knexMs).toFixed(2)}× knex` +
-    ` (knex + ${N} modules, every up() in one transaction); no-op ${round(floor.noop, 0)} ms = ${(floor.noop / summary.noop.knexMs).toFixed(2)}× knex (read the files and the history, nothing else)`);
+  console.log(`floors on node:sqlite, same run: node start ${round(floor.node, 0)} ms; up ${round(floor.up, 0)} ms = ${(floor.up / summary.up.knexMs).toFixed(2)}× knex` +
+    ` (knex + ${N} modules, every up() in one transaction), ${round(floor.upEach, 0)} ms = ${(floor.upEach / summary.up.knexMs).toFixed(2)}× with a transaction and a row per migration;` +
+    ` no-op ${round(floor.noop, 0)} ms = ${(floor.noop / summary.noop.knexMs).toFixed(2)}× knex (read the files and the history, nothing else)`);
   console.log(`verified: both sides created ${N} tables + ${N} indexes and recorded ${N} migrations, then dropped them all, on every run.`);
 
   // ---- JSON
@@ -450,11 +480,13 @@ async function main() {
       migrations: discovery[0].migrations,
       warnings: discovery[0].warnings,
     },
-    floorsMs: { node: round(floor.node), up: round(floor.up), noop: round(floor.noop) },
+    floorsMs: { node: round(floor.node), up: round(floor.up), upEach: round(floor.upEach), noop: round(floor.noop) },
+    betterSqlite3: Object.fromEntries(ops.map((op) => [op, { ms: round(summary[op].betterMs), peakRssMb: round(summary[op].betterPeakRssMb) }])),
     targets: Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, { target: t.text, value: round(t.value, 3), met: t.met }])),
     samples: Object.fromEntries(ops.map((op) => [op, {
       ours: samples[op].ours.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })),
       knex: samples[op].knex.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })),
+      better: samples[op].better.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })),
     }])),
   };
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });

@@ -19,7 +19,7 @@ function nodeBinary(version) {
   const bin = path.join(dir, 'node_modules', 'node', 'bin', 'node');
   if (!fs.existsSync(bin)) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+    fs.writeFileSync(path.join(dir, 'package.json'), '{ "private": true, "allowScripts": { "node": true } }\n');
     console.log(`[node-versions] npm install node@${version} (once, into ${path.relative(ROOT, dir)})`);
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `node@${version}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   }
