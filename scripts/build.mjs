@@ -1,6 +1,6 @@
 // Bundles the CLI and the extension entry with esbuild; `tsc --noEmit` type-checks separately.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 // knex requires every dialect's driver lazily. sqlite3 is native and stays a real dependency;
 // the drivers we do not support stay out; pg and mysql2 (plain JavaScript) are bundled into the
@@ -34,12 +34,30 @@ const common = {
 // The CLI refuses an older Node in one sentence, before anything else loads (node:sqlite needs 22.13).
 const NODE_FLOOR = `{const [a,b]=process.versions.node.split('.').map(Number);if(a<22||(a===22&&b<13)){process.stderr.write('migrations needs Node.js 22.13 or newer (this is '+process.version+'): install a current Node.js and run it again.\\n');process.exit(2)}}`;
 const entries = [
-  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: [...external, 'pg', 'mysql2'], banner: { js: `#!/usr/bin/env node\n${NODE_FLOOR}\n${common.banner.js}` } },
+  { entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js', external: [...external, 'pg', 'mysql2'] },
   // The child process that executes migration files, for the CLI and the extension.
-  { entryPoints: ['src/runner.ts'], outfile: 'dist/runner.js', external: [...external, 'pg', 'mysql2'] },
+  { entryPoints: ['src/runner.ts'], outfile: 'dist/runner-main.js', external: [...external, 'pg', 'mysql2'] },
   ...(existsSync('src/extension/extension.ts') ? [{ entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }] : []),
 ];
+// Nothing left over from an older layout of dist/ (it would ship in the VSIX).
+if (!watch) rmSync('dist', { recursive: true, force: true });
 for (const entry of entries) {
   if (watch) await (await esbuild.context({ ...common, ...entry })).watch();
   else await esbuild.build({ ...common, ...entry });
 }
+
+// The two process entries are stubs that turn on Node's compile cache before loading their bundle:
+// compiling a 1 MB bundle costs about 80 ms at every start, a cached one a few (Node 22.1+).
+mkdirSync('dist', { recursive: true });
+writeFileSync('dist/cli.js', `#!/usr/bin/env node
+'use strict';
+${NODE_FLOOR}
+require('node:module').enableCompileCache?.();
+const cli = require('./cli-main.js');
+module.exports = cli;
+if (require.main === module) cli.main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+`, { mode: 0o755 });
+writeFileSync('dist/runner.js', `'use strict';
+require('node:module').enableCompileCache?.();
+require('./runner-main.js');
+`);

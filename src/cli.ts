@@ -126,6 +126,7 @@ function progress(err: NodeJS.WritableStream & { isTTY?: boolean }): RunEvents |
   };
 }
 
+// Run by dist/cli.js (which turns on the compile cache first), or directly from out/ in development.
 if (require.main === module) {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

@@ -32,6 +32,9 @@ export class MigrationsModel implements vscode.Disposable {
   states: readonly FolderState[] = [];
   /** Duration of the last refresh, for the log and the tests. */
   lastRefreshMs = 0;
+  /** From the model's creation (activation) to the first status the tree can draw, for the log and the tests. */
+  firstReadyMs: number | undefined;
+  private readonly created = performance.now();
 
   readonly onDidChange = this.changed.event;
 
@@ -119,6 +122,10 @@ export class MigrationsModel implements vscode.Disposable {
         const started = performance.now();
         this.states = await Promise.all(this.folders.map((folder) => this.read(folder)));
         this.lastRefreshMs = performance.now() - started;
+        if (this.firstReadyMs === undefined) {
+          this.firstReadyMs = performance.now() - this.created;
+          this.log.info(`Status of ${this.states.length} folder(s) read ${Math.round(this.firstReadyMs)} ms after activation.`);
+        }
         void vscode.commands.executeCommand('setContext', 'migrations.empty', this.migrations().length === 0);
         this.changed.fire();
       } while (this.again);

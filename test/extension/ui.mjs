@@ -126,7 +126,8 @@ export async function runUiTest({ print = console.log } = {}) {
       const drawn = Date.now();
       metrics.openToTreeMs = drawn - opened;
       const activated = activationTime(dirs.userData);
-      if (activated !== undefined) metrics.activationToTreeMs = drawn - activated;
+      // Includes the test opening the view and widening the side bar; the suite measures the extension alone.
+      if (activated !== undefined) metrics.activationToRowsSeenMs = drawn - activated;
       await shot('1-tree-pending');
     });
 
