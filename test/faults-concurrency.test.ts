@@ -158,11 +158,25 @@ async function killWhileWaiting(n: number, delay: number, template: string): Pro
       /* already gone */
     }
   });
-  const timer = setTimeout(() => void lockRows(DEFAULT_DB(ws)).then((rows) => {
-    victim = runners.find((r) => r.pid === rows[0]?.pid || r.children.includes(Number(rows[0]?.pid))) ?? victim;
+  // At `delay`, the runner holding the lock then (or, if none yet, the first to take it) dies:
+  // with fast migrations most of a race is start-up, so a kill at a bare random moment would
+  // seldom land on a holder.
+  let settled = false;
+  const killHolder = async () => {
+    for (const deadline = Date.now() + 10_000; !settled && Date.now() < deadline;) {
+      const holder = Number((await lockRows(DEFAULT_DB(ws)).catch(() => []))[0]?.pid);
+      const owner = runners.find((r) => r.pid === holder || r.children.includes(holder));
+      if (owner) {
+        victim = owner;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     kill(victim);
-  }, () => kill(victim)), delay);
+  };
+  const timer = setTimeout(() => void killHolder(), delay);
   const results = await Promise.all(runners.map((r) => r.result));
+  settled = true;
   clearTimeout(timer);
   const ms = Date.now() - released;
 
