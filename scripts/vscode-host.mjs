@@ -126,7 +126,10 @@ export async function ensureCodeServer() {
     // npm (and the npm its postinstall runs) on Node 22 first on PATH: the postinstall checks
     // the Node in npm's user agent, and node-gyp builds for the Node it runs on.
     const node = codeServerNode();
-    const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
+    // Not the variables of an outer `npm test` (on the machine's Node 20): the inner npm would take
+    // its npm_config_user_agent as its own, and code-server's postinstall would see Node 20 there.
+    const outer = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+    const env = { ...outer, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
       cwd: CACHE,
       stdio: ['ignore', 'inherit', 'inherit'],
