@@ -23,7 +23,7 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
   });
   const events: RunEvents = {
     started: (steps) => send({ type: 'started', steps }),
-    beforeMigration: (step, index, total, info) => send({ type: 'before', step, index, total, info: info! }),
+    beforeMigration: (step, index, total, info) => send({ type: 'before', step, index, total, info }),
     partialRisk: (index) => send({ type: 'partial-risk', index }),
     afterMigration: (step, index, total) => send({ type: 'after', step, index, total }),
   };

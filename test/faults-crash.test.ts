@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { CLI, DEFAULT_DB, sqliteKnex, tempWorkspace, type CliResult } from './helpers';
+import { processAlive } from '../src/core/lock';
 import { cacheFileOf, cliWithin, historyProblems, isPrefix, pool, seededRandom, snapshot, statusProblems, versionsOf, workloadWorkspace, type Snapshot, type Workload } from './faults';
 
 // 50 migrations of several statements each (table, 200 rows, index, a computed ledger row)
@@ -94,7 +95,7 @@ async function crashTrial(trial: Trial, template: string, fullMs: (kind: Kind) =
     if (run.killed) killedPids.add(run.pid);
     // A run killed before it took over an earlier killed run's lock (or with nothing to do) leaves that
     // one's row. The row names the child that ran the migrations: it must be a killed process.
-    if (after.locks.length > 1 || after.locks.some((l) => alive(l.pid as number))) {
+    if (after.locks.length > 1 || after.locks.some((l) => processAlive(l.pid as number))) {
       problems.push(`${at}: lock rows ${JSON.stringify(after.locks)} (killed runs: pids ${[...killedPids].join(', ')}; this one pid ${run.pid}, killed: ${run.killed})`);
     }
     problems.push(...statusProblems(await cliWithin(['status', '--json', '--dir', ws], env, RECOVERY_LIMIT_MS), after, W).map((p) => `${at}: ${p}`));
@@ -231,17 +232,3 @@ test(`SIGKILL at a random moment of up or down --all, ${TRIALS} trials: nothing 
   // trials meaningful on a busy machine, where starting a run takes longer.
   assert.ok(count('mid') >= 0.4 * landed.length, `too few kills landed mid-run: ${count('mid')} of ${landed.length}`);
 });
-
-/** A process that has not exited: a zombie (dead, not yet reaped by init) does not count. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}

@@ -123,5 +123,3 @@ function knexNote(message: unknown): void {
   if (/^(Acquire connection error|Connection Error)/.test(text)) return;
   process.stderr.write(`knex: ${text.split('\n')[0]}\n`);
 }
-
-export { readOnlyUri } from './sqliteDrivers';

@@ -291,7 +291,7 @@ export class MigrationEngine {
    * Records a migration whose process was ended mid-way (time-out, cancel) as failed. Its
    * transaction died with that process; the lock it held is taken over as its holder is gone.
    */
-  async recordStopped(stopped: StoppedStep): Promise<void> {
+  private async recordStopped(stopped: StoppedStep): Promise<void> {
     await this.guard(() => this.underLock(async (_knex, history) => {
       const { step, info } = stopped;
       await history.append({

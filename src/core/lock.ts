@@ -209,7 +209,8 @@ export function isStale(holder: LockHolder, staleMs: number, now = Date.now()): 
   return Number.isNaN(beat) || now - beat > staleMs;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether `pid` is a process that has not exited (on this host). */
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -1,14 +1,7 @@
 import type { Knex } from 'knex';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { QueryObject } from './sqliteClient';
 
-interface QueryObject {
-  sql: string;
-  bindings?: readonly unknown[];
-  method?: string;
-  returning?: unknown;
-  response?: unknown;
-  context?: unknown;
-}
 
 /** What `openDatabase` passes as the connection for SQLite. */
 export interface NodeSqliteConnectionSettings {

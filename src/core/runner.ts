@@ -26,7 +26,7 @@ export interface StepReport {
 export interface RunEvents {
   /** Once, before the first migration: every step of the run, none run yet. */
   started?(steps: readonly StepReport[]): void;
-  beforeMigration?(step: StepReport, index: number, total: number, info?: StepInfo): void;
+  beforeMigration?(step: StepReport, index: number, total: number, info: StepInfo): void;
   /**
    * The running migration made a change that its rollback would not undo (outside a transaction,
    * or DDL that MySQL commits): were it stopped now, it would be half-done. Once per migration.

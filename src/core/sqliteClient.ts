@@ -1,9 +1,11 @@
 import type { Knex } from 'knex';
 
-interface QueryObject {
+/** A query as knex's SQLite clients pass it to `_query` (and read the response back from). */
+export interface QueryObject {
   sql: string;
   bindings?: readonly unknown[];
   method?: string;
+  returning?: unknown;
   response?: unknown;
   context?: unknown;
 }

@@ -10,6 +10,27 @@ async function history(): Promise<HistoryRow[]> {
   return model.engine(folder()).history();
 }
 
+/** Migration 5's file: class `name` whose up() runs these lines, with an empty down(). */
+function migration5(name: string, description: string, up: readonly string[]): string {
+  return `import type { Knex } from 'knex';
+
+export class ${name} {
+  readonly version = 5;
+  readonly description = '${description}';
+
+  async up(knex: Knex): Promise<void> {
+${up.map((line) => `    ${line}`).join('\n')}
+  }
+
+  async down(): Promise<void> {}
+}
+
+export function getMigration() {
+  return ${name};
+}
+`;
+}
+
 const summary = (rows: readonly HistoryRow[]) => rows.map((r) => `${r.direction} ${r.version} ${r.success ? 'ok' : 'failed'}`);
 
 suite('Running migrations from the commands', () => {
@@ -98,24 +119,10 @@ suite('Running migrations from the commands', () => {
 
   test('a migration whose up() throws shows as failed, with its error, and the ones before it apply', async () => {
     const { model } = await api();
-    fs.writeFileSync(failing, `import type { Knex } from 'knex';
-
-export class Explode {
-  readonly version = 5;
-  readonly description = 'Explode on purpose';
-
-  async up(knex: Knex): Promise<void> {
-    await knex.schema.createTable('half_done', (t) => t.increments('id'));
-    throw new Error('explode: intentional failure in up()');
-  }
-
-  async down(): Promise<void> {}
-}
-
-export function getMigration() {
-  return Explode;
-}
-`);
+    fs.writeFileSync(failing, migration5('Explode', 'Explode on purpose', [
+      "await knex.schema.createTable('half_done', (t) => t.increments('id'));",
+      "throw new Error('explode: intentional failure in up()');",
+    ]));
     // The file watcher, not a manual refresh, brings it into the model.
     await modelShows(model, '005 pending', () => states(model).get(5)?.status === 'pending');
     const report = await vscode.commands.executeCommand<RunReport>('migrations.applyAll');
@@ -161,24 +168,10 @@ export function getMigration() {
     const config = vscode.workspace.getConfiguration('migrations', folder().uri);
     await config.update('migrationTimeoutMs', 1000, vscode.ConfigurationTarget.WorkspaceFolder);
     try {
-      fs.writeFileSync(failing, `import type { Knex } from 'knex';
-
-export class Spin {
-  readonly version = 5;
-  readonly description = 'Spin forever';
-
-  async up(knex: Knex): Promise<void> {
-    await knex.schema.createTable('spin_table', (t) => t.increments('id'));
-    for (;;) {}
-  }
-
-  async down(): Promise<void> {}
-}
-
-export function getMigration() {
-  return Spin;
-}
-`);
+      fs.writeFileSync(failing, migration5('Spin', 'Spin forever', [
+        "await knex.schema.createTable('spin_table', (t) => t.increments('id'));",
+        'for (;;) {}',
+      ]));
       await modelShows(model, '005 spins', () => states(model).get(5)?.description === 'Spin forever');
       const started = Date.now();
       const running = vscode.commands.executeCommand<RunReport>('migrations.applyAll');
