@@ -378,7 +378,7 @@ async function main() {
   log('bench: floors (node start, the least an up and a no-op can do)');
   const lastOursDb = path.join(DBS, `ours-${RUNS}.sqlite3`);
   const client = await bundleNodeSqliteClient();
-  const floors = { node: [], up: [], upEach: [], noop: [] };
+  const floors = { node: [], up: [], upEach: [], downEach: [], noop: [] };
   for (let run = 1; run <= RUNS; run++) {
     floors.node.push(child(['-e', '0']).ms);
     for (const [key, mode] of [['up', 'one'], ['upEach', 'each']]) {
@@ -387,6 +387,10 @@ async function main() {
       const made = await inspectDb(db, countGeneratedTables);
       expect(made === N, `the up floor (${mode}) created ${made} tables (want ${N})`);
     }
+    const applied = path.join(DBS, `floor-upEach-${run}.sqlite3`);
+    floors.downEach.push(child([path.join(ROOT, 'bench', 'floor-up.cjs'), ROOT, path.join(KNEX_DIR, 'migrations'), applied, client, 'down-each']).ms);
+    const left = await inspectDb(applied, countGeneratedTables);
+    expect(left === 0, `the rollback floor left ${left} tables (want 0)`);
     floors.noop.push(child([path.join(ROOT, 'bench', 'floor-noop.cjs'), path.join(OURS_WS, 'versions'), lastOursDb]).ms);
   }
 
@@ -453,6 +457,7 @@ async function main() {
   const floor = Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, median(v)]));
   console.log(`floors on node:sqlite, same run: node start ${round(floor.node, 0)} ms; up ${round(floor.up, 0)} ms = ${(floor.up / summary.up.knexMs).toFixed(2)}× knex` +
     ` (knex + ${N} modules, every up() in one transaction), ${round(floor.upEach, 0)} ms = ${(floor.upEach / summary.up.knexMs).toFixed(2)}× with a transaction and a row per migration;` +
+    ` rollback all ${round(floor.downEach, 0)} ms = ${(floor.downEach / summary.rollbackAll.knexMs).toFixed(2)}× knex (a transaction and a row per migration);` +
     ` no-op ${round(floor.noop, 0)} ms = ${(floor.noop / summary.noop.knexMs).toFixed(2)}× knex (read the files and the history, nothing else)`);
   console.log(`verified: both sides created ${N} tables + ${N} indexes and recorded ${N} migrations, then dropped them all, on every run.`);
 
@@ -480,7 +485,7 @@ async function main() {
       migrations: discovery[0].migrations,
       warnings: discovery[0].warnings,
     },
-    floorsMs: { node: round(floor.node), up: round(floor.up), upEach: round(floor.upEach), noop: round(floor.noop) },
+    floorsMs: { node: round(floor.node), up: round(floor.up), upEach: round(floor.upEach), downEach: round(floor.downEach), noop: round(floor.noop) },
     betterSqlite3: Object.fromEntries(ops.map((op) => [op, { ms: round(summary[op].betterMs), peakRssMb: round(summary[op].betterPeakRssMb) }])),
     targets: Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, { target: t.text, value: round(t.value, 3), met: t.met }])),
     samples: Object.fromEntries(ops.map((op) => [op, {

@@ -21,7 +21,7 @@ const common = {
   mainFields: ['module', 'main'],
   sourcemap: true,
   // Smaller bundles parse faster and take less memory at every CLI start; names stay for stack traces.
-  minify: true,
+  minify: !process.env.NO_MINIFY,
   keepNames: true,
   external,
   logLevel: 'warning',

@@ -26,7 +26,8 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     engine = new MigrationEngine({
       workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
       // Migration files run in a child process, which a migration past migrationTimeoutMs ends.
-      isolate: { execPath: process.execPath, entry: path.join(__dirname, 'runner.js') },
+      // A smaller young generation keeps the child's peak memory down at no cost in time (bench).
+      isolate: { execPath: process.execPath, entry: path.join(__dirname, 'runner.js'), execArgv: ['--max-semi-space-size=4'] },
     });
     return await run(engine, args, write, io.err);
   } catch (err) {

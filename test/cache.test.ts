@@ -35,3 +35,42 @@ test('an unwritable cache location never fails discovery', () => {
   assert.equal(new Discovery(ws, [], cache).discover()[0].migrations.length, 1);
   assert.doesNotThrow(() => cache.save());
 });
+
+test('a file whose size and mtime are unchanged is not read again; an edit, a racy mtime or a newly installed import is', () => {
+  const file = 'versions/migration_001_a.ts';
+  const ws = tempWorkspace({ [file]: `import pkg from 'some-pkg';\n${tsMigration(1, 'a')}` });
+  const full = path.join(ws, file);
+  const cacheFile = path.join(tempWorkspace(), 'cache.json');
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  fs.utimesSync(full, hourAgo, hourAgo);
+  const codes = (cache: ResultCache) => new Discovery(ws, [], cache).discover()[0].migrations[0].problems.map((p) => p.code);
+  const run = () => {
+    const cache = new ResultCache(cacheFile);
+    const seen = codes(cache);
+    cache.save();
+    return seen;
+  };
+  const plant = () => {
+    const stored = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    stored.files[full].file.problems.push({ file: full, line: 1, column: 1, severity: 'warning', code: 'modified', message: 'planted' });
+    fs.writeFileSync(cacheFile, JSON.stringify(stored));
+  };
+  assert.deepEqual(run(), ['unresolved-import']);
+  // Stored by path: the planted problem shows that the next process neither read nor checked the file.
+  plant();
+  assert.deepEqual(run(), ['unresolved-import', 'modified']);
+  // The package installed since: its import is resolved again, so the file is checked again.
+  fs.mkdirSync(path.join(ws, 'node_modules', 'some-pkg'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'node_modules', 'some-pkg', 'index.js'), 'module.exports = 1;\n');
+  assert.deepEqual(run(), []);
+  // The same size with another mtime is an edit: checked again.
+  plant();
+  fs.writeFileSync(full, fs.readFileSync(full, 'utf8').replace("'some-pkg'", "'other-pk'"));
+  fs.utimesSync(full, hourAgo, new Date(hourAgo.valueOf() + 1000));
+  assert.deepEqual(run(), ['unresolved-import']);
+  // Changed just before the cache was written: the mtime may not show a later edit, so it is not trusted.
+  fs.writeFileSync(full, tsMigration(1, 'a'));
+  assert.deepEqual(run(), []);
+  plant();
+  assert.deepEqual(run(), []);
+});

@@ -49,6 +49,12 @@ interface Outcome {
 
 const args = (kind: Kind, ws: string) => (kind === 'up' ? ['up', '--dir', ws] : ['down', '--all', '--dir', ws]);
 
+/** Waits (up to 2 s) until none of `pids` is alive: a SIGKILLed process ends soon, not at once. */
+async function holdersGone(pids: readonly number[]): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (pids.some((pid) => processAlive(pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 /** Spawns the CLI and SIGKILLs it `delay` ms later unless it has exited by then. */
 async function killedRun(kind: Kind, ws: string, delay: number): Promise<{ pid: number; killed: boolean; code: number | null; stderr: string }> {
   // Its own process group: the kill takes the CLI and the child running the migrations at once,
@@ -94,7 +100,9 @@ async function crashTrial(trial: Trial, template: string, fullMs: (kind: Kind) =
     if (!isPrefix(after.present)) problems.push(`${at}: applied versions are not 1..n: ${[...after.present].join(',')}`);
     if (run.killed) killedPids.add(run.pid);
     // A run killed before it took over an earlier killed run's lock (or with nothing to do) leaves that
-    // one's row. The row names the child that ran the migrations: it must be a killed process.
+    // one's row. The row names the child that ran the migrations: it must be a killed process (the
+    // kernel may take a moment to end a child caught in a system call once the CLI has gone).
+    if (run.killed) await holdersGone(after.locks.map((l) => l.pid as number));
     if (after.locks.length > 1 || after.locks.some((l) => processAlive(l.pid as number))) {
       problems.push(`${at}: lock rows ${JSON.stringify(after.locks)} (killed runs: pids ${[...killedPids].join(', ')}; this one pid ${run.pid}, killed: ${run.killed})`);
     }

@@ -3,17 +3,43 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Analysis } from './analyze';
+import type { MigrationFile } from './types';
 
-const FORMAT = 2;
+const FORMAT = 3;
+
+/**
+ * A file changed this close to the cache's last write may have been edited again within the same
+ * mtime tick: its stored result is not trusted (git treats a "racy" index entry the same way).
+ */
+const RACY_MS = 2000;
 
 /** An analysis as stored: problems without their file (the same content may live at several paths). */
 type StoredAnalysis = Omit<Analysis, 'exports' | 'problems'> & { exports: string[]; problems: Omit<Analysis['problems'][number], 'file'>[] };
 
+/**
+ * A file's checked result by path, valid while its size and mtime are unchanged: a status of
+ * unchanged files reads none of them. Its imports are resolved again on use (a package may have
+ * been installed or removed since).
+ */
+export interface StoredFile {
+  /** The content's key (see `ResultCache.key`): its analysis and code stay while the file is stored. */
+  readonly key: string;
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly file: MigrationFile;
+  readonly imports: readonly { readonly specifier: string; readonly unresolved: boolean }[];
+}
+
 interface CacheFile {
   format: number;
+  /** When it was written (ms); see RACY_MS. */
+  savedAt: number;
   analysis: Record<string, StoredAnalysis>;
   code: Record<string, string>;
+  files: Record<string, StoredFile>;
 }
+
+const empty = (): CacheFile => ({ format: FORMAT, savedAt: 0, analysis: {}, code: {}, files: {} });
 
 /**
  * Content-addressed results of parsing and transpiling, kept between CLI runs (as Jest keeps
@@ -23,7 +49,7 @@ interface CacheFile {
  */
 export class ResultCache {
   private loaded?: CacheFile;
-  private readonly used: CacheFile = { format: FORMAT, analysis: {}, code: {} };
+  private readonly used: CacheFile = empty();
   private dirty = false;
 
   constructor(private readonly file: string) {}
@@ -62,13 +88,40 @@ export class ResultCache {
     this.dirty = true;
   }
 
+  /** The stored result of `file` when its size and mtime still match `stat`. */
+  storedFile(file: string, stat: { mtimeMs: number; size: number }): StoredFile | undefined {
+    const stored = this.used.files[file] ?? this.read().files[file];
+    if (!stored || stored.mtimeMs !== stat.mtimeMs || stored.size !== stat.size || stored.mtimeMs >= this.read().savedAt - RACY_MS) return undefined;
+    this.used.files[file] = stored;
+    return stored;
+  }
+
+  /** The content key of a file this process found unchanged by its size and mtime, or checked. */
+  keyOf(file: string): string | undefined {
+    return this.used.files[file]?.key;
+  }
+
+  setStoredFile(file: string, stored: StoredFile): void {
+    this.used.files[file] = stored;
+    this.dirty = true;
+  }
+
   /** Writes what this run used (atomically); a failure only costs the next run some time. */
   save(): void {
-    const before = this.loaded ?? { format: FORMAT, analysis: {}, code: {} };
-    // Keep the code of files this run only analysed: the next `up` will want it.
-    for (const [key, code] of Object.entries(before.code)) if (key in this.used.analysis) this.used.code[key] ??= code;
-    const pruned = Object.keys(before.analysis).some((k) => !(k in this.used.analysis)) || Object.keys(before.code).some((k) => !(k in this.used.code));
+    const keep = (before: CacheFile) => {
+      // What belongs to a file this run saw stays: its analysis, and its code for the next `up`.
+      for (const key of [...Object.keys(this.used.analysis), ...Object.values(this.used.files).map((f) => f.key)]) {
+        if (before.analysis[key]) this.used.analysis[key] ??= before.analysis[key];
+        if (before.code[key] !== undefined) this.used.code[key] ??= before.code[key];
+      }
+    };
+    const before = this.loaded ?? empty();
+    keep(before);
+    const pruned = (['analysis', 'code', 'files'] as const).some((part) => Object.keys(before[part]).some((k) => !(k in this.used[part])));
     if (!this.dirty && !pruned) return;
+    // The runner child may have written code since this process read the file (the CLI saves last).
+    keep(readCache(this.file));
+    this.used.savedAt = Date.now();
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
@@ -80,14 +133,15 @@ export class ResultCache {
   }
 
   private read(): CacheFile {
-    if (!this.loaded) {
-      try {
-        const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as CacheFile;
-        this.loaded = parsed.format === FORMAT ? parsed : { format: FORMAT, analysis: {}, code: {} };
-      } catch {
-        this.loaded = { format: FORMAT, analysis: {}, code: {} };
-      }
-    }
-    return this.loaded;
+    return (this.loaded ??= readCache(this.file));
+  }
+}
+
+function readCache(file: string): CacheFile {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
+    return parsed.format === FORMAT ? parsed : empty();
+  } catch {
+    return empty();
   }
 }

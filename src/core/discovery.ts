@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeSource, lineAt, problem, type Analysis } from './analyze';
-import { ResultCache } from './cache';
+import { ResultCache, type StoredFile } from './cache';
 import { checksumOf } from './checksum';
 import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from './naming';
 import { resolveImport } from './resolve';
@@ -90,10 +90,17 @@ export class Discovery {
     if (!stat.isFile()) return unreadable(file, version, name, new Error('not a regular file any more'));
     const cached = this.cache.get(file);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.file;
+    const stored = this.results?.storedFile(file, stat);
+    if (stored && stored.imports.every((i) => (resolveImport(i.specifier, file) === undefined) === i.unresolved)) {
+      this.cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, file: stored.file });
+      return stored.file;
+    }
     let entry: CacheEntry;
     try {
       const text = decodeUtf8(fs.readFileSync(file));
-      entry = { mtimeMs: stat.mtimeMs, size: stat.size, file: checkText(file, version, name, text, this.results) };
+      const checked = checkTextForCache(file, version, name, text, this.results);
+      entry = { mtimeMs: stat.mtimeMs, size: stat.size, file: checked.file };
+      this.results?.setStoredFile(file, { key: checked.key!, mtimeMs: stat.mtimeMs, size: stat.size, file: checked.file, imports: checked.imports });
     } catch (err) {
       entry = { mtimeMs: stat.mtimeMs, size: stat.size, file: unreadable(file, version, name, err) };
     }
@@ -104,6 +111,11 @@ export class Discovery {
 
 /** Static checks on one file's text (also used by the editor on unsaved text). */
 export function checkText(file: string, version: number, name: string, text: string, results?: ResultCache): MigrationFile {
+  return checkTextForCache(file, version, name, text, results).file;
+}
+
+/** checkText, plus what the result cache stores with it: the content key and whether each import resolved. */
+function checkTextForCache(file: string, version: number, name: string, text: string, results?: ResultCache): { file: MigrationFile; key?: string; imports: StoredFile['imports'] } {
   const key = results && ResultCache.key(file, text);
   let analysis = key ? results!.analysis(key, file) : undefined;
   if (!analysis) {
@@ -119,7 +131,9 @@ export function checkText(file: string, version: number, name: string, text: str
     problems.push(problem(file, lineOf(text, /\bup\s*(?:\(|=|:)/), 1, 'warning', 'missing-down',
       'This migration has no down(): rolling back past it will be refused. Add a down(knex) that undoes up().'));
   }
-  return { version, name, path: file, checksum: checksumOf(text), problems, hasDown, description: staticDescription(text) };
+  const unresolved = new Set(problems.filter((p) => p.code === 'unresolved-import').map((p) => `${p.line}:${p.column}`));
+  const imports = analysis.imports.map((i) => ({ specifier: i.specifier, unresolved: unresolved.has(`${i.line}:${i.column}`) }));
+  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown, description: staticDescription(text) }, key, imports };
 }
 
 function contractProblems(file: string, version: number, text: string, analysis: Analysis): Problem[] {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
@@ -8,7 +9,7 @@ import { Discovery } from './discovery';
 import { databaseError } from './databaseErrors';
 import { ConfigError, InvalidMigrationsError, MigrationsError } from './errors';
 import { HistoryStore } from './history';
-import { runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './isolated';
+import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './isolated';
 import { loadMigrations } from './loader';
 import { readSqlite } from './sqliteRead';
 import { DatabaseLock, isStale } from './lock';
@@ -272,7 +273,7 @@ export class MigrationEngine {
   }
 
   /** The same operation on an engine in a child process (see `EngineOptions.isolate`). */
-  private async inChild<T>(request: ChildRequest, opts: RunOptions): Promise<T> {
+  private async inChild<T>(request: ChildRequest, opts: RunOptions, child?: ChildProcess): Promise<T> {
     // Registered migrations live in this process's memory: they cannot cross to the child.
     if (this.registered.size > 0) throw new ConfigError('Migrations registered in code cannot run in a child process; create the engine without "isolate".');
     const { options } = this;
@@ -281,7 +282,7 @@ export class MigrationEngine {
     const config = {
       workspace: this.workspace, settings: this.settings, db: options.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
     };
-    return runInChild<T>(options.isolate!, config, request, {
+    return runInChild<T>(child ?? forkRunner(options.isolate!), config, request, {
       events: opts.events, signal: opts.signal, logger: this.logger, timeoutMs: this.settings.migrationTimeoutMs,
       recordStopped: (stopped) => this.recordStopped(stopped),
     });
@@ -303,31 +304,41 @@ export class MigrationEngine {
   }
 
   /**
-   * A run: planned on a read first (nothing to do opens no writer, loads nothing and starts no
-   * child), then planned again under the lock, in this process or in the child (`request`).
+   * A run: planned on a read first (nothing to do opens no writer and loads nothing), then planned
+   * again under the lock, in this process or in the child (`request`). The child is forked first
+   * and loads while this process checks; it is ended unused when there is nothing to do.
    */
   private async run(opts: RunOptions, request: ChildRequest, plan: (states: SourceState[], rows: readonly HistoryRow[]) => Step[]): Promise<RunReport> {
-    const sources = this.sources(opts.source);
-    return this.guard(async () => {
-      const { rows: seen } = await this.snapshot();
-      const before = plan(this.states(sources, seen), seen);
-      refuseHalfDone(before, seen);
-      if (before.length === 0) return { ok: true, steps: [] };
-      if (this.options.isolate) return this.inChild<RunReport>(request, opts);
-      return this.underLock(async (knex, history, lock) => {
-        // Another runner may have applied some of the plan while this one waited.
-        const rows = await history.rows();
-        const planned = plan(this.states(sources, rows), rows);
-        refuseHalfDone(planned, rows);
-        const steps = this.load(planned);
-        this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
-        const report = await runSteps(steps, {
-          knex, history, events: opts.events, signal: opts.signal, between: () => lock.heartbeat(), timeoutMs: this.settings.migrationTimeoutMs,
+    const child = this.options.isolate && this.registered.size === 0 ? forkRunner(this.options.isolate) : undefined;
+    let handed = false;
+    try {
+      const sources = this.sources(opts.source);
+      return await this.guard(async () => {
+        const { rows: seen } = await this.snapshot();
+        const before = plan(this.states(sources, seen), seen);
+        refuseHalfDone(before, seen);
+        if (before.length === 0) return { ok: true, steps: [] };
+        if (this.options.isolate) {
+          handed = true;
+          return this.inChild<RunReport>(request, opts, child);
+        }
+        return this.underLock(async (knex, history, lock) => {
+          // Another runner may have applied some of the plan while this one waited.
+          const rows = await history.rows();
+          const planned = plan(this.states(sources, rows), rows);
+          refuseHalfDone(planned, rows);
+          const steps = this.load(planned);
+          this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
+          const report = await runSteps(steps, {
+            knex, history, events: opts.events, signal: opts.signal, between: () => lock.heartbeat(), timeoutMs: this.settings.migrationTimeoutMs,
+          });
+          for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
+          return report;
         });
-        for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
-        return report;
       });
-    });
+    } finally {
+      if (!handed) child?.kill();
+    }
   }
 
   /** Every write: the write connection, the lock held throughout, the history table ready. */

@@ -14,6 +14,8 @@ export interface IsolateOptions {
   readonly execPath: string;
   readonly entry: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Runtime flags for the child (the CLI's Node; VS Code's runtime is started without any). */
+  readonly execArgv?: readonly string[];
 }
 
 /** What the child needs to build the same engine (plain data: it crosses a pipe). */
@@ -103,14 +105,7 @@ export const KILL_GRACE_MS = 2000;
  * migration past its time limit, ends the child: the database rolls that migration's
  * transaction back (the process and its connection are gone), and the failure is recorded here.
  */
-export async function runInChild<T>(isolate: IsolateOptions, config: ChildEngineConfig, request: ChildRequest, opts: ChildRunOptions): Promise<T> {
-  const child = fork(isolate.entry, [], {
-    execPath: isolate.execPath,
-    execArgv: [],
-    env: isolate.env ?? process.env,
-    // JSON over the pipe: settings from VS Code are read-only proxies, which structured clone refuses.
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+export async function runInChild<T>(child: ChildProcess, config: ChildEngineConfig, request: ChildRequest, opts: ChildRunOptions): Promise<T> {
   let steps: StepReport[] = [];
   let running: { index: number; info: StepInfo; startedAt: Date; partial: boolean } | undefined;
   let stopping: { reason: 'timeout' | 'cancel' } | undefined;
@@ -168,6 +163,20 @@ export async function runInChild<T>(isolate: IsolateOptions, config: ChildEngine
     clearTimeout(watchdog);
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Starts the runner child, which loads its bundle while waiting for a request: a run forks it
+ * before its own checks, so the two overlap. `kill()` it when there is nothing to ask after all.
+ */
+export function forkRunner(isolate: IsolateOptions): ChildProcess {
+  return fork(isolate.entry, [], {
+    execPath: isolate.execPath,
+    execArgv: [...(isolate.execArgv ?? [])],
+    env: isolate.env ?? process.env,
+    // JSON over the pipe: settings from VS Code are read-only proxies, which structured clone refuses.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 /** Records the migration that was running when its process was ended, and reports the run. */

@@ -53,29 +53,41 @@ export function loadMigration(file: MigrationFile, results?: ResultCache, timeou
   const errors = file.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) return { problems: errors };
   if (file.instance) return checkShape(file, file.instance);
+  // Read only when needed: a run whose code is cached compiles without it, and a problem's line comes from it.
+  let text: string | undefined;
+  const source = () => (text ??= fs.readFileSync(file.path, 'utf8'));
   let exports: unknown;
-  let text = '';
   try {
-    text = fs.readFileSync(file.path, 'utf8');
-    exports = bounded(timeoutMs, () => compileModule(file.path, new Map(), results, text));
+    exports = bounded(timeoutMs, () => compileModule(file.path, new Map(), results, source));
   } catch (err) {
-    return { problems: [loadFailure(err, file.path, text, timeoutMs)] };
+    return { problems: [loadFailure(err, file.path, safely(source), timeoutMs)] };
   }
-  const at = text.indexOf('getMigration');
-  const line = at < 0 ? 1 : lineAt(text, at);
+  const line = () => {
+    const at = safely(source).indexOf('getMigration');
+    return at < 0 ? 1 : lineAt(safely(source), at);
+  };
   const progress: { stage: Stage } = { stage: 'export' };
   try {
-    return bounded(timeoutMs, () => make(file, exports, text, line, progress));
+    return bounded(timeoutMs, () => make(file, exports, () => safely(source), line, progress));
   } catch (err) {
-    return { problems: [makeFailure(err, progress.stage, file.path, line, timeoutMs)] };
+    return { problems: [makeFailure(err, progress.stage, file.path, line(), timeoutMs)] };
+  }
+}
+
+/** The file's text, or nothing when it cannot be read any more (the problem then has no line to point at). */
+function safely(source: () => string): string {
+  try {
+    return source();
+  } catch {
+    return '';
   }
 }
 
 /** Calls getMigration(), constructs a returned class and checks the result, noting how far it got. */
-function make(file: MigrationFile, exports: unknown, text: string, line: number, progress: { stage: Stage }): LoadResult {
+function make(file: MigrationFile, exports: unknown, text: () => string, line: () => number, progress: { stage: Stage }): LoadResult {
   const getMigration = (exports as { getMigration?: unknown } | null | undefined)?.getMigration;
   if (typeof getMigration !== 'function') {
-    const at = exports !== null && typeof exports === 'object' ? line : lineAt(text, Math.max(0, text.indexOf('module.exports')));
+    const at = exports !== null && typeof exports === 'object' ? line() : lineAt(text(), Math.max(0, text().indexOf('module.exports')));
     return { problems: [problem(file.path, at, 1, 'error', 'missing-get-migration', notExported(exports, getMigration))] };
   }
   progress.stage = 'call';
@@ -85,7 +97,7 @@ function make(file: MigrationFile, exports: unknown, text: string, line: number,
     made.then(undefined, () => {});
   } else if (typeof made === 'function') {
     if (!isConstructor(made)) {
-      return { problems: [problem(file.path, line, 1, 'error', 'bad-shape',
+      return { problems: [problem(file.path, line(), 1, 'error', 'bad-shape',
         'getMigration() returned a function that is not a class; return the migration class itself (or an instance), not a factory function.')] };
     }
     progress.stage = 'construct';
@@ -96,9 +108,9 @@ function make(file: MigrationFile, exports: unknown, text: string, line: number,
 }
 
 /** Validates what `getMigration()` produced against the contract. */
-export function checkShape(file: MigrationFile, made: unknown, line = 1): LoadResult {
+export function checkShape(file: MigrationFile, made: unknown, line: () => number = () => 1): LoadResult {
   const bad = (what: string): LoadResult => ({
-    problems: [problem(file.path, line, 1, 'error', 'bad-shape', `getMigration() ${what}`)],
+    problems: [problem(file.path, line(), 1, 'error', 'bad-shape', `getMigration() ${what}`)],
   });
   if (made === null || (typeof made !== 'object' && typeof made !== 'function')) {
     return bad(`returned ${describeValue(made)}; return the migration class (or an instance) with version, description, up and down.`);
@@ -116,20 +128,20 @@ export function checkShape(file: MigrationFile, made: unknown, line = 1): LoadRe
   if (typeof m.up !== 'function') return bad(`returned an up that is ${describeValue(m.up)}, not a function; write up(knex) { … }.`);
   const problems: Problem[] = [];
   if (m.version !== file.version) {
-    return { problems: [problem(file.path, line, 1, 'error', 'version-mismatch',
+    return { problems: [problem(file.path, line(), 1, 'error', 'version-mismatch',
       `The migration's version is ${m.version} but the file name says ${file.version}. Make them equal.`)] };
   }
   if (typeof m.down !== 'function') {
-    problems.push(problem(file.path, line, 1, 'warning', 'missing-down',
+    problems.push(problem(file.path, line(), 1, 'warning', 'missing-down',
       'This migration has no down(): rolling back past it will be refused. Add a down(knex) that undoes up().'));
   }
   return { migration: m as Migration, problems };
 }
 
-function compileModule(filename: string, seen: Map<string, NodeModule>, results?: ResultCache, text?: string): unknown {
+function compileModule(filename: string, seen: Map<string, NodeModule>, results?: ResultCache, text = () => fs.readFileSync(filename, 'utf8')): unknown {
   const existing = seen.get(filename);
   if (existing) return existing.exports;
-  const source = transpiled(filename, text ?? fs.readFileSync(filename, 'utf8'), results);
+  const source = transpiled(filename, text, results);
   const mod = new ModuleCtor(filename);
   mod.filename = filename;
   mod.paths = ModuleCtor._nodeModulePaths(path.dirname(filename));
@@ -147,12 +159,17 @@ function compileModule(filename: string, seen: Map<string, NodeModule>, results?
   return mod.exports;
 }
 
-function transpiled(filename: string, text: string, results?: ResultCache): string {
-  if (!results) return transpileForLoad(filename, text);
-  const key = ResultCache.key(filename, text);
+function transpiled(filename: string, text: () => string, results?: ResultCache): string {
+  if (!results) return transpileForLoad(filename, text());
+  // A file discovery just found unchanged has a known content key: its code needs no read.
+  const known = results.keyOf(filename);
+  const hit = known === undefined ? undefined : results.code(known);
+  if (hit !== undefined) return hit;
+  const source = text();
+  const key = ResultCache.key(filename, source);
   const cached = results.code(key);
   if (cached !== undefined) return cached;
-  const code = transpileForLoad(filename, text);
+  const code = transpileForLoad(filename, source);
   results.setCode(key, code);
   return code;
 }

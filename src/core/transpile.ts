@@ -1,4 +1,3 @@
-import { transform } from 'sucrase';
 import { importMetaSpans } from './analyze';
 import { MigrationsError } from './errors';
 
@@ -12,6 +11,9 @@ export function transpileForLoad(file: string, text: string): string {
   if (isCommonJs(file, source)) return source;
   const isTs = ext === '.ts' || ext === '.mts';
   try {
+    // Loaded on first use: a status or a fully cached run never transpiles.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { transform } = require('sucrase') as typeof import('sucrase');
     return transform(source, { transforms: isTs ? ['typescript', 'imports'] : ['imports'], filePath: file, disableESTransforms: true }).code;
   } catch (err) {
     throw new MigrationsError(String((err as Error).message).replace(/^Error transforming /, ''), { cause: err });
