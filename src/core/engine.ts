@@ -330,7 +330,8 @@ export class MigrationEngine {
           const steps = this.load(planned);
           this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
           const report = await runSteps(steps, {
-            knex, history, events: opts.events, signal: opts.signal, between: () => lock.heartbeat(), timeoutMs: this.settings.migrationTimeoutMs,
+            knex, history, events: opts.events, signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
+            sharedTransaction: isSqlite(this.target.client),
           });
           for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
           return report;

@@ -105,9 +105,10 @@ export class DatabaseLock {
    * Proves the holder is alive; fails if another runner took the lock over meanwhile
    * (SQLite), or if the connection holding the server's lock dropped (checked every time:
    * one read, and no migration may start unlocked). At most one write per `HEARTBEAT_MS`:
-   * called between migrations, it must not cost one write each.
+   * called between migrations, it must not cost one write each. `db`: the connection free
+   * between migrations (a run's shared SQLite transaction, in autocommit there).
    */
-  async heartbeat(): Promise<void> {
+  async heartbeat(db: Knex = this.knex): Promise<void> {
     if (!this.token) return;
     // The token stays: release() still deletes our row (only ours, should another runner hold the lock by then).
     if (this.server && !(await this.server.held())) {
@@ -115,7 +116,7 @@ export class DatabaseLock {
     }
     if (Date.now() - this.lastBeat < HEARTBEAT_MS) return;
     this.lastBeat = Date.now();
-    const updated = await this.knex(LOCK_TABLE).where({ id: LOCK_ID, token: this.token }).update({ heartbeat: new Date().toISOString() });
+    const updated = await db(LOCK_TABLE).where({ id: LOCK_ID, token: this.token }).update({ heartbeat: new Date().toISOString() });
     if (updated === 0 && !this.server) {
       this.token = undefined;
       throw new MigrationsError('The migration lock was taken over by another runner (it judged this one stale); stopping before the next migration.');

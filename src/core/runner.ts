@@ -54,8 +54,13 @@ export interface RunContext {
   readonly history: HistoryStore;
   readonly events?: RunEvents;
   readonly signal?: AbortSignal;
-  /** Called between migrations (the lock's heartbeat). */
-  readonly between?: () => Promise<void>;
+  /** Called between migrations (the lock's heartbeat), on the connection free at that moment. */
+  readonly between?: (db: Knex) => Promise<void>;
+  /**
+   * One connection (SQLite): consecutive transactional migrations share one knex transaction
+   * object, with COMMIT and BEGIN sent on its connection between them (see TransactionSession).
+   */
+  readonly sharedTransaction?: boolean;
   /** Longest one up()/down() may take before it is stopped and rolled back; 0 or unset: no limit. */
   readonly timeoutMs?: number;
 }
@@ -67,21 +72,81 @@ export interface RunContext {
 export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): Promise<RunReport> {
   const reports: StepReport[] = steps.map((s) => reportOf(s, 'not-run'));
   ctx.events?.started?.(reports);
-  for (let i = 0; i < steps.length; i++) {
-    if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${steps.length} migration(s).` };
-    await ctx.between?.();
-    const step = steps[i];
-    ctx.events?.beforeMigration?.(reports[i], i, steps.length, { transactional: step.migration.transaction !== false, checksum: step.file.checksum || null });
-    const started = Date.now();
-    const error = await runOne(step, ctx, started, () => ctx.events?.partialRisk?.(i));
-    reports[i] = { ...reports[i], outcome: error ? 'failed' : 'done', durationMs: Date.now() - started, error: error?.message };
-    ctx.events?.afterMigration?.(reports[i], i, steps.length);
-    if (error) return { ok: false, steps: reports, error: error.message };
+  const session = ctx.sharedTransaction ? new TransactionSession(ctx.knex) : undefined;
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${steps.length} migration(s).` };
+      const step = steps[i];
+      const transactional = step.migration.transaction !== false;
+      // A migration outside a transaction runs on the pool: the session gives its connection back first.
+      if (!transactional) await session?.end();
+      await ctx.between?.(session?.connection ?? ctx.knex);
+      ctx.events?.beforeMigration?.(reports[i], i, steps.length, { transactional, checksum: step.file.checksum || null });
+      const started = Date.now();
+      const error = await runOne(step, ctx, session, started, () => ctx.events?.partialRisk?.(i));
+      reports[i] = { ...reports[i], outcome: error ? 'failed' : 'done', durationMs: Date.now() - started, error: error?.message };
+      ctx.events?.afterMigration?.(reports[i], i, steps.length);
+      if (error) return { ok: false, steps: reports, error: error.message };
+    }
+    return { ok: true, steps: reports };
+  } finally {
+    await session?.end();
   }
-  return { ok: true, steps: reports };
 }
 
-async function runOne(step: LoadedStep, ctx: RunContext, started: number, partialRisk: () => void): Promise<MigrationRunError | undefined> {
+/**
+ * One knex transaction object kept across migrations on a single connection: each migration gets
+ * it after a BEGIN and ends with COMMIT or ROLLBACK, so it still commits with its own history row,
+ * but knex builds a transaction (about 0.14 ms on SQLite) once per run instead of once per
+ * migration. Between migrations the connection is in autocommit; `end()` hands it back to knex.
+ */
+class TransactionSession {
+  private trx?: Knex.Transaction;
+  private open = false;
+
+  constructor(private readonly knex: Knex) {}
+
+  /** The transaction object while the session holds the connection (in autocommit between migrations). */
+  get connection(): Knex.Transaction | undefined {
+    return this.trx;
+  }
+
+  async begin(): Promise<Knex.Transaction> {
+    if (!this.trx) this.trx = await this.knex.transaction();
+    else await this.trx.raw('BEGIN');
+    this.open = true;
+    return this.trx;
+  }
+
+  async commit(): Promise<void> {
+    await this.trx!.raw('COMMIT');
+    this.open = false;
+  }
+
+  /**
+   * Completes the knex transaction, so that a late query from a stopped migration is refused
+   * rather than run in the next one, and the connection goes back to the pool.
+   */
+  async end(): Promise<void> {
+    const trx = this.trx;
+    if (!trx) return;
+    this.trx = undefined;
+    try {
+      if (this.open) await trx.raw('ROLLBACK');
+      this.open = false;
+      // knex ends what it began with its own COMMIT: of an empty transaction after ours.
+      await trx.raw('BEGIN');
+      await trx.commit();
+    } catch {
+      // A connection in a state where that fails: knex's ROLLBACK ends it (its rejection is expected).
+      this.open = false;
+      trx.executionPromise.catch(() => undefined);
+      await trx.rollback().catch(() => undefined);
+    }
+  }
+}
+
+async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSession | undefined, started: number, partialRisk: () => void): Promise<MigrationRunError | undefined> {
   const { migration, direction } = step;
   const transactional = migration.transaction !== false;
   const row = (success: boolean, error: string | null, partial = false) => ({
@@ -113,17 +178,23 @@ async function runOne(step: LoadedStep, ctx: RunContext, started: number, partia
       partialRisk();
     }
   };
+  const apply = async (trx: Knex.Transaction) => {
+    trx.on('query', onQuery);
+    try {
+      await within(invoke(migration, direction, trx), ctx.timeoutMs, true, () => interrupt(ctx.knex, trx));
+    } finally {
+      trx.removeListener('query', onQuery);
+    }
+    await ctx.history.append(row(true, null), trx);
+  };
   try {
-    if (transactional) {
+    if (transactional && session) {
+      await apply(await session.begin());
+      await session.commit();
+    } else if (transactional) {
       let recorded = false;
       await ctx.knex.transaction(async (trx) => {
-        trx.on('query', onQuery);
-        try {
-          await within(invoke(migration, direction, trx), ctx.timeoutMs, true, () => interrupt(ctx.knex, trx));
-        } finally {
-          trx.removeListener('query', onQuery);
-        }
-        await ctx.history.append(row(true, null), trx);
+        await apply(trx);
         recorded = true;
       });
       if (!recorded) throw new MigrationsError('its transaction was rolled back without an error');
@@ -138,6 +209,8 @@ async function runOne(step: LoadedStep, ctx: RunContext, started: number, partia
     }
     return undefined;
   } catch (err) {
+    // The run stops here: the session's transaction is rolled back and knex's ended first.
+    await session?.end();
     const partial = transactional ? ddl && commitsDdl(ctx.knex) : changes.length > 0;
     const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? changes.map((q) => inline(ctx.knex, q)) : []);
     await ctx.history.append(row(false, failure.message, partial));
