@@ -50,10 +50,12 @@ test('a file whose size and mtime are unchanged is not read again; an edit, a ra
     cache.save();
     return seen;
   };
+  // Files by path live beside the content-addressed results, so that a status parses only them.
+  const indexFile = cacheFile.replace(/\.json$/, '.files.json');
   const plant = () => {
-    const stored = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    const stored = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
     stored.files[full].file.problems.push({ file: full, line: 1, column: 1, severity: 'warning', code: 'modified', message: 'planted' });
-    fs.writeFileSync(cacheFile, JSON.stringify(stored));
+    fs.writeFileSync(indexFile, JSON.stringify(stored));
   };
   assert.deepEqual(run(), ['unresolved-import']);
   // Stored by path: the planted problem shows that the next process neither read nor checked the file.

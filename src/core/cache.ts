@@ -30,16 +30,23 @@ export interface StoredFile {
   readonly imports: readonly { readonly specifier: string; readonly unresolved: boolean }[];
 }
 
-interface CacheFile {
+/** Content-addressed results: what parsing and transpiling a file's text gave. */
+interface ResultsFile {
+  format: number;
+  analysis: Record<string, StoredAnalysis>;
+  code: Record<string, string>;
+}
+
+/** Files by path, in a file of its own: a status of unchanged files parses only this one. */
+interface IndexFile {
   format: number;
   /** When it was written (ms); see RACY_MS. */
   savedAt: number;
-  analysis: Record<string, StoredAnalysis>;
-  code: Record<string, string>;
   files: Record<string, StoredFile>;
 }
 
-const empty = (): CacheFile => ({ format: FORMAT, savedAt: 0, analysis: {}, code: {}, files: {} });
+const emptyResults = (): ResultsFile => ({ format: FORMAT, analysis: {}, code: {} });
+const emptyIndex = (): IndexFile => ({ format: FORMAT, savedAt: 0, files: {} });
 
 /**
  * Content-addressed results of parsing and transpiling, kept between CLI runs (as Jest keeps
@@ -48,13 +55,17 @@ const empty = (): CacheFile => ({ format: FORMAT, savedAt: 0, analysis: {}, code
  * entries used by this run are written back, so it never grows past the workspace's files.
  */
 export class ResultCache {
-  private loaded?: CacheFile;
-  private readonly used: CacheFile = empty();
+  private loaded?: ResultsFile;
+  private loadedIndex?: IndexFile;
+  private readonly used = { ...emptyResults(), ...emptyIndex() };
   private dirty = false;
+  private readonly indexFile: string;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string) {
+    this.indexFile = file.replace(/(\.json)?$/, '.files.json');
+  }
 
-  /** `$XDG_CACHE_HOME/migration-manager/<hash of the workspace path>.json`. */
+  /** `$XDG_CACHE_HOME/migration-manager/<hash of the workspace path>.json` (and `.files.json`). */
   static forWorkspace(workspace: string, env: NodeJS.ProcessEnv = process.env): ResultCache {
     const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
     const name = createHash('sha1').update(workspace).digest('hex').slice(0, 16);
@@ -66,7 +77,7 @@ export class ResultCache {
   }
 
   analysis(key: string, file: string): Analysis | undefined {
-    const stored = this.used.analysis[key] ?? this.read().analysis[key];
+    const stored = this.used.analysis[key] ?? this.results().analysis[key];
     if (!stored) return undefined;
     this.used.analysis[key] = stored;
     return { ...stored, exports: new Set(stored.exports), problems: stored.problems.map((p) => ({ ...p, file })) };
@@ -78,7 +89,7 @@ export class ResultCache {
   }
 
   code(key: string): string | undefined {
-    const code = this.used.code[key] ?? this.read().code[key];
+    const code = this.used.code[key] ?? this.results().code[key];
     if (code !== undefined) this.used.code[key] = code;
     return code;
   }
@@ -90,8 +101,9 @@ export class ResultCache {
 
   /** The stored result of `file` when its size and mtime still match `stat`. */
   storedFile(file: string, stat: { mtimeMs: number; size: number }): StoredFile | undefined {
-    const stored = this.used.files[file] ?? this.read().files[file];
-    if (!stored || stored.mtimeMs !== stat.mtimeMs || stored.size !== stat.size || stored.mtimeMs >= this.read().savedAt - RACY_MS) return undefined;
+    const index = this.index();
+    const stored = this.used.files[file] ?? index.files[file];
+    if (!stored || stored.mtimeMs !== stat.mtimeMs || stored.size !== stat.size || stored.mtimeMs >= index.savedAt - RACY_MS) return undefined;
     this.used.files[file] = stored;
     return stored;
   }
@@ -108,40 +120,55 @@ export class ResultCache {
 
   /** Writes what this run used (atomically); a failure only costs the next run some time. */
   save(): void {
-    const keep = (before: CacheFile) => {
+    const keep = (before: ResultsFile) => {
       // What belongs to a file this run saw stays: its analysis, and its code for the next `up`.
       for (const key of [...Object.keys(this.used.analysis), ...Object.values(this.used.files).map((f) => f.key)]) {
         if (before.analysis[key]) this.used.analysis[key] ??= before.analysis[key];
         if (before.code[key] !== undefined) this.used.code[key] ??= before.code[key];
       }
     };
-    const before = this.loaded ?? empty();
-    keep(before);
-    const pruned = (['analysis', 'code', 'files'] as const).some((part) => Object.keys(before[part]).some((k) => !(k in this.used[part])));
-    if (!this.dirty && !pruned) return;
-    // The runner child may have written code since this process read the file (the CLI saves last).
-    keep(readCache(this.file));
-    this.used.savedAt = Date.now();
-    try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(this.used));
-      fs.renameSync(tmp, this.file);
-    } catch {
-      // A read-only home or a full disk must not fail a migration run.
+    const dropped = <T>(before: Record<string, T>, now: Record<string, T>) => Object.keys(before).some((k) => !(k in now));
+    const index = this.index();
+    const indexChanged = this.dirty || dropped(index.files, this.used.files);
+    // The results are read only when this run needed them, or when a file is stored anew.
+    if (this.loaded || this.dirty) {
+      const before = this.results();
+      keep(before);
+      if (this.dirty || dropped(before.analysis, this.used.analysis) || dropped(before.code, this.used.code)) {
+        // The runner child may have written code since this process read the file (the CLI saves last).
+        keep(readJson(this.file, emptyResults));
+        write(this.file, { format: FORMAT, analysis: this.used.analysis, code: this.used.code });
+      }
     }
+    if (indexChanged) write(this.indexFile, { format: FORMAT, savedAt: Date.now(), files: this.used.files });
   }
 
-  private read(): CacheFile {
-    return (this.loaded ??= readCache(this.file));
+  private results(): ResultsFile {
+    return (this.loaded ??= readJson(this.file, emptyResults));
+  }
+
+  private index(): IndexFile {
+    return (this.loadedIndex ??= readJson(this.indexFile, emptyIndex));
   }
 }
 
-function readCache(file: string): CacheFile {
+function readJson<T extends { format: number }>(file: string, empty: () => T): T {
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as T;
     return parsed.format === FORMAT ? parsed : empty();
   } catch {
     return empty();
+  }
+}
+
+/** Atomically; a read-only home or a full disk must not fail a migration run. */
+function write(file: string, value: unknown): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(value));
+    fs.renameSync(tmp, file);
+  } catch {
+    // Only the next run's time is lost.
   }
 }
