@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createHash } from 'node:crypto';
+import { shortHash } from '../src/core/checksum';
 import { CLI, DEFAULT_DB, inspect, sqliteKnex, tempWorkspace, type CliResult } from './helpers';
 
 export interface Workload {
@@ -79,7 +79,7 @@ export function workloadWorkspace(w: Workload, opts: { dbFrom?: string; settings
  * are keyed by content, so one workspace's cache warms another holding the same migrations.
  */
 export function cacheFileOf(ws: string, env: { XDG_CACHE_HOME: string }): string {
-  return path.join(env.XDG_CACHE_HOME, 'migration-manager', `${createHash('sha1').update(ws).digest('hex').slice(0, 16)}.json`);
+  return path.join(env.XDG_CACHE_HOME, 'migration-manager', `${shortHash(ws)}.json`);
 }
 
 export interface HistoryRowLite {

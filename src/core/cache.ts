@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Analysis } from './analyze';
+import { sha256, shortHash } from './checksum';
 import type { MigrationFile } from './types';
 
 const FORMAT = 3;
@@ -68,12 +68,11 @@ export class ResultCache {
   /** `$XDG_CACHE_HOME/migration-manager/<hash of the workspace path>.json` (and `.files.json`). */
   static forWorkspace(workspace: string, env: NodeJS.ProcessEnv = process.env): ResultCache {
     const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-    const name = createHash('sha1').update(workspace).digest('hex').slice(0, 16);
-    return new ResultCache(path.join(base, 'migration-manager', `${name}.json`));
+    return new ResultCache(path.join(base, 'migration-manager', `${shortHash(workspace)}.json`));
   }
 
   static key(fileName: string, text: string): string {
-    return `${path.extname(fileName)}:${createHash('sha256').update(text).digest('hex')}`;
+    return `${path.extname(fileName)}:${sha256(text)}`;
   }
 
   analysis(key: string, file: string): Analysis | undefined {

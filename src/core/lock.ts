@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { crypto } from './checksum';
 import { LockBusyError, MigrationsError } from './errors';
 import { ServerLock, serverDialect } from './nativeLock';
 import type { LockHolder, Logger } from './types';
@@ -47,7 +47,7 @@ export class DatabaseLock {
     await this.ensureTable();
     if (this.server) return this.acquireServer(this.server);
     const started = Date.now();
-    const token = randomUUID();
+    const token = crypto().randomUUID();
     for (;;) {
       try {
         return await this.insertRow(token);
@@ -94,7 +94,7 @@ export class DatabaseLock {
         this.logger.warn(`Replacing the lock row left by ${leftover.holder} (pid ${leftover.pid} on ${leftover.host}): its connection is gone, so the server had already freed its lock.`);
         await this.knex(LOCK_TABLE).where({ id: LOCK_ID }).del();
       }
-      await this.insertRow(`${server.session}:${randomUUID()}`);
+      await this.insertRow(`${server.session}:${crypto().randomUUID()}`);
     } catch (err) {
       await server.release().catch(() => undefined);
       throw err;

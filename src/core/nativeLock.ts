@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './checksum';
 import type { Knex } from 'knex';
 
 /** knex dialects whose server has a lock of its own. */
@@ -114,8 +114,4 @@ export class ServerLock {
 
 function int31(text: string): number {
   return parseInt(sha256(text).slice(0, 8), 16) & 0x7fffffff;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
