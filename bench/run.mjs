@@ -227,7 +227,7 @@ async function verifyRolledBack(oursDb, knexDb) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discovery + static validation in-process, from a bundle of src/core/discovery.ts.
+// Discovery + static validation in-process, from a bundle of src/core/sources/discovery.ts.
 
 /**
  * The esbuild options of scripts/build.mjs (externals, main fields, the import.meta.url shim…),
@@ -260,7 +260,7 @@ function buildOptions() {
 /** Our knex client for node:sqlite, bundled for the up floor. */
 async function bundleNodeSqliteClient() {
   const outfile = path.join(TMP, 'node-sqlite-client.cjs');
-  await esbuild.build({ ...buildOptions(), entryPoints: [path.join(ROOT, 'src', 'core', 'nodeSqliteClient.ts')], outfile, sourcemap: false, minify: false, logLevel: 'error', banner: {} , define: {} });
+  await esbuild.build({ ...buildOptions(), entryPoints: [path.join(ROOT, 'src', 'core', 'database', 'nodeSqliteClient.ts')], outfile, sourcemap: false, minify: false, logLevel: 'error', banner: {} , define: {} });
   return outfile;
 }
 
@@ -268,7 +268,7 @@ async function bundleDiscovery() {
   const outfile = path.join(TMP, 'discovery.cjs');
   await esbuild.build({
     ...buildOptions(),
-    entryPoints: [path.join(ROOT, 'src', 'core', 'discovery.ts')],
+    entryPoints: [path.join(ROOT, 'src', 'core', 'sources', 'discovery.ts')],
     outfile,
     bundle: true,
     platform: 'node',

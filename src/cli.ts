@@ -1,8 +1,7 @@
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
-import { ResultCache } from './core/cache';
-import { describeError, InvalidMigrationsError, MigrationEngine, MigrationsError, type Logger, type RunEvents, type RunReport } from './core';
+import { describeError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, type Logger, type RunEvents, type RunReport } from './core';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
 export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr, cwd: process.cwd() }): Promise<number> {

@@ -1,10 +1,6 @@
 // The child process that executes migration files for the CLI and the extension (see
-// core/isolated.ts): one request in, progress and logs out, then the result, then exit.
-import { ResultCache } from './core/cache';
-import { MigrationEngine } from './core/engine';
-import { serializeError, type ChildMessage, type ChildRequest, type ParentMessage } from './core/isolated';
-import type { RunEvents } from './core/runner';
-import type { Logger } from './core/types';
+// core/run/isolated.ts): one request in, progress and logs out, then the result, then exit.
+import { MigrationEngine, ResultCache, serializeError, type ChildMessage, type ChildRequest, type Logger, type ParentMessage, type RunEvents } from './core';
 
 const send = (message: ChildMessage, then?: () => void) => process.send!(message, undefined, {}, then);
 const abort = new AbortController();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ResultCache } from '../src/core/cache';
+import { ResultCache } from '../src/core/sources/cache';
 import { Discovery } from '../src/core';
 import { tempWorkspace, tsMigration } from './helpers';
 

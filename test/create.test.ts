@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, Discovery, loadMigration, MigrationsError, parseMigrationName, settingsFrom } from '../src/core';
-import { createMigration } from '../src/core/create';
+import { createMigration } from '../src/core/sources/create';
 import { DEFAULT_DB, engine, sampleWorkspace, TEMPLATES, tempWorkspace, tsMigration, userTables } from './helpers';
 
 /** Every file and folder below `dir`, relative, with '/', sorted (folders end with '/'). */

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { CLI, DEFAULT_DB, sqliteKnex, tempWorkspace, type CliResult } from './helpers';
-import { processAlive } from '../src/core/lock';
+import { processAlive } from '../src/core/database/lock';
 import { cacheFileOf, cliWithin, historyProblems, isPrefix, pool, seededRandom, snapshot, statusProblems, versionsOf, workloadWorkspace, type Snapshot, type Workload } from './faults';
 
 // 50 migrations of several statements each (table, 200 rows, index, a computed ledger row)

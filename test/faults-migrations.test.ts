@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, DEFAULT_SETTINGS, MigrationsError, type HistoryRow, type MigrationEngine } from '../src/core';
-import { checksumOf } from '../src/core/checksum';
+import { checksumOf } from '../src/core/model/checksum';
 import { DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, migrationPath, sqliteKnex, tempWorkspace, tsMigration, userTables } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 

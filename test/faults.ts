@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { shortHash } from '../src/core/checksum';
+import { shortHash } from '../src/core/model/checksum';
 import { CLI, DEFAULT_DB, inspect, sqliteKnex, tempWorkspace, type CliResult } from './helpers';
 
 export interface Workload {

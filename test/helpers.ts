@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { knex as createKnex, type Knex } from 'knex';
 import { MigrationEngine, type EngineOptions } from '../src/core';
-import { nodeSqliteClient } from '../src/core/nodeSqliteClient';
+import { nodeSqliteClient } from '../src/core/database/nodeSqliteClient';
 
 /** The repository root (tests run from out/test/). */
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
-/** The built child-process entry that executes migration files (see core/isolated.ts). */
+/** The built child-process entry that executes migration files (see core/run/isolated.ts). */
 export const RUNNER = path.join(ROOT, 'dist', 'runner.js');
 export const TEMPLATES = path.join(ROOT, 'templates');
 export const SAMPLE = path.join(ROOT, 'test', 'fixtures', 'sample');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Discovery, loadMigration, settingsFrom, type Problem } from '../src/core';
-import { loadMigrations } from '../src/core/loader';
+import { loadMigrations } from '../src/core/loading/loader';
 import { engine, tempWorkspace, tsMigration } from './helpers';
 
 /** 1-based line of the first occurrence of `needle` in `text` (fails the test when absent). */

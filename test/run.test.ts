@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
 import { InvalidMigrationsError, type HistoryRow, type MigrationEngine } from '../src/core';
-import { checksumOf } from '../src/core/checksum';
+import { checksumOf } from '../src/core/model/checksum';
 import { DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, migrationPath, sqliteKnex, tempWorkspace, tsMigration, userTables } from './helpers';
 
 const open: MigrationEngine[] = [];

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LockBusyError, type HistoryRow, type MigrationEngine, type Settings } from '../src/core';
-import { checksumOf } from '../src/core/checksum';
+import { checksumOf } from '../src/core/model/checksum';
 import { cli, engine as makeEngine, migrationFiles, migrationPath, sampleWorkspace, tempWorkspace, tsMigration } from './helpers';
 import { gatedMigration, letThrough, probe, SERVERS, spawnCli, TestDatabase, until } from './servers';
 

@@ -2,25 +2,25 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
-import type { ResultCache } from './cache';
-import { createMigration, type Created } from './create';
-import { databaseTarget, openDatabase, type DatabaseTarget, type PasswordProvider } from './database';
-import { Discovery } from './discovery';
-import { databaseError } from './databaseErrors';
-import { ConfigError, InvalidMigrationsError, MigrationsError } from './errors';
-import { HistoryStore } from './history';
-import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './isolated';
-import { loadMigrations } from './loader';
-import { readSqlite } from './sqliteRead';
-import { DatabaseLock, isStale } from './lock';
-import { mergeProblems } from './problems';
-import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './plan';
-import { registeredSource } from './registry';
-import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './runner';
-import { isSqlite, readWorkspaceSettings, type Settings } from './settings';
-import { manualRow, refuseHalfDone } from './repair';
-import { foldHistory, sourceStatus } from './status';
-import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './types';
+import type { ResultCache } from './sources/cache';
+import { createMigration, type Created } from './sources/create';
+import { databaseTarget, openDatabase, type DatabaseTarget, type PasswordProvider } from './database/database';
+import { Discovery } from './sources/discovery';
+import { databaseError } from './database/databaseErrors';
+import { ConfigError, InvalidMigrationsError, MigrationsError } from './model/errors';
+import { HistoryStore } from './database/history';
+import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './run/isolated';
+import { loadMigrations } from './loading/loader';
+import { readSqlite } from './database/sqliteRead';
+import { DatabaseLock, isStale } from './database/lock';
+import { mergeProblems } from './model/problems';
+import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
+import { registeredSource } from './loading/registry';
+import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
+import { isSqlite, readWorkspaceSettings, type Settings } from './config/settings';
+import { manualRow, refuseHalfDone } from './model/repair';
+import { HistorySnapshot } from './model/history';
+import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
 
 export interface EngineOptions {
   /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
@@ -127,10 +127,10 @@ export class MigrationEngine {
     const sources = this.sources(only);
     return this.guard(async () => {
       const { rows, lock } = await this.snapshot({ lock: true });
-      const applied = foldHistory(rows);
+      const states = new HistorySnapshot(rows).states(sources);
       return {
         database: this.target.label,
-        sources: sources.map((s) => ({ id: s.id, dir: s.dir, migrations: sourceStatus(s, applied), problems: s.problems })),
+        sources: states.map(({ source: s, states: migrations }) => ({ id: s.id, dir: s.dir, migrations, problems: s.problems })),
         lock: lock && {
           holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat, stale: isStale(lock, this.settings.staleLockMs),
         },
@@ -165,16 +165,16 @@ export class MigrationEngine {
 
   async down(opts: RunOptions & DownTarget): Promise<RunReport> {
     const target: DownTarget = 'to' in opts ? { to: opts.to } : 'all' in opts ? { all: true } : { last: true };
-    return this.run(opts, { op: 'down', source: opts.source, target }, (states, rows) => {
+    return this.run(opts, { op: 'down', source: opts.source, target }, (states, history) => {
       if ('to' in opts) requireOneSource(states, 'Rolling back to a version');
-      return planDown(states, opts, appliedOrder(rows));
+      return planDown(states, opts, (s) => history.appliedOrder(s));
     });
   }
 
   /** Rolls the last applied migration back and applies it again, under one lock. */
   async redo(opts: RunOptions = {}): Promise<RunReport> {
-    return this.run(opts, { op: 'redo', source: opts.source }, (states, rows) => {
-      const down = planDown(states, { last: true }, appliedOrder(rows));
+    return this.run(opts, { op: 'redo', source: opts.source }, (states, history) => {
+      const down = planDown(states, { last: true }, (s) => history.appliedOrder(s));
       return [...down, ...down.map((s) => ({ ...s, direction: 'up' as const }))];
     });
   }
@@ -188,11 +188,11 @@ export class MigrationEngine {
     if (this.options.isolate) return this.inChild({ op: 'sql', direction, ...opts }, {});
     const sources = this.sources(opts.source);
     return this.guard(async () => {
-      const { rows } = await this.snapshot();
-      const states = this.states(sources, rows);
+      const history = new HistorySnapshot((await this.snapshot()).rows);
+      const states = history.states(sources);
       if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
       const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
-      const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, appliedOrder(rows));
+      const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, (s) => history.appliedOrder(s));
       if (steps.length === 0) return { steps: [] };
       const loaded = this.load(steps);
       // Its own connection: no file created (a missing SQLite file becomes an empty
@@ -308,14 +308,14 @@ export class MigrationEngine {
    * again under the lock, in this process or in the child (`request`). The child is forked first
    * and loads while this process checks; it is ended unused when there is nothing to do.
    */
-  private async run(opts: RunOptions, request: ChildRequest, plan: (states: SourceState[], rows: readonly HistoryRow[]) => Step[]): Promise<RunReport> {
+  private async run(opts: RunOptions, request: ChildRequest, plan: (states: SourceState[], history: HistorySnapshot) => Step[]): Promise<RunReport> {
     const child = this.options.isolate && this.registered.size === 0 ? forkRunner(this.options.isolate) : undefined;
     let handed = false;
     try {
       const sources = this.sources(opts.source);
       return await this.guard(async () => {
-        const { rows: seen } = await this.snapshot();
-        const before = plan(this.states(sources, seen), seen);
+        const seen = new HistorySnapshot((await this.snapshot()).rows);
+        const before = plan(seen.states(sources), seen);
         refuseHalfDone(before, seen);
         if (before.length === 0) return { ok: true, steps: [] };
         if (this.options.isolate) {
@@ -324,9 +324,9 @@ export class MigrationEngine {
         }
         return this.underLock(async (knex, history, lock) => {
           // Another runner may have applied some of the plan while this one waited.
-          const rows = await history.rows();
-          const planned = plan(this.states(sources, rows), rows);
-          refuseHalfDone(planned, rows);
+          const now = new HistorySnapshot(await history.rows());
+          const planned = plan(now.states(sources), now);
+          refuseHalfDone(planned, now);
           const steps = this.load(planned);
           this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
           const report = await runSteps(steps, {
@@ -361,17 +361,16 @@ export class MigrationEngine {
     const sources = this.sources(opts.source);
     return this.guard(async () => {
       // Decided on a read first, so that a request with nothing to do creates no database.
-      const { rows: seen } = await this.snapshot();
-      const first = manualRow(direction, sources, seen, opts.version);
+      const first = manualRow(direction, sources, new HistorySnapshot((await this.snapshot()).rows), opts.version);
       if (!first.row) return { source: first.source.id, version: opts.version, recorded: false, status: first.state.status };
       return this.underLock(async (_knex, history) => {
-        const { source, row } = manualRow(direction, sources, await history.rows(), opts.version);
+        const { source, row } = manualRow(direction, sources, new HistorySnapshot(await history.rows()), opts.version);
         if (row) {
           await history.append(row);
           this.logger.warn(`${direction === 'up' ? 'Marked' : 'Forgot'} migration ${opts.version} (${source.id}) ${direction === 'up' ? 'as applied' : '(now not applied)'} by hand; nothing was run.`);
         }
         // A forgotten migration whose file is gone drops out of the list: it is as good as never applied.
-        const state = sourceStatus(source, foldHistory(await history.rows())).find((m) => m.version === opts.version);
+        const state = new HistorySnapshot(await history.rows()).states([source])[0].states.find((m) => m.version === opts.version);
         return { source: source.id, version: opts.version, recorded: row !== undefined, status: state?.status ?? 'pending' };
       });
     });
@@ -412,11 +411,6 @@ export class MigrationEngine {
     return loaded;
   }
 
-  private states(sources: readonly Source[], rows: readonly HistoryRow[]): SourceState[] {
-    const applied = foldHistory(rows);
-    return sources.map((source) => ({ source, states: sourceStatus(source, applied) }));
-  }
-
   private lock(knex: Knex): DatabaseLock {
     return new DatabaseLock(knex, { kind: this.options.runner ?? 'cli', timeoutMs: this.settings.lockTimeoutMs, staleMs: this.settings.staleLockMs }, this.logger);
   }
@@ -448,9 +442,4 @@ export class MigrationEngine {
     }
     return this.writer;
   }
-}
-
-function appliedOrder(rows: readonly HistoryRow[]): (s: { source: string; version: number }) => number {
-  const folded = foldHistory(rows);
-  return (s) => folded.get(`${s.source}\u241f${s.version}`)?.up?.id ?? 0;
 }

@@ -1,14 +1,18 @@
-/** The engine's public API, shared by the CLI and the extension. No `vscode` here. */
+/**
+ * The engine's public API, shared by the CLI, the runner child and the extension (they import
+ * nothing else from the core). No `vscode` here.
+ */
 export { MigrationEngine, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport } from './engine';
-export { Discovery, checkText, findVersionsDirs } from './discovery';
-export { loadMigration } from './loader';
-export type { PasswordProvider } from './database';
-export type { IsolateOptions } from './isolated';
-export { mergeProblems } from './problems';
-export { isCommonJs } from './transpile';
-export { parseMigrationName, toSnakeCase, migrationFileName } from './naming';
-export { readWorkspaceSettings, settingsFrom, isSqlite, DEFAULT_SETTINGS, type Settings } from './settings';
-export { describeError, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError } from './errors';
-export type { RunEvents, RunReport, StepReport } from './runner';
-export type { Created } from './create';
-export * from './types';
+export { Discovery, checkText, findVersionsDirs } from './sources/discovery';
+export { ResultCache } from './sources/cache';
+export { loadMigration } from './loading/loader';
+export type { PasswordProvider } from './database/database';
+export { serializeError, type IsolateOptions, type ChildMessage, type ChildRequest, type ParentMessage } from './run/isolated';
+export { mergeProblems } from './model/problems';
+export { isCommonJs } from './loading/transpile';
+export { parseMigrationName, toSnakeCase, migrationFileName } from './model/naming';
+export { readWorkspaceSettings, settingsFrom, isSqlite, DEFAULT_SETTINGS, type Settings } from './config/settings';
+export { describeError, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError } from './model/errors';
+export type { RunEvents, RunReport, StepReport } from './run/runner';
+export type { Created } from './sources/create';
+export * from './model/types';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc, type ParseError, printParseErrorCode } from 'jsonc-parser';
-import { ConfigError } from './errors';
+import { ConfigError } from '../model/errors';
 
 /**
  * `sqlite`: Node's built-in `node:sqlite` (the default; nothing to install). `sqlite3` and

@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Module from 'node:module';
-import { lineAt, problem, topLevelAwait, TOP_LEVEL_AWAIT_FIX } from './analyze';
+import { lineAt, problem, topLevelAwait, TOP_LEVEL_AWAIT_FIX } from '../sources/analyze';
 import { transpileForLoad } from './transpile';
-import { ResultCache } from './cache';
-import { describeError, MigrationsError } from './errors';
+import { ResultCache } from '../sources/cache';
+import { describeError, MigrationsError } from '../model/errors';
 import { bounded, boundedEach, ProcessExitError } from './guard';
-import { resolveImport } from './resolve';
-import type { Migration, MigrationFile, Problem } from './types';
+import { resolveImport } from '../sources/resolve';
+import type { Migration, MigrationFile, Problem } from '../model/types';
 
 /** Node's CommonJS module internals that the loader relies on (stable since Node 0.x). */
 interface NodeModule {
@@ -186,9 +186,17 @@ function locate(err: unknown, file: string, fallbackLine = 1): { line: number; c
 function origin(err: unknown, file: string): string {
   if (!(err instanceof Error) || err instanceof MigrationsError) return '';
   const frame = /^\s*(?:at .*?\(|at |)((?:\/|[A-Za-z]:\\)[^():\n]+?):(\d+)(?::\d+)?\)?$/m.exec(err.stack ?? '');
-  // Frames in the engine itself (a bundle, or out/src/core/) say nothing to the user.
-  if (!frame || frame[1] === file || path.dirname(frame[1]) === __dirname) return '';
+  // Frames in the engine itself (a bundle, or out/src/core/**) say nothing to the user.
+  if (!frame || frame[1] === file || isEngineFile(frame[1])) return '';
   return ` (thrown in ${path.relative(path.dirname(file), frame[1]).split(path.sep).join('/')}:${frame[2]})`;
+}
+
+/** The engine's own code: the bundle (dist/*.js), or every file below out/src/core/ when run unbundled (tests). */
+const ENGINE_DIR = path.basename(path.dirname(__dirname)) === 'core' ? path.dirname(__dirname) : __dirname;
+
+function isEngineFile(file: string): boolean {
+  const rel = path.relative(ENGINE_DIR, path.dirname(file));
+  return rel === '' || (ENGINE_DIR !== __dirname && !rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 function seconds(ms: number): string {

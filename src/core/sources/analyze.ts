@@ -1,5 +1,5 @@
 import { parse as parseCjs, initSync } from 'cjs-module-lexer';
-import type { Problem, ProblemCode, Severity } from './types';
+import type { Problem, ProblemCode, Severity } from '../model/types';
 
 type Babel = typeof import('@babel/parser', { with: { 'resolution-mode': 'import' } });
 type BabelError = import('@babel/parser', { with: { 'resolution-mode': 'import' } }).ParseError;

@@ -1,11 +1,10 @@
 import type { Knex } from 'knex';
-import { CorruptHistoryError, MigrationsError } from './errors';
-import type { Direction, HistoryRow } from './types';
+import { CorruptHistoryError, MigrationsError } from '../model/errors';
+import type { HistoryStorage } from '../model/history';
+import type { Direction, HistoryRow, NewHistoryRow } from '../model/types';
 
 export const HISTORY_TABLE = 'migration_history';
 
-/** A row to append; `id` is assigned by the database. */
-export type NewHistoryRow = Omit<HistoryRow, 'id' | 'partial' | 'manual'> & { readonly partial?: boolean; readonly manual?: boolean };
 
 /** Columns every version of the table has; a table without them is not ours. */
 const COLUMNS = ['id', 'source', 'version', 'description', 'checksum', 'direction', 'started_at', 'finished_at', 'duration_ms', 'success', 'error', 'transactional'];
@@ -13,29 +12,30 @@ const COLUMNS = ['id', 'source', 'version', 'description', 'checksum', 'directio
 const ADDED_COLUMNS = ['partial', 'manual'] as const;
 
 /**
- * The append-only run log (umzug's storage contract, with every attempt kept).
- * Reads never create or alter the table; only `ensure()` does, right before a run writes.
+ * The history table through knex. Reads never create or alter the table; only `ensure()` does,
+ * right before a run writes. One store serves one run: what it learnt of the table (that it
+ * exists, its columns) is checked once and remembered.
  */
-export class HistoryStore {
+export class HistoryStore implements HistoryStorage<Knex.Transaction> {
+  /** The table's columns once known; undefined until checked (or when there is no table). */
+  private present?: Set<string>;
+
   /** `where` names the database in errors (a label without secrets). */
   constructor(
     private readonly knex: Knex,
     private readonly where = 'the database',
   ) {}
 
-  async exists(): Promise<boolean> {
-    return this.knex.schema.hasTable(HISTORY_TABLE);
-  }
-
   async ensure(): Promise<void> {
-    if (await this.exists()) {
-      const present = await this.checkColumns();
+    const present = await this.columns();
+    if (present) {
       const missing = ADDED_COLUMNS.filter((c) => !present.has(c));
       // A table made by an earlier version: add the new columns, old rows read as false.
       if (missing.length > 0) {
         await this.knex.schema.alterTable(HISTORY_TABLE, (t) => {
           for (const c of missing) t.boolean(c).notNullable().defaultTo(false);
         });
+        for (const c of missing) present.add(c);
       }
       return;
     }
@@ -56,12 +56,13 @@ export class HistoryStore {
       t.boolean('manual').notNullable().defaultTo(false);
       t.index(['source', 'version']);
     });
+    this.present = new Set([...COLUMNS, ...ADDED_COLUMNS]);
   }
 
   /** Every row in run order; empty when the table does not exist yet. A row we did not write is an error, not a guess. */
   async rows(source?: string): Promise<HistoryRow[]> {
-    if (!(await this.exists())) return [];
-    const present = await this.checkColumns();
+    const present = await this.columns();
+    if (!present) return [];
     const q = this.knex(HISTORY_TABLE).select(historyColumns(present)).orderBy('id');
     return historyRows((await (source === undefined ? q : q.where({ source }))) as Record<string, unknown>[], this.where);
   }
@@ -84,9 +85,11 @@ export class HistoryStore {
     });
   }
 
-  /** The table's columns; fails when one of ours is missing (someone else's table of that name). */
-  private async checkColumns(): Promise<Set<string>> {
-    return checkHistoryColumns(Object.keys(await this.knex(HISTORY_TABLE).columnInfo()), this.where);
+  /** The table's columns (checked to be ours), or undefined when there is no table; remembered once found. */
+  private async columns(): Promise<Set<string> | undefined> {
+    if (this.present) return this.present;
+    if (!(await this.knex.schema.hasTable(HISTORY_TABLE))) return undefined;
+    return (this.present = checkHistoryColumns(Object.keys(await this.knex(HISTORY_TABLE).columnInfo()), this.where));
   }
 }
 

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeSource, lineAt, problem, type Analysis } from './analyze';
 import { ResultCache, type StoredFile } from './cache';
-import { checksumOf } from './checksum';
-import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from './naming';
+import { checksumOf } from '../model/checksum';
+import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from '../model/naming';
 import { resolveImport } from './resolve';
-import type { MigrationFile, Problem, Source } from './types';
+import type { MigrationFile, Problem, Source } from '../model/types';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.migrations', 'out', 'dist']);
 const MAX_DEPTH = 8;

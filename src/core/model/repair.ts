@@ -1,17 +1,15 @@
 import { ConfigError, MigrationsError, repairAdvice } from './errors';
-import type { NewHistoryRow } from './history';
+import type { HistorySnapshot } from './history';
 import type { Step } from './plan';
-import { foldHistory, keyOf, sourceStatus } from './status';
-import type { Direction, HistoryRow, MigrationState, Source } from './types';
+import type { Direction, MigrationState, NewHistoryRow, Source } from './types';
 
 // Half-done migrations (failed-partial) and the rows written by hand that settle them:
 // `mark-applied` (an up row) and `forget` (a down row), both with nothing run.
 
 /** A migration whose last attempt left changes behind is not run again until it is repaired and recorded. */
-export function refuseHalfDone(steps: readonly Step[], rows: readonly HistoryRow[]): void {
-  const folded = foldHistory(rows);
+export function refuseHalfDone(steps: readonly Step[], history: HistorySnapshot): void {
   for (const step of steps) {
-    const last = folded.get(keyOf(step.source.id, step.file.version))?.last;
+    const last = history.last(step.source.id, step.file.version);
     if (last && !last.success && last.partial) {
       throw new MigrationsError(
         `Migration ${step.file.version} (${step.source.id}) is failed-partial: its last ${last.direction}() failed part-way and left changes that were not rolled back, ` +
@@ -22,9 +20,8 @@ export function refuseHalfDone(steps: readonly Step[], rows: readonly HistoryRow
 }
 
 /** The row `mark-applied` (up) or `forget` (down) would append; no row when the history already says so. */
-export function manualRow(direction: Direction, sources: readonly Source[], rows: readonly HistoryRow[], version: number): { source: Source; state: MigrationState; row?: NewHistoryRow } {
-  const applied = foldHistory(rows);
-  const found = sources.flatMap((source) => sourceStatus(source, applied).filter((m) => m.version === version).map((state) => ({ source, state })));
+export function manualRow(direction: Direction, sources: readonly Source[], history: HistorySnapshot, version: number): { source: Source; state: MigrationState; row?: NewHistoryRow } {
+  const found = history.states(sources).flatMap(({ source, states }) => states.filter((m) => m.version === version).map((state) => ({ source, state })));
   const verb = direction === 'up' ? 'mark-applied' : 'forget';
   if (found.length === 0) {
     throw new ConfigError(`There is no migration ${version} in ${sources.map((s) => s.id).join(', ') || 'this workspace'} (no file and no history); check the version${sources.length > 1 ? ' and --source' : ''}.`);

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import type { DownTarget, UpTarget } from './plan';
-import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError } from './errors';
+import type { DownTarget, UpTarget } from '../model/plan';
+import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError } from '../model/errors';
 import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
-import type { Settings } from './settings';
-import type { Logger, MigrationFile, Problem } from './types';
+import type { Settings } from '../config/settings';
+import type { Logger, MigrationFile, Problem } from '../model/types';
 
 /**
  * How to start the process that executes migration files: VS Code's own runtime

@@ -1,6 +1,6 @@
 import { checkShape } from './loader';
-import { MigrationsError } from './errors';
-import type { Migration, MigrationFile, Source } from './types';
+import { MigrationsError } from '../model/errors';
+import type { Migration, MigrationFile, Source } from '../model/types';
 
 /**
  * A source for migrations supplied in code (the older manual registration):

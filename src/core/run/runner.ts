@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutError } from './errors';
-import type { HistoryStore } from './history';
-import type { Step } from './plan';
-import type { Direction, Migration } from './types';
+import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutError } from '../model/errors';
+import type { HistoryStorage } from '../model/history';
+import type { Step } from '../model/plan';
+import type { Direction, Migration } from '../model/types';
 
 /** A step with its loaded migration, ready to run. */
 export interface LoadedStep extends Step {
@@ -51,7 +51,7 @@ export interface RunReport {
 
 export interface RunContext {
   readonly knex: Knex;
-  readonly history: HistoryStore;
+  readonly history: HistoryStorage<Knex.Transaction>;
   readonly events?: RunEvents;
   readonly signal?: AbortSignal;
   /** Called between migrations (the lock's heartbeat), on the connection free at that moment. */
@@ -83,7 +83,7 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
       await ctx.between?.(session?.connection ?? ctx.knex);
       ctx.events?.beforeMigration?.(reports[i], i, steps.length, { transactional, checksum: step.file.checksum || null });
       const started = Date.now();
-      const error = await runOne(step, ctx, session, started, () => ctx.events?.partialRisk?.(i));
+      const error = await runOne(step, ctx, session, started, () => ctx.events?.partialRisk?.(i), i === steps.length - 1);
       reports[i] = { ...reports[i], outcome: error ? 'failed' : 'done', durationMs: Date.now() - started, error: error?.message };
       ctx.events?.afterMigration?.(reports[i], i, steps.length);
       if (error) return { ok: false, steps: reports, error: error.message };
@@ -118,8 +118,15 @@ class TransactionSession {
     return this.trx;
   }
 
-  async commit(): Promise<void> {
-    await this.trx!.raw('COMMIT');
+  /** Commits the running migration; after the run's last one, with knex's own COMMIT, which ends the session. */
+  async commit(last: boolean): Promise<void> {
+    if (last) {
+      const trx = this.trx!;
+      await trx.commit();
+      this.trx = undefined;
+    } else {
+      await this.trx!.raw('COMMIT');
+    }
     this.open = false;
   }
 
@@ -146,7 +153,7 @@ class TransactionSession {
   }
 }
 
-async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSession | undefined, started: number, partialRisk: () => void): Promise<MigrationRunError | undefined> {
+async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSession | undefined, started: number, partialRisk: () => void, last: boolean): Promise<MigrationRunError | undefined> {
   const { migration, direction } = step;
   const transactional = migration.transaction !== false;
   const row = (success: boolean, error: string | null, partial = false) => ({
@@ -190,7 +197,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
   try {
     if (transactional && session) {
       await apply(await session.begin());
-      await session.commit();
+      await session.commit(last);
     } else if (transactional) {
       let recorded = false;
       await ctx.knex.transaction(async (trx) => {

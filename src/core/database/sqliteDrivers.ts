@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
 import type { DatabaseTarget } from './database';
-import { ConfigError } from './errors';
+import { ConfigError } from '../model/errors';
 import { nodeSqliteClient, sqliteCall } from './nodeSqliteClient';
 import { sqlite3Client, type SqliteConnection } from './sqliteClient';
 

@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { checkHistoryColumns, HISTORY_TABLE, historyColumns, historyRows } from './history';
 import { LOCK_ID, LOCK_TABLE, lockHolderOf } from './lock';
 import { loadNodeSqlite, sqliteCall } from './nodeSqliteClient';
-import type { HistoryRow, LockHolder } from './types';
+import type { HistoryRow, LockHolder } from '../model/types';
 
 /** What a status read needs from a SQLite file. */
 export interface SqliteSnapshot {

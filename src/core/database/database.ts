@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
-import { ConfigError } from './errors';
-import { CLIENTS, isSqlite, type Client, type Settings } from './settings';
+import { ConfigError } from '../model/errors';
+import { CLIENTS, isSqlite, type Client, type Settings } from '../config/settings';
 import { sqliteDriverConfig } from './sqliteDrivers';
 
 /** Where and how to connect; the password is looked up only when connecting. */

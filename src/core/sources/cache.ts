@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Analysis } from './analyze';
-import { sha256, shortHash } from './checksum';
-import type { MigrationFile } from './types';
+import { sha256, shortHash } from '../model/checksum';
+import type { MigrationFile } from '../model/types';
 
 const FORMAT = 3;
 

@@ -1,5 +1,5 @@
-import { importMetaSpans } from './analyze';
-import { MigrationsError } from './errors';
+import { importMetaSpans } from '../sources/analyze';
+import { MigrationsError } from '../model/errors';
 
 /**
  * TypeScript / ES module source to CommonJS for loading, in memory. sucrase keeps every

@@ -1,4 +1,4 @@
-import { sha256 } from './checksum';
+import { sha256 } from '../model/checksum';
 import type { Knex } from 'knex';
 
 /** knex dialects whose server has a lock of its own. */

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, MigrationsError } from './errors';
-import { formatVersion, migrationFileName, toSnakeCase } from './naming';
-import type { Source } from './types';
+import { ConfigError, MigrationsError } from '../model/errors';
+import { formatVersion, migrationFileName, toSnakeCase } from '../model/naming';
+import type { Source } from '../model/types';
 
 export interface CreateOptions {
   readonly description: string;

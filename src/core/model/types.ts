@@ -110,6 +110,9 @@ export interface HistoryRow {
   readonly manual: boolean;
 }
 
+/** A row to append; `id` is assigned by the database. */
+export type NewHistoryRow = Omit<HistoryRow, 'id' | 'partial' | 'manual'> & { readonly partial?: boolean; readonly manual?: boolean };
+
 /** What `status` reports for one migration. */
 export interface MigrationState {
   readonly source: string;

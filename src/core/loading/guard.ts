@@ -1,5 +1,5 @@
 import * as vm from 'node:vm';
-import { MigrationsError } from './errors';
+import { MigrationsError } from '../model/errors';
 
 /** A migration file called process.exit() or process.abort() while it ran under `bounded`. */
 export class ProcessExitError extends MigrationsError {

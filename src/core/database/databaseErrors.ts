@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUSY_TIMEOUT_MS } from './database';
-import { DatabaseError, describeError, MigrationsError } from './errors';
+import { DatabaseError, describeError, MigrationsError } from '../model/errors';
 
 // Failures of the database itself, turned from driver codes into what to do about them.
 

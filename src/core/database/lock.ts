@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Knex } from 'knex';
-import { crypto } from './checksum';
-import { LockBusyError, MigrationsError } from './errors';
+import { crypto } from '../model/checksum';
+import { LockBusyError, MigrationsError } from '../model/errors';
 import { ServerLock, serverDialect } from './nativeLock';
-import type { LockHolder, Logger } from './types';
+import type { LockHolder, Logger } from '../model/types';
 
 export const LOCK_TABLE = 'migration_lock';
 export const LOCK_ID = 1;

@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from './helpers';
+
+// The core's folders say what their code may do; these rules keep the names true.
+const CORE = path.join(ROOT, 'src', 'core');
+
+/** The core folders each folder may import from, besides itself. engine.ts and index.ts may import all. */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  // Pure rules: naming, problems, plan, history fold, repair. No files, no database.
+  model: [],
+  config: ['model'],
+  // Discovery and static checks: reads migration files, never executes them.
+  sources: ['model', 'config'],
+  // Executes migration files: trusted workspaces only.
+  loading: ['model', 'config', 'sources'],
+  // knex, dialects, history storage, locks.
+  database: ['model', 'config'],
+  // Runs loaded steps against a database, here or in a child process.
+  run: ['model', 'config', 'database'],
+};
+
+/** Modules that run code or reach a database: only the folders named may import them (at run time). */
+const ONLY_IN: Record<string, readonly string[]> = {
+  'node:vm': ['loading'],
+  sucrase: ['loading'],
+  'node:module': ['loading', 'sources', 'database'],
+  knex: ['database', 'run'],
+  'node:sqlite': ['database'],
+  'node:child_process': ['run'],
+  'node:fs': ['config', 'sources', 'loading', 'database'],
+};
+
+interface Import {
+  readonly file: string;
+  readonly specifier: string;
+  readonly typeOnly: boolean;
+}
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? sourceFiles(full) : e.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
+const REQUIRE = /\brequire\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function importsOf(file: string): Import[] {
+  // Comments may quote code (`require('./impl')`); they import nothing.
+  const text = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  return [
+    ...[...text.matchAll(IMPORT)].map((m) => ({ file, specifier: m[3], typeOnly: m[2] !== undefined || onlyTypes(m[0]) })),
+    ...[...text.matchAll(REQUIRE)].map((m) => ({ file, specifier: m[1], typeOnly: false })),
+  ];
+}
+
+/** `import { type A, type B } from …`: every name imported is a type. */
+function onlyTypes(statement: string): boolean {
+  const names = /^\s*import\s*\{([^}]*)\}/.exec(statement)?.[1];
+  return names !== undefined && names.split(',').map((n) => n.trim()).filter(Boolean).every((n) => n.startsWith('type '));
+}
+
+/** The core folder a file is in ('' for engine.ts and index.ts), or undefined outside the core. */
+function folderOf(file: string): string | undefined {
+  const rel = path.relative(CORE, file);
+  if (rel.startsWith('..')) return undefined;
+  const parts = rel.split(path.sep);
+  return parts.length === 1 ? '' : parts[0];
+}
+
+const rel = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
+
+test('the core has one folder per kind of code, and every module lives in one of them', () => {
+  const top = fs.readdirSync(CORE, { withFileTypes: true });
+  assert.deepEqual(top.filter((e) => e.isDirectory()).map((e) => e.name).sort(), Object.keys(MAY_IMPORT).sort());
+  assert.deepEqual(top.filter((e) => e.isFile()).map((e) => e.name).sort(), ['engine.ts', 'index.ts']);
+});
+
+test('imports between core folders only go the allowed way (sources never import loading, model imports nothing)', () => {
+  const wrong: string[] = [];
+  for (const file of sourceFiles(CORE)) {
+    const from = folderOf(file)!;
+    if (from === '') continue;
+    for (const imp of importsOf(file)) {
+      if (!imp.specifier.startsWith('.')) continue;
+      const to = folderOf(path.resolve(path.dirname(file), imp.specifier));
+      if (to === undefined) wrong.push(`${rel(file)} imports ${imp.specifier}, outside the core`);
+      else if (to === '') wrong.push(`${rel(file)} imports ${imp.specifier}: only the front ends use the facade`);
+      else if (to !== from && !MAY_IMPORT[from].includes(to)) wrong.push(`${rel(file)} (${from}/) imports ${imp.specifier} (${to}/)`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('only loading/ executes code, only database/ and run/ use knex, only run/ starts processes', () => {
+  const wrong: string[] = [];
+  for (const file of sourceFiles(CORE)) {
+    const from = folderOf(file)!;
+    if (from === '') continue;
+    for (const imp of importsOf(file)) {
+      if (imp.typeOnly) continue;
+      const rule = Object.entries(ONLY_IN).find(([name]) => imp.specifier === name || imp.specifier.startsWith(`${name}/`));
+      if (rule && !rule[1].includes(from)) wrong.push(`${rel(file)} (${from}/) imports ${imp.specifier} at run time`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('the front ends (CLI, runner child, extension) import the core only through its index', () => {
+  const frontEnds = sourceFiles(path.join(ROOT, 'src')).filter((f) => folderOf(f) === undefined);
+  assert.ok(frontEnds.some((f) => f.endsWith(path.join('extension', 'extension.ts'))) && frontEnds.some((f) => f.endsWith('cli.ts')));
+  const wrong: string[] = [];
+  for (const file of frontEnds) {
+    for (const imp of importsOf(file)) {
+      if (!imp.specifier.startsWith('.')) continue;
+      const target = path.resolve(path.dirname(file), imp.specifier);
+      if (folderOf(target) !== undefined && target !== CORE) wrong.push(`${rel(file)} imports ${imp.specifier}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('the rules see the imports they judge (a type-only import, a require, a re-export)', () => {
+  const sample = path.join(CORE, 'sources', 'discovery.ts');
+  const found = importsOf(sample).map((i) => i.specifier);
+  assert.ok(found.includes('node:fs') && found.some((s) => s.startsWith('../model/')), `discovery.ts imports: ${found.join(', ')}`);
+  const runner = importsOf(path.join(CORE, 'run', 'runner.ts'));
+  assert.ok(runner.some((i) => i.specifier === 'knex' && i.typeOnly), 'runner.ts imports knex for its types only');
+  assert.ok(importsOf(path.join(CORE, 'index.ts')).length > 5, 'index.ts re-exports the core');
+});

@@ -1,0 +1,102 @@
+// The pure rules (history fold, statuses, plans, repair checks) on an in-memory history: no
+// files, no database, so every case is stated in a few lines.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { HistorySnapshot, MemoryHistory } from '../src/core/model/history';
+import { planDown, planUp } from '../src/core/model/plan';
+import { manualRow, refuseHalfDone } from '../src/core/model/repair';
+import type { MigrationFile, NewHistoryRow, Problem, Source } from '../src/core/model/types';
+
+function file(version: number, opts: { checksum?: string; problems?: Problem[] } = {}): MigrationFile {
+  return { version, name: `m${version}`, path: `/ws/versions/migration_00${version}_m${version}.ts`, checksum: opts.checksum ?? `c${version}`, problems: opts.problems ?? [], description: `M${version}` };
+}
+
+function source(id: string, ...files: MigrationFile[]): Source {
+  return { id, dir: `/ws/${id}`, migrations: files, problems: [] };
+}
+
+let clock = 0;
+function row(src: string, version: number, direction: 'up' | 'down', extra: Partial<NewHistoryRow> = {}): NewHistoryRow {
+  const at = new Date(Date.UTC(2026, 0, 1, 0, 0, clock++)).toISOString();
+  return { source: src, version, description: `M${version}`, checksum: `c${version}`, direction, startedAt: at, finishedAt: at, durationMs: 1, success: true, error: null, transactional: true, ...extra };
+}
+
+async function historyOf(...rows: NewHistoryRow[]): Promise<HistorySnapshot> {
+  const store = new MemoryHistory();
+  await store.ensure();
+  for (const r of rows) await store.append(r);
+  return new HistorySnapshot(await store.rows());
+}
+
+const statuses = (h: HistorySnapshot, src: Source) => Object.fromEntries(h.states([src])[0].states.map((s) => [s.version, s.status]));
+
+test('the in-memory history numbers rows in order, filters by source and hands out copies', async () => {
+  const store = new MemoryHistory();
+  await store.append(row('a', 1, 'up'));
+  await store.append(row('b', 1, 'up'));
+  const rows = await store.rows();
+  assert.deepEqual(rows.map((r) => [r.id, r.source, r.partial, r.manual]), [[1, 'a', false, false], [2, 'b', false, false]]);
+  assert.deepEqual((await store.rows('b')).map((r) => r.id), [2]);
+  (rows[0] as { version: number }).version = 99;
+  assert.equal((await store.rows())[0].version, 1);
+});
+
+test('statuses: applied, rolled back, failed after applied, modified, out of order, missing file, invalid', async () => {
+  const src = source('versions', file(1), file(2, { checksum: 'edited' }), file(3), file(4), file(5, { problems: [{ file: 'x', line: 1, column: 1, severity: 'error', code: 'syntax-error', message: 'x' }] }));
+  const h = await historyOf(
+    row('versions', 1, 'up'),
+    row('versions', 2, 'up'),
+    row('versions', 4, 'up'),
+    row('versions', 4, 'down'),
+    row('versions', 6, 'up'),
+    row('versions', 1, 'down', { success: false, error: 'boom' }),
+  );
+  // 3 sorts before the newest applied (6): out of order; 6 has no file: missing.
+  assert.deepEqual(statuses(h, src), { 1: 'failed', 2: 'modified', 3: 'out-of-order', 4: 'out-of-order', 5: 'invalid', 6: 'missing' });
+  const one = h.states([src])[0].states.find((s) => s.version === 1)!;
+  assert.equal(one.applied, true);
+  assert.equal(one.lastError, 'boom');
+});
+
+test('a half-done attempt outranks everything, and a run that would touch it is refused', async () => {
+  const src = source('versions', file(1), file(2));
+  const h = await historyOf(row('versions', 1, 'up'), row('versions', 2, 'up', { success: false, error: 'half', partial: true }));
+  assert.deepEqual(statuses(h, src), { 1: 'applied', 2: 'failed-partial' });
+  const steps = planUp(h.states([src]), {});
+  assert.deepEqual(steps.map((s) => s.file.version), [2]);
+  assert.throws(() => refuseHalfDone(steps, h), /failed-partial/);
+  assert.doesNotThrow(() => refuseHalfDone(planDown(h.states([src]), { last: true }, (s) => h.appliedOrder(s)), h));
+});
+
+test('plans: up in source order up to a version, out-of-order only when asked; down by apply order, to a version, or all', async () => {
+  const a = source('a/versions', file(1), file(2), file(3));
+  const b = source('b/versions', file(1), file(2));
+  const h = await historyOf(row('a/versions', 1, 'up'), row('b/versions', 2, 'up'), row('a/versions', 2, 'up'));
+  const states = h.states([a, b]);
+  assert.deepEqual(planUp(states, {}).map((s) => `${s.source.id}:${s.file.version}`), ['a/versions:3']);
+  assert.deepEqual(planUp(states, { outOfOrder: true }).map((s) => `${s.source.id}:${s.file.version}`), ['a/versions:3', 'b/versions:1']);
+  assert.deepEqual(planUp(h.states([a]), { to: 2 }), []);
+  // The last applied is the newest up row (a:2), not the highest version or the last source.
+  const order = (s: { source: string; version: number }) => h.appliedOrder(s);
+  assert.deepEqual(planDown(states, { last: true }, order).map((s) => `${s.source.id}:${s.file.version}:${s.direction}`), ['a/versions:2:down']);
+  assert.deepEqual(planDown(h.states([a]), { to: 1 }, order).map((s) => s.file.version), [2]);
+  assert.deepEqual(planDown(states, { all: true }, order).map((s) => `${s.source.id}:${s.file.version}`), ['b/versions:2', 'a/versions:2', 'a/versions:1']);
+});
+
+test('rolling back a migration whose file is gone is refused with what to do', async () => {
+  const h = await historyOf(row('versions', 1, 'up'), row('versions', 2, 'up'));
+  assert.throws(() => planDown(h.states([source('versions', file(1))]), { last: true }, (s) => h.appliedOrder(s)), /its file is gone.*Restore the file/);
+});
+
+test('mark-applied and forget: the row they would write, nothing when the history already agrees, errors for unknown or ambiguous versions', async () => {
+  const a = source('a/versions', file(1), file(2));
+  const b = source('b/versions', file(2));
+  const h = await historyOf(row('a/versions', 1, 'up'));
+  assert.equal(manualRow('up', [a], h, 1).row, undefined);
+  const marked = manualRow('up', [a], h, 2).row!;
+  assert.deepEqual([marked.source, marked.version, marked.direction, marked.manual, marked.checksum], ['a/versions', 2, 'up', true, 'c2']);
+  assert.equal(manualRow('down', [a], h, 1).row?.direction, 'down');
+  assert.equal(manualRow('down', [a], h, 2).row, undefined);
+  assert.throws(() => manualRow('up', [a], h, 7), /no migration 7/);
+  assert.throws(() => manualRow('up', [a, b], h, 2), /several sources/);
+});
