@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { knex as createKnex, type Knex } from 'knex';
 import { DEFAULT_SETTINGS, describeError, type Settings } from '../src/core';
-import { getLockName } from '../src/core/database/nativeLock';
+import { getLockName } from '../src/core/database/serverLock';
 import { CLI, ROOT } from './helpers';
 
 /** A database server on loopback, reached as its trusted admin user (no password). */

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
-import { databaseTarget, openDatabase, type DatabaseTarget } from '../src/core/database/database';
+import { databaseTarget, openSqlite as openDatabase, type DatabaseTarget } from '../src/core/database/database';
 import { ConfigError } from '../src/core/model/errors';
 import { DEFAULT_SETTINGS } from '../src/core/config/settings';
 import { ROOT, tempWorkspace } from './helpers';

@@ -4,20 +4,20 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import type { ResultCache } from './sources/cache';
 import { createMigration, type Created } from './sources/create';
-import { databaseTarget, openDatabase, type DatabaseTarget, type PasswordProvider } from './database/database';
+import { databaseTarget, type DatabaseTarget, type PasswordProvider } from './database/database';
+import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
 import { ConfigError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
 import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './run/isolated';
 import { loadMigrations } from './loading/loader';
-import { readSqlite } from './database/sqliteRead';
-import { DatabaseLock, isStale } from './database/lock';
+import { isStale, type MigrationLock } from './database/lock';
 import { mergeProblems } from './model/problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
 import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
-import { isSqlite, readWorkspaceSettings, type Settings } from './config/settings';
+import { readWorkspaceSettings, type Settings } from './config/settings';
 import { manualRow, refuseHalfDone } from './model/repair';
 import { HistorySnapshot } from './model/history';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
@@ -83,6 +83,7 @@ export class MigrationEngine {
   readonly settings: Settings;
   readonly discovery: Discovery;
   private readonly target: DatabaseTarget;
+  private readonly dialect: Dialect;
   private readonly logger: Logger;
   private readonly registered = new Map<string, Source>();
   private writer?: Knex;
@@ -97,6 +98,7 @@ export class MigrationEngine {
     this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
     this.discovery = new Discovery(this.workspace, this.settings.versionsDir, options.cache);
     this.target = databaseTarget(this.workspace, this.settings, options.db, process.env, options.password);
+    this.dialect = dialectOf(this.target);
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -181,10 +183,7 @@ export class MigrationEngine {
 
   /** The SQL an apply or rollback would run, captured in a transaction that is rolled back. */
   async sql(direction: 'up' | 'down', opts: { source?: string; to?: number; all?: boolean } = {}): Promise<SqlReport> {
-    if (this.target.client === 'mysql2') {
-      // MySQL commits DDL implicitly: the rolled-back transaction would not undo it.
-      throw new MigrationsError('A dry run is not available on MySQL/MariaDB: it commits schema changes immediately, so the SQL cannot be captured and rolled back. Review the migration code instead, or dry-run against a SQLite or PostgreSQL copy.');
-    }
+    if (this.dialect.noDryRun) throw new MigrationsError(this.dialect.noDryRun);
     if (this.options.isolate) return this.inChild({ op: 'sql', direction, ...opts }, {});
     const sources = this.sources(opts.source);
     return this.guard(async () => {
@@ -197,7 +196,7 @@ export class MigrationEngine {
       const loaded = this.load(steps);
       // Its own connection: no file created (a missing SQLite file becomes an empty
       // in-memory database) and no journal-mode switch, so a dry run leaves no trace.
-      const knex = openDatabase(this.target, 'dry-run')!;
+      const knex = this.dialect.open('dry-run')!;
       try {
         return { steps: await captureSql(loaded, knex) };
       } finally {
@@ -278,7 +277,7 @@ export class MigrationEngine {
     if (this.registered.size > 0) throw new ConfigError('Migrations registered in code cannot run in a child process; create the engine without "isolate".');
     const { options } = this;
     // A password from secret storage travels over the pipe; the child reads the environment itself.
-    const password = !isSqlite(this.target.client) && !process.env[this.settings.passwordEnv] ? await options.password?.() : undefined;
+    const password = this.dialect.server && !process.env[this.settings.passwordEnv] ? await options.password?.() : undefined;
     const config = {
       workspace: this.workspace, settings: this.settings, db: options.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
     };
@@ -331,7 +330,7 @@ export class MigrationEngine {
           this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
           const report = await runSteps(steps, {
             knex, history, events: opts.events, signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
-            sharedTransaction: isSqlite(this.target.client),
+            dialect: this.dialect,
           });
           for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
           return report;
@@ -343,7 +342,7 @@ export class MigrationEngine {
   }
 
   /** Every write: the write connection, the lock held throughout, the history table ready. */
-  private async underLock<T>(work: (knex: Knex, history: HistoryStore, lock: DatabaseLock) => Promise<T>): Promise<T> {
+  private async underLock<T>(work: (knex: Knex, history: HistoryStore, lock: MigrationLock) => Promise<T>): Promise<T> {
     const knex = this.writeDb();
     const lock = this.lock(knex);
     await lock.acquire();
@@ -411,8 +410,8 @@ export class MigrationEngine {
     return loaded;
   }
 
-  private lock(knex: Knex): DatabaseLock {
-    return new DatabaseLock(knex, { kind: this.options.runner ?? 'cli', timeoutMs: this.settings.lockTimeoutMs, staleMs: this.settings.staleLockMs }, this.logger);
+  private lock(knex: Knex): MigrationLock {
+    return this.dialect.lock(knex, { kind: this.options.runner ?? 'cli', timeoutMs: this.settings.lockTimeoutMs, staleMs: this.settings.staleLockMs }, this.logger);
   }
 
   /**
@@ -420,9 +419,7 @@ export class MigrationEngine {
    * through node:sqlite, without loading knex; otherwise on the read connection.
    */
   private async snapshot(opts: { source?: string; lock?: boolean } = {}): Promise<{ rows: HistoryRow[]; lock?: LockHolder & { token: string } }> {
-    if (this.target.client === 'sqlite' && !this.writer) {
-      return fs.existsSync(this.target.filename!) ? readSqlite(this.target.filename!, this.target.label, opts.source) : { rows: [] };
-    }
+    if (this.dialect.quickRead && !this.writer) return this.dialect.quickRead(opts.source);
     const knex = this.readDb();
     if (!knex) return { rows: [] };
     return { rows: await this.historyOf(knex).rows(opts.source), lock: opts.lock ? await this.lock(knex).current() : undefined };
@@ -430,7 +427,7 @@ export class MigrationEngine {
 
   private readDb(): Knex | undefined {
     if (this.writer) return this.writer;
-    return (this.reader ??= openDatabase(this.target, 'read'));
+    return (this.reader ??= this.dialect.open('read'));
   }
 
   private writeDb(): Knex {
@@ -438,7 +435,7 @@ export class MigrationEngine {
       // A read-only SQLite handle would not see the switch to WAL cleanly; one handle from here on.
       void this.reader?.destroy();
       this.reader = undefined;
-      this.writer = openDatabase(this.target, 'write')!;
+      this.writer = this.dialect.open('write')!;
     }
     return this.writer;
   }

@@ -82,11 +82,13 @@ export type OpenMode = 'read' | 'write' | 'dry-run';
 /** How long a SQLite statement waits for another connection's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
-export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | undefined {
-  // Loaded on first use: activation and `--help` should not pay for knex.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const knex = require('knex') as typeof import('knex').knex;
-  if (!isSqlite(target.client)) return knex({ pool: { min: 0, max: 4 }, log: KNEX_LOG, ...target.knexConfig });
+/** A server's knex (PostgreSQL, MySQL/MariaDB): a small pool; the mode changes nothing there. */
+export function openServer(target: DatabaseTarget): Knex {
+  return loadKnex()({ pool: { min: 0, max: 4 }, log: KNEX_LOG, ...target.knexConfig });
+}
+
+/** A SQLite file's knex, one connection, as `mode` allows; undefined for a read of a file not made yet. */
+export function openSqlite(target: DatabaseTarget, mode: OpenMode): Knex | undefined {
   const exists = fs.existsSync(target.filename!);
   if (mode === 'read' && !exists) return undefined;
   if (mode === 'write') fs.mkdirSync(path.dirname(target.filename!), { recursive: true });
@@ -95,7 +97,7 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
   // and avoids an fsync per migration (each migration commits on its own).
   const busy = `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
   const pragmas = mode === 'write' ? [busy, 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'] : [busy];
-  const db = knex({
+  const db = loadKnex()({
     useNullAsDefault: true,
     log: KNEX_LOG,
     pool: { min: 1, max: 1 },
@@ -104,6 +106,12 @@ export function openDatabase(target: DatabaseTarget, mode: OpenMode): Knex | und
   // Migrations may branch on the client name, as under knex's own CLI (where SQLite is "sqlite3").
   db.client.config.client = target.client === 'sqlite' ? 'sqlite3' : target.client;
   return db;
+}
+
+/** Loaded on first use: activation, a status on the built-in SQLite driver and `--help` never pay for knex. */
+function loadKnex(): typeof import('knex').knex {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('knex') as typeof import('knex').knex;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutError } from '../model/errors';
+import type { Dialect } from '../database/dialect';
 import type { HistoryStorage } from '../model/history';
 import type { Step } from '../model/plan';
 import type { Direction, Migration } from '../model/types';
@@ -57,10 +58,11 @@ export interface RunContext {
   /** Called between migrations (the lock's heartbeat), on the connection free at that moment. */
   readonly between?: (db: Knex) => Promise<void>;
   /**
-   * One connection (SQLite): consecutive transactional migrations share one knex transaction
-   * object, with COMMIT and BEGIN sent on its connection between them (see TransactionSession).
+   * What differs by database: DDL in transactions or not, how to stop a statement, and one
+   * connection (SQLite), where consecutive transactional migrations share one knex transaction
+   * object with COMMIT and BEGIN sent between them (see TransactionSession).
    */
-  readonly sharedTransaction?: boolean;
+  readonly dialect: Pick<Dialect, 'transactionalDdl' | 'singleConnection' | 'interrupt'>;
   /** Longest one up()/down() may take before it is stopped and rolled back; 0 or unset: no limit. */
   readonly timeoutMs?: number;
 }
@@ -72,7 +74,7 @@ export interface RunContext {
 export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): Promise<RunReport> {
   const reports: StepReport[] = steps.map((s) => reportOf(s, 'not-run'));
   ctx.events?.started?.(reports);
-  const session = ctx.sharedTransaction ? new TransactionSession(ctx.knex) : undefined;
+  const session = ctx.dialect.singleConnection ? new TransactionSession(ctx.knex) : undefined;
   try {
     for (let i = 0; i < steps.length; i++) {
       if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${steps.length} migration(s).` };
@@ -180,7 +182,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
     if (NO_CHANGE.test(q.sql) || /\bmigration_lock\b/.test(q.sql)) return;
     changes.push(q);
     if (DDL.test(q.sql)) ddl = true;
-    if (!risked && (!transactional || (ddl && commitsDdl(ctx.knex)))) {
+    if (!risked && (!transactional || (ddl && !ctx.dialect.transactionalDdl))) {
       risked = true;
       partialRisk();
     }
@@ -188,7 +190,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
   const apply = async (trx: Knex.Transaction) => {
     trx.on('query', onQuery);
     try {
-      await within(invoke(migration, direction, trx), ctx.timeoutMs, true, () => interrupt(ctx.knex, trx));
+      await within(invoke(migration, direction, trx), ctx.timeoutMs, true, () => ctx.dialect.interrupt(ctx.knex, trx));
     } finally {
       trx.removeListener('query', onQuery);
     }
@@ -218,7 +220,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
   } catch (err) {
     // The run stops here: the session's transaction is rolled back and knex's ended first.
     await session?.end();
-    const partial = transactional ? ddl && commitsDdl(ctx.knex) : changes.length > 0;
+    const partial = transactional ? ddl && !ctx.dialect.transactionalDdl : changes.length > 0;
     const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? changes.map((q) => inline(ctx.knex, q)) : []);
     await ctx.history.append(row(false, failure.message, partial));
     return failure;
@@ -229,11 +231,6 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
 const NO_CHANGE = /^\s*(select|show|explain|describe|desc|begin|commit|rollback|savepoint|release|set|pragma(?![^;]*=))\b/i;
 /** Statements MySQL/MariaDB commits implicitly, with whatever the transaction had done before them. */
 const DDL = /^\s*(create|alter|drop|rename|truncate)\b/i;
-
-function commitsDdl(knex: Knex): boolean {
-  const client = (knex.client as { config?: { client?: unknown }; dialect?: unknown }).config?.client ?? (knex.client as { dialect?: unknown }).dialect;
-  return typeof client === 'string' && /^mysql2?$/.test(client);
-}
 
 /** Races `work` against `ms`; on time-out runs `onTimeout` (to free the connection) and rejects. */
 async function within<T>(work: Promise<T>, ms: number | undefined, stoppable: boolean, onTimeout?: () => Promise<void>): Promise<T> {
@@ -251,18 +248,6 @@ async function within<T>(work: Promise<T>, ms: number | undefined, stoppable: bo
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Stops a statement the timed-out migration may still be running on the transaction's connection,
- * so that the ROLLBACK queued behind it runs (knex gives up on a ROLLBACK after 5 s and would
- * hand the connection back with the transaction still open). Harmless when nothing runs.
- */
-async function interrupt(knex: Knex, trx: Knex.Transaction): Promise<void> {
-  const connection = await (trx.client as unknown as { acquireConnection(): Promise<unknown> }).acquireConnection();
-  const sqlite = connection as { interrupt?: () => void };
-  if (typeof sqlite.interrupt === 'function') return sqlite.interrupt();
-  await (knex.client as unknown as { cancelQuery?(c: unknown): Promise<void> }).cancelQuery?.(connection);
 }
 
 async function invoke(migration: Migration, direction: Direction, knex: Knex): Promise<void> {
