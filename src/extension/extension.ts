@@ -16,13 +16,15 @@ export interface MigrationsApi {
   readonly model: MigrationsModel;
 }
 
+let active: MigrationsModel | undefined;
+
 /** Only wiring: every piece registers its own disposables. */
 export function activate(context: vscode.ExtensionContext): MigrationsApi {
   const log = vscode.window.createOutputChannel('Migrations', { log: true });
   // Migration files run in a child Node process on VS Code's own runtime (as language servers
   // do), so a synchronous driver or a runaway migration never freezes the editor and can be ended.
   const isolate = { execPath: process.execPath, entry: path.join(context.extensionPath, 'dist', 'runner.js'), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
-  const model = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets, isolate);
+  const model = (active = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets, isolate));
   const ctx = { model, log };
   context.subscriptions.push(
     log,
@@ -43,4 +45,8 @@ export function activate(context: vscode.ExtensionContext): MigrationsApi {
   return { model };
 }
 
-export function deactivate(): void {}
+/** VS Code waits for this: the engines' connections (a SQLite file's WAL, a server session) close cleanly. */
+export async function deactivate(): Promise<void> {
+  await active?.close();
+  active = undefined;
+}

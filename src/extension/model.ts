@@ -29,6 +29,7 @@ export class MigrationsModel implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private again = false;
+  private closed: Promise<void> | undefined;
   states: readonly FolderState[] = [];
   /** Duration of the last refresh, for the log and the tests. */
   lastRefreshMs = 0;
@@ -154,9 +155,17 @@ export class MigrationsModel implements vscode.Disposable {
   }
 
   dispose(): void {
+    void this.close();
+  }
+
+  /** Stops refreshing and closes every engine's connections (awaited by `deactivate`). */
+  close(): Promise<void> {
     clearTimeout(this.timer);
-    for (const engine of this.engines.values()) void engine.close();
-    for (const d of this.disposables) d.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+    const engines = [...this.engines.values()];
+    this.engines.clear();
+    // A read in flight ends first: closing knex under it would leave it waiting out the pool's timeout.
+    return (this.closed ??= (this.refreshing ?? Promise.resolve()).catch(() => undefined).then(() => Promise.all(engines.map((e) => e.close()))).then(() => undefined));
   }
 }
 

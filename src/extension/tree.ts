@@ -23,12 +23,18 @@ const ICONS: Record<MigrationStatus, [string, string]> = {
   'out-of-order': ['arrow-swap', 'editorWarning.foreground'],
 };
 
-export class MigrationsTree implements vscode.TreeDataProvider<Node> {
+export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly listener: vscode.Disposable;
 
   constructor(private readonly model: MigrationsModel) {
-    model.onDidChange(() => this.changed.fire(undefined));
+    this.listener = model.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  dispose(): void {
+    this.listener.dispose();
+    this.changed.dispose();
   }
 
   getChildren(node?: Node): Node[] {
@@ -137,5 +143,5 @@ export function registerTree(model: MigrationsModel): vscode.Disposable[] {
     const pending = model.migrations().filter((m) => !m.state.applied && m.state.status !== 'invalid').length;
     view.badge = pending > 0 ? { value: pending, tooltip: `${pending} pending migration(s)` } : undefined;
   };
-  return [view, model.onDidChange(update)];
+  return [view, tree, model.onDidChange(update)];
 }

@@ -139,6 +139,23 @@ export async function runUiTest({ print = console.log } = {}) {
       await shot('2-applied');
     });
 
+    await step('Esc on a prompt ends the command quietly: no "Cancelled." error', async () => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill('>Migrations: Create Migration');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Migrations: Create Migration' }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await page.getByText('Describe the migration').first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Escape');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+      // A later command's toast: once it shows, one raised by the Esc would show too (they stack).
+      await page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').first().click();
+      await page.getByText('Nothing to do.').first().waitFor({ timeout: 20_000 });
+      const errors = await page.locator('.notification-toast', { hasText: 'Cancelled' }).count();
+      if (errors > 0) throw new Error(`Esc showed ${errors} "Cancelled." notification(s)`);
+    });
+
     await step('"Migrations: Create Migration" from the palette writes, opens and lists migration 004', async () => {
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');

@@ -34,6 +34,8 @@ export function command(ctx: Context, id: string, handler: (...args: unknown[]) 
     try {
       return await handler(...args);
     } catch (err) {
+      // Esc on a prompt: nothing to report.
+      if (err instanceof Cancelled) return undefined;
       const message = describeError(err);
       ctx.log.error(`${id}: ${message}`);
       if (!(err instanceof MigrationsError) && err instanceof Error && err.stack) ctx.log.debug(err.stack);
@@ -124,6 +126,23 @@ function isNode(arg: unknown): arg is Node {
   return typeof arg === 'object' && arg !== null && 'kind' in arg && 'folder' in arg;
 }
 
-export function automationOf(args: unknown[]): Automation | undefined {
-  return args.find((a): a is Automation => typeof a === 'object' && a !== null && !(a instanceof vscode.Uri) && !('kind' in a));
+/** The options a programmatic caller may pass, each with its type. */
+const AUTOMATION: Record<keyof Automation, 'boolean' | 'string' | 'number'> = { confirmed: 'boolean', description: 'string', source: 'string', version: 'number', including: 'boolean' };
+
+/**
+ * The automation options among a command's arguments. Tree items, Uris and arrays (a menu's
+ * selection) are the editor's own arguments; any other object must have exactly that shape, or
+ * the command refuses it rather than guess.
+ */
+export function automationOf(args: readonly unknown[]): Automation | undefined {
+  for (const arg of args) {
+    if (typeof arg !== 'object' || arg === null || arg instanceof vscode.Uri || Array.isArray(arg) || isNode(arg)) continue;
+    const wrong = Object.entries(arg).filter(([key, value]) => !Object.hasOwn(AUTOMATION, key) || typeof value !== AUTOMATION[key as keyof Automation] || (key === 'version' && !Number.isSafeInteger(value)));
+    if (wrong.length > 0) {
+      const takes = Object.entries(AUTOMATION).map(([key, type]) => `${key} (${type === 'number' ? 'a whole number' : `a ${type}`})`).join(', ');
+      throw new MigrationsError(`The command was given ${wrong.map(([key, value]) => `${key}: ${JSON.stringify(value) ?? String(value)}`).join(', ')}, which it does not take; its options are ${takes}.`);
+    }
+    return arg as Automation;
+  }
+  return undefined;
 }

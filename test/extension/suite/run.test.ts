@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { Created, HistoryRow, MigrationState, Problem, RunReport } from '../../../src/core';
+// The module as compiled beside this suite: the same code as the bundle's, in this host.
+import { automationOf } from '../../../src/extension/commands/shared';
 import { api, columns, dbFile, folder, modelShows, states, statuses, tables, waitFor, workspacePath } from './helpers';
 
 async function history(): Promise<HistoryRow[]> {
@@ -192,5 +194,15 @@ suite('Running migrations from the commands', () => {
     } finally {
       await config.update('migrationTimeoutMs', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
     }
+  });
+});
+
+suite('Command arguments', () => {
+  test('tree items, Uris and a selection pass; options must have their declared shape or the command says which it does not take', () => {
+    assert.deepEqual(automationOf([vscode.Uri.file(workspacePath('versions')), [vscode.Uri.file('/x')], { confirmed: true, version: 2 }]), { confirmed: true, version: 2 });
+    assert.equal(automationOf([vscode.Uri.file('/x'), [1, 2]]), undefined);
+    assert.throws(() => automationOf([{ versoin: 2 }]), /given versoin: 2, which it does not take; its options are confirmed \(a boolean\)/);
+    assert.throws(() => automationOf([{ version: 1.5 }]), /version: 1\.5/);
+    assert.throws(() => automationOf([{ confirmed: 'yes' }]), /confirmed: "yes"/);
   });
 });
