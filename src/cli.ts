@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
-import { describeError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, type Logger, type RunEvents, type RunReport } from './core';
+import { describeError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
 export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr, cwd: process.cwd() }): Promise<number> {
@@ -92,7 +92,7 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       if (direction !== 'up' && direction !== 'down') throw new UsageError('sql needs a direction: migrations sql up|down [--to V] [--all]');
       const report = await engine.sql(direction, { source: args.source, to: args.to, all: args.all });
       if (args.json) json(report);
-      else write(report.steps.length === 0 ? '-- nothing to run' : report.steps.map((s) => [`-- ${s.step.direction} ${s.step.source} ${s.step.version} ${s.step.description}`, ...s.sql.map((q) => q + ';')].join('\n')).join('\n\n'));
+      else write(sqlPreviewText(report.steps));
       return 0;
     }
     case 'mark-applied':

@@ -269,9 +269,9 @@ describe('history, sql, validate, create, unlock', () => {
     const fresh = ok(run(ws, ['sql', 'up']), 'sql up');
     assert.match(fresh.stdout, /create table `chat_users`/i);
     assert.match(fresh.stdout, /create table `chat_messages`/i);
-    assert.match(fresh.stdout, /-- up versions 3 /);
+    assert.match(fresh.stdout, /-- up versions 3: /);
     assert.equal(fs.existsSync(path.join(ws, '.migrations')), false, 'a dry run creates no database file');
-    assert.equal(ok(run(ws, ['sql', 'down']), 'sql down').stdout.trim(), '-- nothing to run');
+    assert.equal(ok(run(ws, ['sql', 'down']), 'sql down').stdout.trim(), '-- Nothing to run.');
     const json = runJson(ws, ['sql', 'up']);
     assert.deepEqual(json.steps.map((s: { step: { version: number } }) => s.step.version), [1, 2, 3]);
     assert.ok(json.steps[0].sql.some((q: string) => /^create table `chat_users`/.test(q)));
@@ -290,7 +290,8 @@ describe('history, sql, validate, create, unlock', () => {
     assert.deepEqual(statuses(ws), [[1, 'applied'], [2, 'applied'], [3, 'pending']]);
 
     const down = ok(run(ws, ['sql', 'down']), 'sql down');
-    assert.match(down.stdout, /-- down versions 2 /);
+    assert.match(down.stdout, /-- down versions 2: /);
+    assert.doesNotMatch(down.stdout, /;;/, 'a statement that ends in ; gets no second one');
     assert.ok((await columns(db, 'chat_users')).includes('is_spammer'));
     assert.equal(await historyCount(db), rowsBefore);
   });

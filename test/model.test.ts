@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { HistorySnapshot, MemoryHistory } from '../src/core/model/history';
 import { planDown, planUp } from '../src/core/model/plan';
+import { historyOutcome, isPending, sqlPreviewText, summarize } from '../src/core/model/present';
 import { manualRow, refuseHalfDone } from '../src/core/model/repair';
 import type { MigrationFile, NewHistoryRow, Problem, Source } from '../src/core/model/types';
 
@@ -99,4 +100,31 @@ test('mark-applied and forget: the row they would write, nothing when the histor
   assert.equal(manualRow('down', [a], h, 2).row, undefined);
   assert.throws(() => manualRow('up', [a], h, 7), /no migration 7/);
   assert.throws(() => manualRow('up', [a, b], h, 2), /several sources/);
+});
+
+test('what both front ends show: pending excludes half-done and invalid; the last applied goes by apply order, not by time', async () => {
+  const invalid = file(4, { problems: [{ file: 'x', line: 1, column: 1, severity: 'error', code: 'syntax-error', message: 'x' }] });
+  const src = source('versions', file(1), file(2), file(3), invalid, file(5), file(6));
+  // 2 was applied after 3 although its clock read earlier (a clock set back): order is the row's.
+  const h = await historyOf(
+    row('versions', 1, 'up'),
+    row('versions', 3, 'up', { finishedAt: '2026-01-01T10:00:00.000Z' }),
+    row('versions', 2, 'up', { finishedAt: '2026-01-01T09:00:00.000Z' }),
+    row('versions', 5, 'up', { success: false, error: 'half', partial: true }),
+    row('versions', 6, 'up', { success: false, error: 'rolled back' }),
+  );
+  const states = h.states([src])[0].states;
+  assert.deepEqual(summarize(states), { pending: 1, invalid: 1, repair: 1, total: 6 });
+  assert.deepEqual(states.filter(isPending).map((s) => s.version), [6]);
+  assert.equal(h.lastApplied(states), 2);
+});
+
+test('history outcomes and the SQL preview read the same in the terminal and the editor', async () => {
+  const h = await historyOf(row('v', 1, 'up'), row('v', 2, 'up', { success: false, partial: true }), row('v', 3, 'up', { success: false }), row('v', 4, 'up', { manual: true }), row('v', 4, 'down', { manual: true }));
+  assert.deepEqual(h.rows.map(historyOutcome), ['ok', 'failed, not rolled back', 'failed, rolled back', 'marked applied', 'forgotten']);
+  assert.equal(sqlPreviewText([]), '-- Nothing to run.');
+  assert.equal(
+    sqlPreviewText([{ step: { direction: 'up', source: 'versions', version: 2, description: 'Add x' }, sql: ['alter table a add x int', 'SAVEPOINT trx2;'] }]),
+    '-- up versions 2: Add x\nalter table a add x int;\nSAVEPOINT trx2;',
+  );
 });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { HistoryRow, Problem, RunReport, StatusReport, StepReport } from '../core';
+import { historyOutcome, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
 
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
 export function formatStatus(report: StatusReport, workspace: string): string {
@@ -43,13 +43,8 @@ export function formatHistory(rows: readonly HistoryRow[]): string {
   if (rows.length === 0) return 'No history yet.';
   return table(
     ['ID', 'STARTED AT', 'SOURCE', 'VERSION', 'DIR', 'MS', 'RESULT', 'ERROR'],
-    rows.map((r) => [String(r.id), r.startedAt, r.source, String(r.version), r.direction, String(r.durationMs), result(r), (r.error ?? '').split('\n')[0]]),
+    rows.map((r) => [String(r.id), r.startedAt, r.source, String(r.version), r.direction, String(r.durationMs), historyOutcome(r), (r.error ?? '').split('\n')[0]]),
   ).join('\n');
-}
-
-function result(r: HistoryRow): string {
-  if (r.manual) return r.direction === 'up' ? 'marked applied' : 'forgotten';
-  return r.success ? 'ok' : r.partial ? 'failed, not rolled back' : 'failed';
 }
 
 export function table(header: string[], rows: string[][]): string[] {

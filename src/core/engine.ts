@@ -55,7 +55,14 @@ export interface RunOptions {
 
 export interface StatusReport {
   readonly database: string;
-  readonly sources: readonly { id: string; dir: string; migrations: SourceState['states']; problems: readonly Problem[] }[];
+  readonly sources: readonly {
+    id: string;
+    dir: string;
+    migrations: SourceState['states'];
+    problems: readonly Problem[];
+    /** The version applied last (by apply order): what Redo and Roll Back Last act on in this source. */
+    lastApplied?: number;
+  }[];
   /** `stale`: its holder is gone (a killed run); the next run takes it over, `unlock` releases it. */
   readonly lock?: LockHolder & { readonly stale: boolean };
 }
@@ -129,10 +136,12 @@ export class MigrationEngine {
     const sources = this.sources(only);
     return this.guard(async () => {
       const { rows, lock } = await this.snapshot({ lock: true });
-      const states = new HistorySnapshot(rows).states(sources);
+      const history = new HistorySnapshot(rows);
       return {
         database: this.target.label,
-        sources: states.map(({ source: s, states: migrations }) => ({ id: s.id, dir: s.dir, migrations, problems: s.problems })),
+        sources: history.states(sources).map(({ source: s, states: migrations }) => ({
+          id: s.id, dir: s.dir, migrations, problems: s.problems, lastApplied: history.lastApplied(migrations),
+        })),
         lock: lock && {
           holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat, stale: isStale(lock, this.settings.staleLockMs),
         },

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { summarize } from '../core';
 import type { MigrationsModel } from './model';
 
 /** "$(database) 3 pending": the pending count; a click opens the view. */
@@ -9,12 +10,9 @@ export function registerStatusBar(model: MigrationsModel): vscode.Disposable[] {
   const update = () => {
     const all = model.migrations();
     if (all.length === 0) return item.hide();
-    const count = (...statuses: string[]) => all.filter((m) => statuses.includes(m.state.status)).length;
-    const pending = all.filter((m) => !m.state.applied && ['pending', 'out-of-order', 'failed'].includes(m.state.status)).length;
-    const invalid = count('invalid');
-    const repair = count('failed-partial');
+    const { pending, invalid, repair, total } = summarize(all.map((m) => m.state));
     item.text = `$(database) ${pending} pending${invalid ? ` $(warning) ${invalid}` : ''}${repair ? ` $(tools) ${repair}` : ''}`;
-    item.tooltip = `Migrations: ${pending} pending, ${invalid} invalid, ${repair ? `${repair} to repair (failed part-way), ` : ''}${all.length} in all`;
+    item.tooltip = `Migrations: ${pending} pending, ${invalid} invalid, ${repair ? `${repair} to repair (failed part-way), ` : ''}${total} in all`;
     item.show();
   };
   return [item, model.onDidChange(update)];

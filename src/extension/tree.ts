@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LockHolder, MigrationState, MigrationStatus } from '../core';
+import { summarize, type LockHolder, type MigrationState, type MigrationStatus } from '../core';
 import type { MigrationsModel } from './model';
 
 /** Tree elements are plain data; `getTreeItem` builds the UI from them. */
@@ -46,9 +46,9 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     if (node.kind === 'folder') return this.folderChildren(node.folder);
     if (node.kind !== 'source') return [];
     const report = states.find((s) => s.folder === node.folder)?.report;
-    const migrations = report?.sources.find((s) => s.id === node.id)?.migrations ?? [];
-    const lastApplied = lastAppliedOf(migrations);
-    return migrations.map((state) => ({ kind: 'migration', folder: node.folder, state, last: state === lastApplied }));
+    const source = report?.sources.find((s) => s.id === node.id);
+    // The one Redo and Roll Back Last act on: the engine's choice, by apply order.
+    return (source?.migrations ?? []).map((state) => ({ kind: 'migration', folder: node.folder, state, last: state.version === source?.lastApplied }));
   }
 
   private folderChildren(folder: vscode.WorkspaceFolder): Node[] {
@@ -131,16 +131,11 @@ function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!<>|]/g, '\\$&');
 }
 
-/** The applied migration that "redo" would act on: the newest by apply time. */
-function lastAppliedOf(migrations: readonly MigrationState[]): MigrationState | undefined {
-  return migrations.filter((m) => m.applied && m.appliedAt).sort((a, b) => (a.appliedAt! < b.appliedAt! ? 1 : -1))[0];
-}
-
 export function registerTree(model: MigrationsModel): vscode.Disposable[] {
   const tree = new MigrationsTree(model);
   const view = vscode.window.createTreeView('migrations.view', { treeDataProvider: tree, showCollapseAll: true });
   const update = () => {
-    const pending = model.migrations().filter((m) => !m.state.applied && m.state.status !== 'invalid').length;
+    const { pending } = summarize(model.migrations().map((m) => m.state));
     view.badge = pending > 0 ? { value: pending, tooltip: `${pending} pending migration(s)` } : undefined;
   };
   return [view, tree, model.onDidChange(update)];

@@ -1,6 +1,6 @@
 import type { SourceState } from './plan';
 import { foldHistory, keyOf, sourceStatus, type Applied } from './status';
-import type { HistoryRow, NewHistoryRow, Source } from './types';
+import type { HistoryRow, MigrationState, NewHistoryRow, Source } from './types';
 
 /**
  * Where the run log lives (umzug's storage contract, with every attempt kept): make sure its
@@ -49,6 +49,13 @@ export class HistorySnapshot {
   /** When a migration was applied, as its up row's id (0: not applied): rolling back "the last" undoes the highest. */
   appliedOrder(s: { source: string; version: number }): number {
     return this.applied.get(keyOf(s.source, s.version))?.up?.id ?? 0;
+  }
+
+  /** Of these migrations, the version applied last (by apply order), if any is applied. */
+  lastApplied(states: readonly MigrationState[]): number | undefined {
+    let last: MigrationState | undefined;
+    for (const s of states) if (s.applied && this.appliedOrder(s) > (last ? this.appliedOrder(last) : 0)) last = s;
+    return last?.version;
   }
 
   /** The newest attempt at a migration, if any. */

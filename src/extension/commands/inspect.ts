@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { HistoryRow } from '../../core';
+import { historyOutcome, sqlPreviewText, type HistoryRow } from '../../core';
 import { automationOf, command, requireTrust, targetOf, type Context } from './shared';
 
 const HISTORY_SCHEME = 'migrations-history';
@@ -17,10 +17,7 @@ export function registerInspectCommands(ctx: Context): vscode.Disposable[] {
     const report = direction === 'up'
       ? await engine.sql('up', { source: target.source, to })
       : await engine.sql('down', { source: target.source, to: to === undefined ? undefined : to - 1 });
-    const text = report.steps.length === 0
-      ? '-- Nothing to run.'
-      : report.steps.map((s) => [`-- ${s.step.direction} ${s.step.source} ${s.step.version}: ${s.step.description}`, ...s.sql.map((q) => `${q};`)].join('\n')).join('\n\n');
-    const doc = await vscode.workspace.openTextDocument({ language: 'sql', content: `-- Dry run: captured in a transaction that was rolled back; nothing changed.\n\n${text}\n` });
+    const doc = await vscode.workspace.openTextDocument({ language: 'sql', content: `-- Dry run: captured in a transaction that was rolled back; nothing changed.\n\n${sqlPreviewText(report.steps)}\n` });
     await vscode.window.showTextDocument(doc, { preview: true });
     return report;
   };
@@ -73,8 +70,7 @@ export function historyMarkdown(name: string, rows: readonly HistoryRow[]): stri
   if (rows.length === 0) return [...lines, 'No migration has run yet.'].join('\n');
   lines.push('| time | source | version | direction | duration | result | error |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of [...rows].reverse()) {
-    const result = r.success ? (r.manual ? 'recorded by hand' : 'ok') : r.partial ? 'failed, not rolled back: repair' : 'failed, rolled back';
-    lines.push(`| ${r.startedAt} | ${cell(r.source)} | ${r.version} | ${r.direction} | ${r.durationMs} ms | ${result} | ${cell(r.error ?? '')} |`);
+    lines.push(`| ${r.startedAt} | ${cell(r.source)} | ${r.version} | ${r.direction} | ${r.durationMs} ms | ${historyOutcome(r)} | ${cell(r.error ?? '')} |`);
   }
   return lines.join('\n');
 }

@@ -1,0 +1,40 @@
+import type { Direction, HistoryRow, MigrationState } from './types';
+
+// What the CLI and the editor both show, computed once so they can never disagree: the
+// terminal and the tree render these facts in their own words and layout.
+
+/** Waiting to be applied: not applied, and nothing to fix first (not invalid, not half-done). */
+export function isPending(state: MigrationState): boolean {
+  return !state.applied && (state.status === 'pending' || state.status === 'out-of-order' || state.status === 'failed');
+}
+
+export interface Summary {
+  readonly pending: number;
+  readonly invalid: number;
+  /** failed-partial: left half-done, to repair by hand before anything runs it again. */
+  readonly repair: number;
+  readonly total: number;
+}
+
+export function summarize(states: readonly MigrationState[]): Summary {
+  return {
+    pending: states.filter(isPending).length,
+    invalid: states.filter((s) => s.status === 'invalid').length,
+    repair: states.filter((s) => s.status === 'failed-partial').length,
+    total: states.length,
+  };
+}
+
+/** What a history row's attempt came to, in a few words. */
+export function historyOutcome(row: HistoryRow): string {
+  if (row.manual) return row.direction === 'up' ? 'marked applied' : 'forgotten';
+  if (row.success) return 'ok';
+  return row.partial ? 'failed, not rolled back' : 'failed, rolled back';
+}
+
+/** A dry run as a SQL script: one commented block per migration. */
+export function sqlPreviewText(steps: readonly { step: { direction: Direction; source: string; version: number; description: string }; sql: readonly string[] }[]): string {
+  if (steps.length === 0) return '-- Nothing to run.';
+  const statement = (q: string) => (/;\s*$/.test(q) ? q.trimEnd() : `${q};`);
+  return steps.map(({ step, sql }) => [`-- ${step.direction} ${step.source} ${step.version}: ${step.description}`, ...sql.map(statement)].join('\n')).join('\n\n');
+}
