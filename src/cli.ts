@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
-import { describeError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
+import { describeError, explain, render, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
+import { CLI_TERMS } from './cli/terms';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
 export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr, cwd: process.cwd() }): Promise<number> {
@@ -35,8 +36,9 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
       return 2;
     }
     const problems = err instanceof InvalidMigrationsError ? err.problems : undefined;
-    if (args.json) write(JSON.stringify({ ok: false, error: describeError(err), problems }, null, 2));
-    else io.err.write(`error: ${problems ? ['Fix these migration files first; nothing was run:', ...formatProblems(problems, args.dir)].join('\n') : describeError(err)}\n`);
+    const code = err instanceof MigrationsError ? err.code : 'error';
+    if (args.json) write(JSON.stringify({ ok: false, code, error: explain(err, CLI_TERMS), problems }, null, 2));
+    else io.err.write(`error: ${problems ? ['Fix these migration files first; nothing was run:', ...formatProblems(problems, args.dir)].join('\n') : explain(err, CLI_TERMS)}\n`);
     // Anything not raised on purpose is a bug: keep its stack for the report, after the message.
     if (!(err instanceof MigrationsError) && process.env.MIGRATIONS_DEBUG) io.err.write(`${(err as Error).stack}\n`);
     return 1;
@@ -49,7 +51,8 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
   const json = (value: unknown) => write(JSON.stringify(value, null, 2));
   const runOpts = { source: args.source, events: args.json ? undefined : progress(err) };
   const finish = (report: RunReport, verb: string): number => {
-    if (args.json) json(report);
+    // The documented keys (ok, steps, error, cancelled), the error's advice in the terminal's terms.
+    if (args.json) json({ ...report, error: report.errorText ? render(report.errorText, CLI_TERMS) : report.error, errorText: undefined });
     else write(formatRun(report, verb));
     return report.ok ? 0 : 1;
   };

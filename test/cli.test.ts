@@ -437,10 +437,13 @@ describe('repair: failed-partial, mark-applied, forget', () => {
     assert.match(up.stdout, /FAIL up\s+versions 004/);
     assert.match(up.stdout, /Migration 4 \(versions\) failed during up\(\) after changing the database: stopped half way\. .*NOT rolled back\. Repair the database by hand/);
     assert.match(up.stdout, /Statements that ran before the failure:\n {2}create table `half`/);
+    // The engine's advice, said in the terminal's terms.
+    assert.match(up.stdout, /finish what up\(\) does and run "migrations mark-applied 4 --source versions", or undo what ran and run "migrations forget 4 --source versions" so that/);
 
     const human = ok(run(ws, ['status']), 'status').stdout;
     assert.match(human, /^\s+004\s+failed-partial\s/m);
-    assert.match(human, /^ {2}Migration 4 \(versions\) failed during up\(\) after changing the database: .*"migrations mark-applied 4 --source versions".*"migrations forget 4 --source versions"/m);
+    assert.match(human, /^ {2}Migration 4 \(versions\) failed during up\(\) after changing the database: .*NOT rolled back/m);
+    assert.match(human, /^ {2}Once repaired, run "migrations mark-applied 4 --source versions" \(its change is in place\) or "migrations forget 4 --source versions" \(it is undone\)\.$/m);
     assert.doesNotMatch(human, /Statements that ran/, 'status shows the advice, the statements stay in history');
     const json = runJson(ws, ['status']);
     assert.equal(json.sources[0].migrations[3].status, 'failed-partial');
@@ -469,7 +472,7 @@ describe('repair: failed-partial, mark-applied, forget', () => {
     const unknown = run(ws, ['forget', '7']);
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr, 'error: There is no migration 7 in versions (no file and no history); check the version.\n');
-    assert.deepEqual(runJson(ws, ['mark-applied', '7'], 1), { ok: false, error: 'There is no migration 7 in versions (no file and no history); check the version.' });
+    assert.deepEqual(runJson(ws, ['mark-applied', '7'], 1), { ok: false, code: 'config', error: 'There is no migration 7 in versions (no file and no history); check the version.' });
   });
 });
 

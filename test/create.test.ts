@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLI_TERMS } from '../src/cli/terms';
 import { ConfigError, Discovery, loadMigration, MigrationsError, parseMigrationName, settingsFrom } from '../src/core';
 import { createMigration } from '../src/core/sources/create';
 import { DEFAULT_DB, engine, sampleWorkspace, TEMPLATES, tempWorkspace, tsMigration, userTables } from './helpers';
@@ -198,7 +199,8 @@ test('create: --source must be a versions folder inside the workspace', () => {
   assert.equal(fs.existsSync(path.join(path.dirname(ws), 'versions', 'migration_001_new_thing.ts')), false);
 
   // Several sources and no --source: refused, naming them.
-  assert.throws(() => e.create('new thing'), (err: unknown) => err instanceof ConfigError && /packages\/api\/versions/.test(err.message) && /--source/.test(err.message));
+  assert.throws(() => e.create('new thing'), (err: unknown) => err instanceof ConfigError && /packages\/api\/versions/.test(err.message) &&
+    err.text.some((part) => typeof part !== 'string' && part.do === 'name-source') && /--source <folder>/.test(err.describe(CLI_TERMS)));
   assert.deepEqual(tree(ws), before);
 
   // A valid --source picks the folder and numbers after its own files.

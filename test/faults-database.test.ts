@@ -61,6 +61,7 @@ test('a read-only database file (WAL, as this tool leaves it): up and status fai
   fs.chmodSync(db, 0o444);
   const before = snapshot(path.dirname(db));
   try {
+    // Through the CLI: the advice names its flag.
     const message = new RegExp(`^The database file ${escape(db)} is read-only \\(SQLITE_READONLY\\): SQLite must write to it, .*Make the file and its folder writable, or point --db or migrations\\.database at the right file\\.$`);
     const up = cliUnprivileged(ws, ['up', '--json']);
     assert.equal(up.code, 1, up.stdout + up.stderr);
@@ -166,12 +167,12 @@ test('a database path under a regular file, or that is a folder: a clear error, 
   const ws = tempWorkspace({ ...migrationFiles([1]), 'notes.txt': 'mine', 'data/.keep': '' });
   const underFile = path.join(ws, 'notes.txt', 'db.sqlite3');
   await assert.rejects(engine(ws, underFile).up(), (err: unknown) => err instanceof DatabaseError &&
-    err.message === `Cannot create the folder for the database file ${underFile}: ${path.join(ws, 'notes.txt')} is a file, not a folder. Point --db or migrations.database at the right file (a path whose folders can be created).`);
+    err.message === `Cannot create the folder for the database file ${underFile}: ${path.join(ws, 'notes.txt')} is a file, not a folder. To fix the path, point migrations.database at the right file (a path whose folders can be created).`);
   assert.equal(fs.readFileSync(path.join(ws, 'notes.txt'), 'utf8'), 'mine');
   assert.deepEqual((await engine(ws, underFile).status()).sources[0].migrations.map((m) => m.status), ['pending']);
 
   const folder = path.join(ws, 'data');
-  const message = new RegExp(`^Cannot open the database file ${escape(folder)} \\(SQLITE_[A-Z]+: it is a folder, not a file\\)\\. Point --db or migrations\\.database at the right file`);
+  const message = new RegExp(`^Cannot open the database file ${escape(folder)} \\(SQLITE_[A-Z]+: it is a folder, not a file\\)\\. To fix the path, point migrations\\.database at the right file`);
   const expected = (err: unknown) => err instanceof DatabaseError && message.test(err.message);
   await assert.rejects(engine(ws, folder).status(), expected);
   await assert.rejects(engine(ws, folder).up(), expected);
@@ -181,12 +182,13 @@ test('a database path under a regular file, or that is a folder: a clear error, 
 test('a file that is not a SQLite database: status and up refuse naming it, --json stays JSON, the file is untouched', async () => {
   const ws = tempWorkspace({ ...migrationFiles([1]), '.migrations/dev.sqlite3': 'hello\n' });
   const db = DEFAULT_DB(ws);
-  const message = `${db} is not a SQLite database (SQLITE_NOTADB); it was left untouched. Point --db or migrations.database at the right file, or move that file away.`;
+  const message = `${db} is not a SQLite database (SQLITE_NOTADB); it was left untouched. Move that file away, or point migrations.database at the right file.`;
   await assert.rejects(engine(ws).status(), (err: unknown) => err instanceof DatabaseError && err.message === message);
   await assert.rejects(engine(ws).up(), (err: unknown) => err instanceof DatabaseError && err.message === message);
   const r = cliUnprivileged(ws, ['up', '--json']);
   assert.equal(r.code, 1);
-  assert.deepEqual(JSON.parse(r.stdout), { ok: false, error: message });
+  // The CLI says the same with its own flag, and the stable code.
+  assert.deepEqual(JSON.parse(r.stdout), { ok: false, code: 'database', error: message.replace('point migrations.database', 'point --db or migrations.database') });
   assert.equal(fs.readFileSync(db, 'utf8'), 'hello\n');
   assert.deepEqual(fs.readdirSync(path.dirname(db)), ['dev.sqlite3']);
 });

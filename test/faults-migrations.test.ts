@@ -49,7 +49,9 @@ test('transaction: false failing half-way is failed-partial: the advice, the sta
   assert.deepEqual(report.steps.map((s) => s.outcome), ['done', 'failed', 'not-run']);
   const error = report.error ?? '';
   assert.match(error, /^Migration 2 \(versions\) failed during up\(\) after changing the database: half way\. It ran outside a transaction \(transaction: false\), so the statements that ran were NOT rolled back\./);
-  assert.match(error, /Repair the database by hand.*then either finish what up\(\) does and run "migrations mark-applied 2 --source versions", or undo what ran and run "migrations forget 2 --source versions"/);
+  // The engine's words name no front end's flags or buttons; the advice is data each front end words itself.
+  assert.match(error, /Repair the database by hand.*then either finish what up\(\) does and record migration 2 \(versions\) as applied, or undo what ran and record migration 2 \(versions\) as not applied/);
+  assert.deepEqual(report.errorText?.filter((p) => typeof p !== 'string'), [{ do: 'mark-applied', source: 'versions', version: 2 }, { do: 'forget', source: 'versions', version: 2 }]);
   assert.match(error, /\nStatements that ran before the failure:\n {2}create table `t2` \(`id` integer not null primary key autoincrement, `name` varchar\(255\)\);\n {2}insert into `t2` \(`name`\) values \('first'\);$/);
   assert.deepEqual(await userTables(db), ['t1', 't2'], 'the half-done change stays: nothing could roll it back');
 
@@ -63,7 +65,8 @@ test('transaction: false failing half-way is failed-partial: the advice, the sta
 
   // Running it again on a half-changed schema would fail or double its work: refused until recorded.
   await assert.rejects(e.up(), (err: unknown) => err instanceof MigrationsError &&
-    /^Migration 2 \(versions\) is failed-partial: its last up\(\) failed part-way and left changes that were not rolled back, so nothing was run\. Repair .*"migrations mark-applied 2 --source versions"/.test(err.message));
+    err.code === 'half-done' && err.facts.version === 2 && err.facts.direction === 'up' &&
+    /^Migration 2 \(versions\) is failed-partial: its last up\(\) failed part-way and left changes that were not rolled back, so nothing was run\. Repair .*record migration 2 \(versions\) as applied/.test(err.message));
   assert.equal((await e.history()).length, 2);
   assert.deepEqual(await userTables(db), ['t1', 't2']);
   assert.deepEqual(await lockRows(db), []);
@@ -111,7 +114,7 @@ test('a down() outside a transaction failing half-way: failed-partial and still 
   assert.equal((await e.up()).ok, true);
   const report = await e.down({ last: true });
   assert.match(report.error ?? '', /^Migration 1 \(versions\) failed during down\(\) after changing the database: down half way\./);
-  assert.match(report.error ?? '', /then either finish the rollback and run "migrations forget 1 --source versions", or restore what down\(\) removed and run "migrations mark-applied 1 --source versions"/);
+  assert.match(report.error ?? '', /then either finish the rollback and record migration 1 \(versions\) as not applied, or restore what down\(\) removed and record migration 1 \(versions\) as applied/);
   assert.match(report.error ?? '', /Statements that ran before the failure:\n {2}drop table `t1b`;/);
   const [state] = (await e.status()).sources[0].migrations;
   assert.deepEqual([state.status, state.applied], ['failed-partial', true]);
@@ -261,7 +264,8 @@ test('forget drops a missing ghost; unknown versions and ambiguous sources are r
 
   const two = tempWorkspace({ 'a/versions/migration_001_x.ts': tsMigration(1, 'a1'), 'b/versions/migration_001_y.ts': tsMigration(1, 'b1') });
   const e2 = engine(two);
-  await assert.rejects(e2.markApplied({ version: 1 }), /Migration 1 exists in several sources \(a\/versions, b\/versions\); pass --source <folder>/);
+  await assert.rejects(e2.markApplied({ version: 1 }), (err: unknown) => err instanceof MigrationsError && err.code === 'config' &&
+    /Migration 1 exists in several sources \(a\/versions, b\/versions\); name the source to mark-applied one of them/.test(err.message));
   assert.equal(fs.existsSync(path.join(two, '.migrations')), false);
   assert.deepEqual(await e2.markApplied({ source: 'b/versions', version: 1 }), { source: 'b/versions', version: 1, recorded: true, status: 'applied' });
   assert.deepEqual((await e2.status()).sources.map((s) => [s.id, s.migrations[0].status]), [['a/versions', 'pending'], ['b/versions', 'applied']]);

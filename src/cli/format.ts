@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { historyOutcome, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
+import { historyOutcome, render, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
+import { CLI_TERMS } from './terms';
 
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
 export function formatStatus(report: StatusReport, workspace: string): string {
@@ -13,7 +14,10 @@ export function formatStatus(report: StatusReport, workspace: string): string {
     lines.push(...table(['VERSION', 'STATUS', 'DESCRIPTION', 'APPLIED AT'], rows).map((l) => '  ' + l));
     // Its error says what ran, what was not rolled back and how to record the repair.
     const halfDone = source.migrations.filter((m) => m.status === 'failed-partial');
-    if (halfDone.length > 0) lines.push('', ...halfDone.map((m) => `  ${(m.lastError ?? `Migration ${m.version} failed part-way.`).split('\n')[0]}`));
+    for (const m of halfDone) {
+      lines.push('', `  ${(m.lastError ?? `Migration ${m.version} failed part-way.`).split('\n')[0]}`);
+      lines.push(`  Once repaired, ${CLI_TERMS({ do: 'mark-applied', source: source.id, version: m.version })} (its change is in place) or ${CLI_TERMS({ do: 'forget', source: source.id, version: m.version }).replace(/^run /, '')} (it is undone).`);
+    }
     const problems = [...source.problems, ...source.migrations.flatMap((m) => m.problems)];
     if (problems.length > 0) lines.push('', ...formatProblems(problems, workspace).map((l) => '  ' + l));
   }
@@ -32,7 +36,8 @@ export function formatRun(report: RunReport, verb: string): string {
   const summary = report.ok
     ? `${done.length} migration(s) done.`
     : `${done.length} done, ${report.steps.filter((s) => s.outcome === 'failed').length} failed, ${notRun} not run.`;
-  return [...lines, summary, ...(report.error ? [report.error] : [])].join('\n');
+  const error = report.errorText ? render(report.errorText, CLI_TERMS) : report.error;
+  return [...lines, summary, ...(error ? [error] : [])].join('\n');
 }
 
 function mark(s: StepReport): string {

@@ -99,7 +99,7 @@ export class MigrationEngine {
   constructor(private readonly options: EngineOptions) {
     if (!path.isAbsolute(options.workspace)) throw new ConfigError(`The workspace must be an absolute path (got "${options.workspace}").`);
     if (!fs.statSync(options.workspace, { throwIfNoEntry: false })?.isDirectory()) {
-      throw new ConfigError(`The workspace folder ${options.workspace} does not exist; pass an existing folder (--dir).`);
+      throw new ConfigError([`The workspace folder ${options.workspace} does not exist; `, { do: 'choose-workspace' }, '.']);
     }
     this.workspace = options.workspace;
     this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
@@ -256,7 +256,7 @@ export class MigrationEngine {
     if (opts.source !== undefined) {
       const dir = path.resolve(this.workspace, opts.source);
       if (path.relative(this.workspace, dir).startsWith('..') || path.basename(dir) !== 'versions') {
-        throw new ConfigError(`--source must name a "versions" folder inside the workspace (got "${opts.source}").`);
+        throw new ConfigError(`The source must be a "versions" folder inside the workspace (got "${opts.source}").`);
       }
       // A folder that is not a discovered source (e.g. outside migrations.versionsDir) may still hold files: number after them.
       source = sources.find((s) => s.dir === dir) ?? this.discovery.readSource(dir);
@@ -265,7 +265,7 @@ export class MigrationEngine {
     } else if (sources.length === 0) {
       source = { dir: path.resolve(this.workspace, this.settings.versionsDir[0] ?? 'versions'), migrations: [] };
     } else {
-      throw new ConfigError(`There are several sources (${sources.map((s) => s.id).join(', ')}); choose one with --source.`);
+      throw new ConfigError([`There are several sources (${sources.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.']);
     }
     const created = createMigration(source, { description, js: opts.js, templatesDir });
     this.logger.info(`Created ${created.path}`);

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkText, describeError, mergeProblems, parseMigrationName, type MigrationFile, type MigrationState, type Problem } from '../core';
+import { checkText, explain, mergeProblems, parseMigrationName, type MigrationFile, type MigrationState, type Problem } from '../core';
+import { EDITOR_TERMS } from './terms';
 import type { MigrationsModel } from './model';
 
 export const DIAGNOSTIC_SOURCE = 'migrations';
@@ -57,7 +58,7 @@ export function registerDiagnostics(model: MigrationsModel, log: vscode.LogOutpu
         files.forEach((f, i) => loaded.set(f.path, { checksum: f.checksum, problems: results[i] }));
         publish();
       },
-      (err) => log.error(`Loading migration files for their diagnostics failed: ${describeError(err)}`),
+      (err) => log.error(`Loading migration files for their diagnostics failed: ${explain(err, EDITOR_TERMS)}`),
     ).finally(() => keys.forEach((k) => loading.delete(k)));
   };
 

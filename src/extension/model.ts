@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_SETTINGS, describeError, MigrationEngine, settingsFrom, type IsolateOptions, type MigrationState, type StatusReport } from '../core';
+import { DEFAULT_SETTINGS, explain, MigrationEngine, settingsFrom, type IsolateOptions, type MigrationState, type StatusReport } from '../core';
+import { EDITOR_TERMS } from './terms';
 import { passwordProvider } from './secrets';
 
 /** The status of one workspace folder, or why it could not be read. */
@@ -138,8 +139,9 @@ export class MigrationsModel implements vscode.Disposable {
     try {
       return { folder, report: await this.engine(folder).status() };
     } catch (err) {
-      this.log.error(`${folder.name}: ${describeError(err)}`);
-      return { folder, error: describeError(err) };
+      const message = explain(err, EDITOR_TERMS);
+      this.log.error(`${folder.name}: ${message}`);
+      return { folder, error: message };
     }
   }
 

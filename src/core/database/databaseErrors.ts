@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUSY_TIMEOUT_MS } from './database';
-import { DatabaseError, describeError, MigrationsError } from '../model/errors';
+import { DatabaseError, describeError, MigrationsError, type Advice, type ErrorText } from '../model/errors';
 
 // Failures of the database itself, turned from driver codes into what to do about them.
 
@@ -18,33 +18,33 @@ export function databaseError(err: unknown, label: string, filename?: string): D
   // knex prefixes the SQL ("insert into … - SQLITE_BUSY: …"); the driver's own words are what matter.
   const detail = raw.replace(/^[\s\S]* - (?=SQLITE_)/, '');
   const file = filename ?? label;
-  const make = (message: string) => new DatabaseError(message, code, err);
-  const fixPath = 'point --db or migrations.database at the right file';
+  const make = (text: string | ErrorText) => new DatabaseError(text, code, err);
+  const fixPath: Advice = { do: 'choose-database' };
   switch (code) {
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
       return make(`The database file ${file} is locked by another connection (${code}): another program, such as a database browser or a sqlite3 shell, holds a transaction open, and did not release it while this run waited (${BUSY_TIMEOUT_MS / 1000} s). Close that program or end its transaction, then run again.`);
     case 'SQLITE_READONLY':
-      return make(`The database file ${file} is read-only (${code}): SQLite must write to it, and to ${path.basename(file)}-wal and -shm files next to it (even to read a database in WAL mode). Make the file and its folder writable, or ${fixPath}.`);
+      return make([`The database file ${file} is read-only (${code}): SQLite must write to it, and to ${path.basename(file)}-wal and -shm files next to it (even to read a database in WAL mode). Make the file and its folder writable, or `, fixPath, '.']);
     case 'SQLITE_NOTADB':
-      return make(`${file} is not a SQLite database (${code}); it was left untouched. ${capitalize(fixPath)}, or move that file away.`);
+      return make([`${file} is not a SQLite database (${code}); it was left untouched. Move that file away, or `, fixPath, '.']);
     case 'SQLITE_CORRUPT':
-      return make(`The database file ${file} is damaged (${code}: ${detail}); it was left untouched. Restore it from a backup, or ${fixPath}.`);
+      return make([`The database file ${file} is damaged (${code}: ${detail}); it was left untouched. Restore it from a backup, or `, fixPath, '.']);
     case 'SQLITE_CANTOPEN':
     case 'SQLITE_IOERR':
     case 'SQLITE_PERM':
     case 'SQLITE_AUTH': {
       const why = whyCannotOpen(filename);
-      if (why || code === 'SQLITE_CANTOPEN') return make(`Cannot open the database file ${file} (${code}${why ?? ''}). ${capitalize(fixPath)} (a SQLite file, in a folder you can write to).`);
+      if (why || code === 'SQLITE_CANTOPEN') return make([`Cannot open the database file ${file} (${code}${why ?? ''}). To fix the path, `, fixPath, ' (a SQLite file, in a folder you can write to).']);
       return make(`The database file ${file} cannot be read or written (${detail}). Check its permissions and the disk, then run again.`);
     }
     case 'SQLITE_FULL':
-      return make(`The disk holding ${file} is full (${code}). Free some space and run again ("migrations status" shows what was applied).`);
+      return make([`The disk holding ${file} is full (${code}). Free some space and run again (`, { do: 'see-status' }, ').']);
   }
   if (code && ['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOSPC'].includes(code) && typeof (err as { path?: unknown }).path === 'string') {
     const blocker = fileInTheWay(path.dirname(file));
     const why = blocker ? `${blocker} is a file, not a folder` : detail;
-    return make(`Cannot create the folder for the database file ${file}: ${why}. ${capitalize(fixPath)} (a path whose folders can be created).`);
+    return make([`Cannot create the folder for the database file ${file}: ${why}. To fix the path, `, fixPath, ' (a path whose folders can be created).']);
   }
   if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'].includes(code)) {
     return make(`Cannot connect to ${label} (${code}: ${detail}). Check that the server is running and that migrations.connection names it.`);
@@ -71,8 +71,4 @@ function fileInTheWay(dir: string): string | undefined {
     if (stat) return stat.isDirectory() ? undefined : d;
   }
   return undefined;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -72,7 +72,7 @@ export class ServerLock implements MigrationLock {
         const waited = Date.now() - started;
         if (waited >= this.options.timeoutMs) {
           const holder = await this.current();
-          throw new LockBusyError(holder ?? unnamedHolder(await this.session.holder()), waited, SERVER_ADVICE);
+          throw new LockBusyError(holder ?? unnamedHolder(await this.session.holder()), waited, [SERVER_ADVICE]);
         }
         await delay(Math.min(this.options.pollMs ?? 100, this.options.timeoutMs - waited));
       }

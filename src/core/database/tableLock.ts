@@ -77,8 +77,8 @@ export class TableLock implements MigrationLock {
     if (!current) return undefined;
     if (!force && !isStale(current, this.options.staleMs)) {
       throw new MigrationsError(
-        `The lock is held by ${current.holder} (pid ${current.pid} on ${current.host}), which looks alive (heartbeat ${current.heartbeat}). ` +
-          'If you are sure it is gone, use force unlock ("migrations unlock --force").',
+        [`The lock is held by ${current.holder} (pid ${current.pid} on ${current.host}), which looks alive (heartbeat ${current.heartbeat}). If you are sure it is gone, `, { do: 'unlock', force: true }, '.'],
+        { code: 'lock-busy', facts: { holder: current } },
       );
     }
     await this.rows.delete(current.token);

@@ -1,15 +1,109 @@
 import type { Direction, LockHolder, Problem } from './types';
 
-/** Base of every error the engine throws on purpose; `message` is always fit to show a user. */
+/** A stable code per kind of error: front ends and scripts branch on it, never on the wording. */
+export type ErrorCode =
+  /** A setting, flag or argument is wrong. */
+  | 'config'
+  /** Files must be fixed before anything runs (`problems`). */
+  | 'invalid-migrations'
+  /** up() or down() threw or timed out (facts: source, version, direction, file). */
+  | 'migration-failed'
+  /** A migration left half-done blocks the run until the repair is recorded. */
+  | 'half-done'
+  | 'timeout'
+  | 'corrupt-history'
+  /** The database failed: cannot open it, locked by another program, read-only, not a database. */
+  | 'database'
+  /** Another runner holds the migration lock (facts.holder). */
+  | 'lock-busy'
+  /** Any other error raised on purpose. */
+  | 'error';
+
+/** What an error is about, as data. */
+export interface ErrorFacts {
+  readonly source?: string;
+  readonly version?: number;
+  readonly direction?: Direction;
+  readonly holder?: LockHolder;
+  readonly file?: string;
+  readonly line?: number;
+}
+
+/** An action advice names: each front end says it in its own terms (a flag, a command, a button). */
+export type Advice =
+  | { readonly do: 'mark-applied' | 'forget'; readonly source: string; readonly version: number }
+  | { readonly do: 'unlock'; readonly force: boolean }
+  /** Several sources: name the one meant. */
+  | { readonly do: 'name-source' }
+  /** Where to see what was applied. */
+  | { readonly do: 'see-status' }
+  /** Point the engine at another SQLite file. */
+  | { readonly do: 'choose-database' }
+  /** Open or pass an existing workspace folder. */
+  | { readonly do: 'choose-workspace' };
+
+/** An error's text: words, and the actions in it for a front end to name. Plain data: it crosses to and from the runner child. */
+export type ErrorText = readonly (string | Advice)[];
+
+/** How a front end names the actions advice refers to. */
+export type Terms = (advice: Advice) => string;
+
+/** The engine's own wording (a library's caller, the history table): no front end's flags or buttons. */
+export const PLAIN_TERMS: Terms = (a) => {
+  switch (a.do) {
+    case 'mark-applied':
+      return `record migration ${a.version} (${a.source}) as applied`;
+    case 'forget':
+      return `record migration ${a.version} (${a.source}) as not applied`;
+    case 'unlock':
+      return a.force ? 'release the lock by force' : 'release the stale lock';
+    case 'name-source':
+      return 'name the source';
+    case 'see-status':
+      return 'the status shows what was applied';
+    case 'choose-database':
+      return 'point migrations.database at the right file';
+    case 'choose-workspace':
+      return 'pass an existing folder';
+  }
+};
+
+export function render(text: ErrorText, terms: Terms): string {
+  return text.map((part) => (typeof part === 'string' ? part : terms(part))).join('');
+}
+
+/** Base of every error the engine throws on purpose; `message` is always fit to show a user (in PLAIN_TERMS). */
 export class MigrationsError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly code: ErrorCode;
+  readonly facts: ErrorFacts;
+  readonly text: ErrorText;
+
+  constructor(text: string | ErrorText, options: { cause?: unknown; code?: ErrorCode; facts?: ErrorFacts } = {}) {
+    const parts = typeof text === 'string' ? [text] : text;
+    super(render(parts, PLAIN_TERMS), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.text = parts;
+    this.code = options.code ?? 'error';
+    this.facts = options.facts ?? {};
+  }
+
+  /** The message in a front end's terms. */
+  describe(terms: Terms): string {
+    return render(this.text, terms);
   }
 }
 
+/** Any thrown value as text, with advice in `terms`. */
+export function explain(err: unknown, terms: Terms): string {
+  return err instanceof MigrationsError ? err.describe(terms) : describeError(err);
+}
+
 /** A setting or flag is wrong. */
-export class ConfigError extends MigrationsError {}
+export class ConfigError extends MigrationsError {
+  constructor(text: string | ErrorText, facts?: ErrorFacts) {
+    super(text, { code: 'config', facts });
+  }
+}
 
 /** Files that must be fixed before anything can run. */
 export class InvalidMigrationsError extends MigrationsError {
@@ -17,6 +111,7 @@ export class InvalidMigrationsError extends MigrationsError {
     super(
       `${problems.length} migration problem(s) must be fixed before running:\n` +
         problems.map((p) => `  ${p.file}:${p.line}:${p.column} ${p.message}`).join('\n'),
+      { code: 'invalid-migrations', facts: problems[0] && { file: problems[0].file, line: problems[0].line } },
     );
   }
 }
@@ -39,30 +134,29 @@ export class MigrationRunError extends MigrationsError {
     readonly statements: readonly string[] = [],
   ) {
     const what = `Migration ${version} (${source}) failed during ${direction}()`;
-    let text: string;
+    let text: ErrorText;
     if (!partial) {
-      text = `${what}: ${describeError(cause)}. ` + (transactional
+      text = [`${what}: ${describeError(cause)}. ` + (transactional
         ? 'Its changes were rolled back; fix the migration and run again.'
-        : 'It ran outside a transaction (transaction: false), but no statement had changed the database yet; fix the migration and run again.');
+        : 'It ran outside a transaction (transaction: false), but no statement had changed the database yet; fix the migration and run again.')];
     } else {
       const why = transactional
         ? 'MySQL/MariaDB commits schema changes immediately, so they were NOT rolled back.'
         : 'It ran outside a transaction (transaction: false), so the statements that ran were NOT rolled back.';
-      text = `${what} after changing the ${transactional ? 'schema' : 'database'}: ${describeError(cause)}. ${why} ${repairAdvice(source, version, direction)}`;
-      text += formatStatements(statements);
+      text = [`${what} after changing the ${transactional ? 'schema' : 'database'}: ${describeError(cause)}. ${why} `, ...repairAdvice(source, version, direction), formatStatements(statements)];
     }
-    super(text, { cause });
+    super(text, { cause, code: 'migration-failed', facts: { source, version, direction, file } });
   }
 }
 
 /** What to do about a migration left half-done: repair by hand, then record the outcome. */
-export function repairAdvice(source: string, version: number, direction: Direction): string {
-  const mark = `"migrations mark-applied ${version} --source ${source}"`;
-  const forget = `"migrations forget ${version} --source ${source}"`;
+export function repairAdvice(source: string, version: number, direction: Direction): ErrorText {
+  const mark: Advice = { do: 'mark-applied', source, version };
+  const forget: Advice = { do: 'forget', source, version };
   const seen = 'Repair the database by hand (the statements that ran are listed in the history)';
   return direction === 'up'
-    ? `${seen}, then either finish what up() does and run ${mark}, or undo what ran and run ${forget} so that the next "up" runs it again.`
-    : `${seen}, then either finish the rollback and run ${forget}, or restore what down() removed and run ${mark} so that it counts as applied again.`;
+    ? [`${seen}, then either finish what up() does and `, mark, ', or undo what ran and ', forget, ' so that the next "up" runs it again.']
+    : [`${seen}, then either finish the rollback and `, forget, ', or restore what down() removed and ', mark, ' so that it counts as applied again.'];
 }
 
 const MAX_STATEMENTS = 20;
@@ -79,7 +173,7 @@ function formatStatements(statements: readonly string[]): string {
 export class MigrationTimeoutError extends MigrationsError {
   constructor(readonly timeoutMs: number, stoppable = true) {
     const end = stoppable ? 'was stopped' : 'was given up on (outside a transaction it cannot be stopped: it may still be running)';
-    super(`it did not finish within ${timeoutMs} ms (setting migrations.migrationTimeoutMs; 0 turns the limit off) and ${end}`);
+    super(`it did not finish within ${timeoutMs} ms (setting migrations.migrationTimeoutMs; 0 turns the limit off) and ${end}`, { code: 'timeout' });
   }
 }
 
@@ -90,14 +184,15 @@ export class CorruptHistoryError extends MigrationsError {
     super(
       `The table migration_history in ${where} holds ${rows.length} row(s) Migration Manager did not write (${shown}). ` +
         'Nothing was changed. Fix or delete those rows (e.g. in the sqlite3 shell), or restore the database from a backup, then run again.',
+      { code: 'corrupt-history' },
     );
   }
 }
 
 /** The database itself failed (cannot open, locked, read-only, not a database…). */
 export class DatabaseError extends MigrationsError {
-  constructor(message: string, readonly code: string | undefined, cause: unknown) {
-    super(message, { cause });
+  constructor(text: string | ErrorText, readonly driverCode: string | undefined, cause: unknown) {
+    super(text, { cause, code: 'database' });
   }
 }
 
@@ -106,11 +201,12 @@ export class LockBusyError extends MigrationsError {
   constructor(
     readonly holder: LockHolder,
     waitedMs: number,
-    advice = 'Wait for it to finish, or if that process is gone run "migrations unlock" ("unlock --force" to release a live lock).',
+    advice: ErrorText = ['Wait for it to finish, or if that process is gone ', { do: 'unlock', force: false }, ' (', { do: 'unlock', force: true }, ' releases a live one).'],
   ) {
     super(
-      `The database is locked by ${holder.holder} (pid ${holder.pid} on ${holder.host}) since ${holder.acquiredAt}, ` +
-        `last heartbeat ${holder.heartbeat}; waited ${Math.round(waitedMs / 1000)} s. ${advice}`,
+      [`The database is locked by ${holder.holder} (pid ${holder.pid} on ${holder.host}) since ${holder.acquiredAt}, ` +
+        `last heartbeat ${holder.heartbeat}; waited ${Math.round(waitedMs / 1000)} s. `, ...advice],
+      { code: 'lock-busy', facts: { holder } },
     );
   }
 }

@@ -12,8 +12,9 @@ export function refuseHalfDone(steps: readonly Step[], history: HistorySnapshot)
     const last = history.last(step.source.id, step.file.version);
     if (last && !last.success && last.partial) {
       throw new MigrationsError(
-        `Migration ${step.file.version} (${step.source.id}) is failed-partial: its last ${last.direction}() failed part-way and left changes that were not rolled back, ` +
-          `so nothing was run. ${repairAdvice(step.source.id, step.file.version, last.direction)}`,
+        [`Migration ${step.file.version} (${step.source.id}) is failed-partial: its last ${last.direction}() failed part-way and left changes that were not rolled back, so nothing was run. `,
+          ...repairAdvice(step.source.id, step.file.version, last.direction)],
+        { code: 'half-done', facts: { source: step.source.id, version: step.file.version, direction: last.direction, file: step.file.path } },
       );
     }
   }
@@ -24,10 +25,10 @@ export function manualRow(direction: Direction, sources: readonly Source[], hist
   const found = history.states(sources).flatMap(({ source, states }) => states.filter((m) => m.version === version).map((state) => ({ source, state })));
   const verb = direction === 'up' ? 'mark-applied' : 'forget';
   if (found.length === 0) {
-    throw new ConfigError(`There is no migration ${version} in ${sources.map((s) => s.id).join(', ') || 'this workspace'} (no file and no history); check the version${sources.length > 1 ? ' and --source' : ''}.`);
+    throw new ConfigError(`There is no migration ${version} in ${sources.map((s) => s.id).join(', ') || 'this workspace'} (no file and no history); check the version${sources.length > 1 ? ' and the source' : ''}.`, { version });
   }
   const ids = [...new Set(found.map((f) => f.source.id))];
-  if (ids.length > 1) throw new ConfigError(`Migration ${version} exists in several sources (${ids.join(', ')}); pass --source <folder> to ${verb} one of them.`);
+  if (ids.length > 1) throw new ConfigError([`Migration ${version} exists in several sources (${ids.join(', ')}); `, { do: 'name-source' }, ` to ${verb} one of them.`], { version });
   if (found.length > 1) throw new MigrationsError(`Two files in ${ids[0]} have version ${version}; fix that before you ${verb} it.`);
   const [{ source, state }] = found;
   const failed = state.status === 'failed' || state.status === 'failed-partial';

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { DownTarget, UpTarget } from '../model/plan';
-import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError } from '../model/errors';
+import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorCode, type ErrorFacts, type ErrorText } from '../model/errors';
 import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
 import type { Settings } from '../config/settings';
 import type { Logger, MigrationFile, Problem } from '../model/types';
@@ -52,24 +52,30 @@ export type ChildMessage =
 /** Messages to the child. */
 export type ParentMessage = { readonly type: 'start'; readonly config: ChildEngineConfig; readonly request: ChildRequest } | { readonly type: 'cancel' };
 
+/** An error as data, to cross the pipe: its code, facts and text come out the same on the other side. */
 export interface SerializedError {
   readonly name: string;
-  readonly message: string;
+  readonly code: ErrorCode;
+  readonly facts: ErrorFacts;
+  readonly text: ErrorText;
   readonly problems?: readonly Problem[];
 }
 
 export function serializeError(err: unknown): SerializedError {
+  const own = err instanceof MigrationsError ? err : undefined;
   return {
-    name: err instanceof MigrationsError ? err.name : 'Error',
-    message: describeError(err),
+    name: own?.name ?? 'Error',
+    code: own?.code ?? 'error',
+    facts: own?.facts ?? {},
+    text: own?.text ?? [describeError(err)],
     problems: err instanceof InvalidMigrationsError ? err.problems : undefined,
   };
 }
 
 function deserializeError(e: SerializedError): Error {
   if (e.problems) return new InvalidMigrationsError(e.problems);
-  if (e.name === 'ConfigError') return new ConfigError(e.message);
-  const err = new MigrationsError(e.message);
+  if (e.name === 'ConfigError') return new ConfigError(e.text, e.facts);
+  const err = new MigrationsError(e.text, { code: e.code, facts: e.facts });
   if (e.name !== 'Error') err.name = e.name;
   return err;
 }
@@ -191,7 +197,7 @@ async function stopped(reason: 'timeout' | 'cancel', steps: StepReport[], runnin
   steps[running.index] = { ...step, outcome: 'failed', durationMs: Date.now() - running.startedAt.valueOf(), error: failure.message };
   opts.events?.afterMigration?.(steps[running.index], running.index, steps.length);
   opts.logger.error(failure.message);
-  return { ok: false, steps, error: failure.message, cancelled: reason === 'cancel' || undefined };
+  return { ok: false, steps, error: failure.message, errorText: failure.text, cancelled: reason === 'cancel' || undefined };
 }
 
 function send(child: ChildProcess, message: ParentMessage): void {

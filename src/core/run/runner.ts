@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutError } from '../model/errors';
+import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorText } from '../model/errors';
 import type { Dialect } from '../database/dialect';
 import type { HistoryStorage } from '../model/history';
 import type { Step } from '../model/plan';
@@ -47,6 +47,8 @@ export interface RunReport {
   readonly steps: readonly StepReport[];
   /** Set when the run stopped early: the failure, or cancellation. */
   readonly error?: string;
+  /** The failure's text with its advice as data, for a front end to say in its own terms (see MigrationsError.describe). */
+  readonly errorText?: ErrorText;
   readonly cancelled?: boolean;
 }
 
@@ -88,7 +90,7 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
       const error = await runOne(step, ctx, session, started, () => ctx.events?.partialRisk?.(i), i === steps.length - 1);
       reports[i] = { ...reports[i], outcome: error ? 'failed' : 'done', durationMs: Date.now() - started, error: error?.message };
       ctx.events?.afterMigration?.(reports[i], i, steps.length);
-      if (error) return { ok: false, steps: reports, error: error.message };
+      if (error) return { ok: false, steps: reports, error: error.message, errorText: error.text };
     }
     return { ok: true, steps: reports };
   } finally {

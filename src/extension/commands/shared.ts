@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { describeError, MigrationsError, type MigrationEngine, type RunEvents, type RunReport } from '../../core';
+import { explain, MigrationsError, render, type MigrationEngine, type RunEvents, type RunReport } from '../../core';
+import { EDITOR_TERMS } from '../terms';
 import type { MigrationsModel } from '../model';
 import type { Node } from '../tree';
 
@@ -36,7 +37,7 @@ export function command(ctx: Context, id: string, handler: (...args: unknown[]) 
     } catch (err) {
       // Esc on a prompt: nothing to report.
       if (err instanceof Cancelled) return undefined;
-      const message = describeError(err);
+      const message = explain(err, EDITOR_TERMS);
       ctx.log.error(`${id}: ${message}`);
       if (!(err instanceof MigrationsError) && err instanceof Error && err.stack) ctx.log.debug(err.stack);
       void showError(ctx, message);
@@ -118,7 +119,7 @@ export async function runWithProgress(ctx: Context, target: Target, title: strin
   const done = report.steps.filter((s) => s.outcome === 'done').length;
   if (report.ok) void vscode.window.showInformationMessage(report.steps.length === 0 ? 'Nothing to do.' : `${title}: ${done} migration(s) done.`);
   else if (report.cancelled) void vscode.window.showWarningMessage(`${title}: cancelled after ${done} migration(s).`);
-  else void showError(ctx, report.error ?? `${title} failed.`);
+  else void showError(ctx, report.errorText ? render(report.errorText, EDITOR_TERMS) : report.error ?? `${title} failed.`);
   return report;
 }
 

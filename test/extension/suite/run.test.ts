@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import type { Created, HistoryRow, MigrationState, Problem, RunReport } from '../../../src/core';
 // The module as compiled beside this suite: the same code as the bundle's, in this host.
 import { automationOf } from '../../../src/extension/commands/shared';
+import { EDITOR_TERMS } from '../../../src/extension/terms';
+import { render } from '../../../src/core';
 import { api, columns, dbFile, folder, modelShows, states, statuses, tables, waitFor, workspacePath } from './helpers';
 
 async function history(): Promise<HistoryRow[]> {
@@ -150,7 +152,10 @@ suite('Running migrations from the commands', () => {
     const report = await vscode.commands.executeCommand<RunReport>('migrations.applyAll');
     assert.equal(report?.ok, false, 'a run with a throwing migration reported ok');
     assert.match(report.error ?? '', /not rolled back/i);
-    assert.match(report.error ?? '', /mark-applied/);
+    // The engine's advice is data; the editor says it with its own commands, never the CLI's flags.
+    const shown = render(report.errorText ?? [], EDITOR_TERMS);
+    assert.match(shown, /finish what up\(\) does and use "Mark Applied" on migration 5 \(versions\) in the Migrations view, or undo what ran and use "Forget" on migration 5/);
+    assert.doesNotMatch(shown, /--source|migrations mark-applied/);
     assert.equal(states(model).get(5)?.status, 'failed-partial');
     assert.equal((await tables(dbFile())).includes('half_done'), true, 'the table created before the failure should still be there');
     assert.equal((await history()).at(-1)?.partial, true);
