@@ -96,6 +96,17 @@ export async function runUiTest({ print = console.log } = {}) {
   const rowStatus = (label, status, timeoutMs = 20_000) => waitFor(`the tree row "${label}" to show ${status}`, async () => (await statusOf(label).catch(() => undefined)) === status, { timeoutMs });
 
   try {
+    /** Runs a command from the palette; returns the quick input, where its prompt then asks. */
+    const paletteCommand = async (title) => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill(`>${title}`);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      return input;
+    };
+
     await step('the VSIX packages with no native binary and installs into code-server', async () => {
       const packed = packageVsix(base);
       metrics.vsixBytes = packed.bytes;
@@ -140,12 +151,7 @@ export async function runUiTest({ print = console.log } = {}) {
     });
 
     await step('Esc on a prompt ends the command quietly: no "Cancelled." error', async () => {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill('>Migrations: Create Migration');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Migrations: Create Migration' }).first().waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
+      await paletteCommand('Migrations: Create Migration');
       await page.getByText('Describe the migration').first().waitFor({ timeout: 10_000 });
       await page.keyboard.press('Escape');
       await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
@@ -157,12 +163,7 @@ export async function runUiTest({ print = console.log } = {}) {
     });
 
     await step('"Migrations: Create Migration" from the palette writes, opens and lists migration 004', async () => {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill('>Migrations: Create Migration');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Migrations: Create Migration' }).first().waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
+      const input = await paletteCommand('Migrations: Create Migration');
       await page.getByText('Describe the migration').first().waitFor({ timeout: 10_000 });
       await input.fill('add index');
       await page.keyboard.press('Enter');
