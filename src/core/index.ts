@@ -12,7 +12,7 @@ export { mergeProblems } from './model/problems';
 export { historyOutcome, isPending, sqlPreviewText, summarize, type Summary } from './model/present';
 export { isCommonJs } from './loading/transpile';
 export { parseMigrationName, toSnakeCase, migrationFileName } from './model/naming';
-export { readWorkspaceSettings, settingsFrom, isSqlite, DEFAULT_SETTINGS, type Settings } from './config/settings';
+export { readWorkspaceSettings, settingsFrom, isSqlite, CLIENTS, DEFAULT_SETTINGS, type Settings } from './config/settings';
 export { describeError, explain, render, PLAIN_TERMS, type Advice, type ErrorCode, type ErrorFacts, type ErrorText, type Terms, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError } from './model/errors';
 export type { RunEvents, RunReport, StepReport } from './run/runner';
 export type { Created } from './sources/create';

@@ -1,11 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerCodeActions } from './codeActions';
-import { registerCreate } from './commands/create';
-import { registerSelectDatabase } from './commands/database';
-import { registerInspectCommands } from './commands/inspect';
-import { registerMaintenanceCommands } from './commands/maintenance';
-import { registerRunCommands } from './commands/run';
+import { registerCommands } from './commands';
 import { registerDiagnostics } from './diagnostics';
 import { MigrationsModel } from './model';
 import { registerStatusBar } from './statusBar';
@@ -25,7 +21,7 @@ export function activate(context: vscode.ExtensionContext): MigrationsApi {
   // do), so a synchronous driver or a runaway migration never freezes the editor and can be ended.
   const isolate = { execPath: process.execPath, entry: path.join(context.extensionPath, 'dist', 'runner.js'), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
   const model = (active = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets, isolate));
-  const ctx = { model, log };
+  const ctx = { model, log, secrets: context.secrets };
   context.subscriptions.push(
     log,
     model,
@@ -33,11 +29,7 @@ export function activate(context: vscode.ExtensionContext): MigrationsApi {
     ...registerStatusBar(model),
     ...registerDiagnostics(model, log),
     ...registerCodeActions(),
-    ...registerRunCommands(ctx),
-    registerCreate(ctx),
-    ...registerInspectCommands(ctx),
-    ...registerMaintenanceCommands(ctx),
-    registerSelectDatabase(ctx, context.secrets),
+    ...registerCommands(ctx),
   );
   void vscode.commands.executeCommand('setContext', 'migrations.active', true);
   // The first read loads knex and the driver: after activation returns, not during it.

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import { command, automationOf, targetOf, Cancelled, type Context } from './shared';
+import { automationOf, Cancelled, targetOf, type CommandSpec } from './shared';
 
-/** Asks for a description (and a source when there are several), renders the template, opens the file. */
-export function registerCreate(ctx: Context): vscode.Disposable {
-  return command(ctx, 'migrations.create', async (...args) => {
+/** Create Migration: asks for a description (and a source when there are several), renders the template, opens the file. */
+export const create: CommandSpec = {
+  id: 'migrations.create',
+  async run(ctx, ...args) {
     const target = await targetOf(ctx, args[0]);
     const automation = automationOf(args);
     const engine = ctx.model.engine(target.folder);
@@ -25,5 +26,5 @@ export function registerCreate(ctx: Context): vscode.Disposable {
     await ctx.model.refresh();
     await vscode.window.showTextDocument(vscode.Uri.file(created.path));
     return created;
-  });
-}
+  },
+};

@@ -8,6 +8,14 @@ import type { Node } from '../tree';
 export interface Context {
   readonly model: MigrationsModel;
   readonly log: vscode.LogOutputChannel;
+  /** Server passwords (Select Database stores them; the engine reads them when it connects). */
+  readonly secrets: vscode.SecretStorage;
+}
+
+/** One command, in a file of its own: its id and what it does (registered inside the one error wrapper). */
+export interface CommandSpec {
+  readonly id: string;
+  run(ctx: Context, ...args: unknown[]): Promise<unknown>;
 }
 
 /** Where a command acts: a folder, and (from an item or an editor) one migration. */

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/core';
-import type { DatabaseChoice } from '../../../src/extension/commands/database';
+import type { DatabaseChoice } from '../../../src/extension/commands/selectDatabase';
 import { api, dbFile, folder, modelShows, states, statuses, step, tables, waitFor, workspacePath } from './helpers';
 
 const select = (choice: DatabaseChoice) => step(`Select Database ${JSON.stringify({ ...choice, password: undefined })}`, vscode.commands.executeCommand<string>('migrations.selectDatabase', undefined, choice));
@@ -41,6 +41,19 @@ suite('Select Database', () => {
     assert.equal(await select({ client: 'sqlite' }), `sqlite ${dbFile()}`);
     assert.doesNotMatch(settingsText(), /other\.sqlite3/);
     await modelShows(model, `the default file's statuses again (${before})`, () => JSON.stringify(statuses(model)) === before);
+  });
+
+  test('a choice with a key Select Database does not take is refused, and the settings stay as they were', async () => {
+    const config = () => vscode.workspace.getConfiguration('migrations', folder().uri);
+    await config().update('database', 'kept.sqlite3', vscode.ConfigurationTarget.WorkspaceFolder);
+    try {
+      // "databse": a typo that guessing would have taken as a choice with no file, resetting the setting.
+      const result = await vscode.commands.executeCommand('migrations.selectDatabase', undefined, { client: 'sqlite', databse: 'other.sqlite3' });
+      assert.equal(result, undefined, 'the command refused the argument');
+      assert.equal(config().get('database'), 'kept.sqlite3');
+    } finally {
+      await config().update('database', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
+    }
   });
 
   test('a MariaDB password is kept in secret storage, never in settings, and is what connects', async function () {

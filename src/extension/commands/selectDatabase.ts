@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { isSqlite, MigrationsError, type Settings } from '../../core';
+import { CLIENTS, isSqlite, MigrationsError, type Settings } from '../../core';
 import { passwordKey } from '../secrets';
-import { Cancelled, command, requireTrust, targetOf, type Context } from './shared';
+import { Cancelled, requireTrust, targetOf, type CommandSpec } from './shared';
 
 /** What Select Database settles on; tests and other extensions may pass it instead of answering prompts. */
 export interface DatabaseChoice {
@@ -21,12 +21,13 @@ const DEFAULT_PORTS = { pg: 5432, mysql2: 3306 } as const;
  * Select Database: writes the folder's `migrations.*` settings (never a password) and keeps
  * a server password in VS Code's secret storage, where the engine looks it up when it connects.
  */
-export function registerSelectDatabase(ctx: Context, secrets: vscode.SecretStorage): vscode.Disposable {
-  return command(ctx, 'migrations.selectDatabase', async (...args) => {
+export const selectDatabase: CommandSpec = {
+  id: 'migrations.selectDatabase',
+  async run(ctx, ...args) {
     // The settings written here decide what a run connects to (a knexfile is executed).
     requireTrust();
     const target = await targetOf(ctx, args[0]);
-    const choice = args.find(isChoice) ?? (await ask(target.folder));
+    const choice = choiceOf(args) ?? (await ask(target.folder));
     const config = vscode.workspace.getConfiguration('migrations', target.folder.uri);
     const set = (key: string, value: unknown) => config.update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);
     await set('client', choice.client);
@@ -38,8 +39,8 @@ export function registerSelectDatabase(ctx: Context, secrets: vscode.SecretStora
       await set('connection', connection);
       if (choice.password !== undefined) {
         const key = passwordKey(target.folder.uri, choice.client, connection);
-        if (choice.password === '') await secrets.delete(key);
-        else await secrets.store(key, choice.password);
+        if (choice.password === '') await ctx.secrets.delete(key);
+        else await ctx.secrets.store(key, choice.password);
       }
     }
     // The tree re-reads on its own; the command does not wait for a server that may be slow to answer.
@@ -48,8 +49,8 @@ export function registerSelectDatabase(ctx: Context, secrets: vscode.SecretStora
     ctx.log.info(`${target.folder.name}: database is now ${label}`);
     void vscode.window.showInformationMessage(`Migrations database: ${label}`);
     return label;
-  });
-}
+  },
+};
 
 async function ask(folder: vscode.WorkspaceFolder): Promise<DatabaseChoice> {
   const kinds = [
@@ -98,6 +99,15 @@ function required<T>(value: T | undefined): T {
   return value;
 }
 
-function isChoice(arg: unknown): arg is DatabaseChoice {
-  return typeof arg === 'object' && arg !== null && 'client' in arg;
+const CHOICE_KEYS = new Set(['client', 'database', 'connection', 'password', 'knexfile', 'environment']);
+
+/** A DatabaseChoice among the arguments, checked against its shape (an object with other keys is refused, not guessed at). */
+function choiceOf(args: readonly unknown[]): DatabaseChoice | undefined {
+  const arg = args.find((a) => typeof a === 'object' && a !== null && !(a instanceof vscode.Uri) && !Array.isArray(a) && 'client' in a) as Record<string, unknown> | undefined;
+  if (!arg) return undefined;
+  const stray = Object.keys(arg).filter((k) => !CHOICE_KEYS.has(k));
+  if (stray.length > 0 || !(CLIENTS as readonly unknown[]).includes(arg.client)) {
+    throw new MigrationsError(`Select Database was given ${stray.length > 0 ? `${stray.join(', ')}, which it does not take` : `client ${JSON.stringify(arg.client)}`}; it takes client (${CLIENTS.join(', ')}), database, connection, password, knexfile and environment.`);
+  }
+  return arg as unknown as DatabaseChoice;
 }

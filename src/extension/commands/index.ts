@@ -1,0 +1,30 @@
+import * as vscode from 'vscode';
+import { applyAll } from './applyAll';
+import { applyTo } from './applyTo';
+import { create } from './create';
+import { forceUnlock } from './forceUnlock';
+import { forget } from './forget';
+import { markApplied } from './markApplied';
+import { openFile } from './openFile';
+import { previewSqlCommand, previewSqlItem } from './previewSql';
+import { redo } from './redo';
+import { redoLast } from './redoLast';
+import { refresh } from './refresh';
+import { rollbackLast } from './rollbackLast';
+import { rollbackTo } from './rollbackTo';
+import { rollbackToHere } from './rollbackToHere';
+import { selectDatabase } from './selectDatabase';
+import { command, type CommandSpec, type Context } from './shared';
+import { HistoryDocuments, registerHistoryDocuments, showHistory } from './showHistory';
+import { validate } from './validate';
+
+/** Every command of the extension (package.json's `contributes.commands`), each in the one error wrapper. */
+export function registerCommands(ctx: Context): vscode.Disposable[] {
+  const history = new HistoryDocuments(ctx);
+  const commands: CommandSpec[] = [
+    applyAll, applyTo, rollbackLast, rollbackToHere, rollbackTo, redoLast, redo,
+    create, previewSqlCommand, previewSqlItem, showHistory(history), validate,
+    markApplied, forget, forceUnlock, refresh, openFile, selectDatabase,
+  ];
+  return [history, registerHistoryDocuments(history), ...commands.map((c) => command(ctx, c.id, (...args) => c.run(ctx, ...args)))];
+}
