@@ -16,6 +16,8 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
     cache: config.cache ? ResultCache.forWorkspace(config.workspace) : undefined,
     logger: { info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') },
     password: config.password === undefined ? undefined : async () => config.password,
+    // The parent planned on a read before it asked: the history is read once more, under the lock.
+    prechecked: true,
   });
   const events: RunEvents = {
     started: (steps) => send({ type: 'started', steps }),

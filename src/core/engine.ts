@@ -43,6 +43,11 @@ export interface EngineOptions {
    * a migration past `migrationTimeoutMs` ends. Unset: in this process (tests, the child itself).
    */
   readonly isolate?: IsolateOptions;
+  /**
+   * Runs go straight to the lock, without first planning on a read: the caller already did
+   * (the runner child, whose parent planned before it asked). A run then reads the history once.
+   */
+  readonly prechecked?: boolean;
 }
 
 export interface RunOptions {
@@ -322,10 +327,12 @@ export class MigrationEngine {
     try {
       const sources = this.sources(opts.source);
       return await this.guard(async () => {
-        const seen = new HistorySnapshot((await this.snapshot()).rows);
-        const before = plan(seen.states(sources), seen);
-        refuseHalfDone(before, seen);
-        if (before.length === 0) return { ok: true, steps: [] };
+        if (!this.options.prechecked) {
+          const seen = new HistorySnapshot((await this.snapshot()).rows);
+          const before = plan(seen.states(sources), seen);
+          refuseHalfDone(before, seen);
+          if (before.length === 0) return { ok: true, steps: [] };
+        }
         if (this.options.isolate) {
           handed = true;
           return this.inChild<RunReport>(request, opts, child);
