@@ -530,7 +530,7 @@ const KINDS: Kind[] = [
       assert.equal(TEN_THOUSAND.split('\n').length - 1, 10_000);
       const e = engine(ws, { settings: settingsFrom({}) });
       const started = performance.now();
-      e.discovery.invalidate();
+      e.invalidate();
       const [source] = e.sources();
       assert.deepEqual((await e.validate()), []);
       const ms = performance.now() - started;
@@ -748,7 +748,7 @@ test('corpus: duplicate versions block the whole source, as DESIGN says', async 
     assert.deepEqual(await userTables(DEFAULT_DB(ws)), []);
     fs.renameSync(path.join(ws, 'versions', 'migration_002_again.ts'), path.join(ws, 'versions', 'migration_003_again.ts'));
     fs.writeFileSync(path.join(ws, 'versions', 'migration_003_again.ts'), tsMigration(3, 'again'));
-    e.discovery.invalidate();
+    e.invalidate();
     assert.equal((await e.up()).ok, true);
     assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['again', 't1', 't2']);
   } finally {

@@ -93,7 +93,7 @@ export interface RecordReport {
 export class MigrationEngine {
   readonly workspace: string;
   readonly settings: Settings;
-  readonly discovery: Discovery;
+  private readonly discovery: Discovery;
   private readonly target: DatabaseTarget;
   private readonly dialect: Dialect;
   private readonly logger: Logger;
@@ -122,6 +122,11 @@ export class MigrationEngine {
   /** Migrations supplied in code instead of files, kept as their own source. */
   registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void {
     this.registered.set(sourceId, registeredSource(sourceId, migrations));
+  }
+
+  /** Forgets what discovery knows of a file (or of every file): the editor reports a change. */
+  invalidate(file?: string): void {
+    this.discovery.invalidate(file);
   }
 
   /** Every source in run order: priority setting (higher first), then id. Static only. */

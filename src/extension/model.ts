@@ -49,7 +49,7 @@ export class MigrationsModel implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
     const folders = vscode.workspace.createFileSystemWatcher('**', false, true, false);
     const onFile = (uri: vscode.Uri) => {
-      for (const engine of this.engines.values()) engine.discovery.invalidate(uri.fsPath);
+      for (const engine of this.engines.values()) engine.invalidate(uri.fsPath);
       this.scheduleRefresh();
     };
     this.disposables.push(
@@ -62,7 +62,7 @@ export class MigrationsModel implements vscode.Disposable {
       watcher.onDidChange(onFile),
       watcher.onDidDelete((uri) => {
         // A deleted folder removes every file below it.
-        for (const engine of this.engines.values()) engine.discovery.invalidate();
+        for (const engine of this.engines.values()) engine.invalidate();
         onFile(uri);
       }),
       // A folder moved in or deleted whole is reported as that folder alone, without the

@@ -9,7 +9,7 @@ export const create: CommandSpec = {
     const automation = automationOf(args);
     const engine = ctx.model.engine(target.folder);
     let source = automation?.source ?? target.source;
-    const sources = engine.discovery.discover();
+    const sources = engine.sources();
     if (source === undefined && sources.length > 1) {
       const picked = await vscode.window.showQuickPick(sources.map((s) => ({ label: s.id, description: s.dir })), { placeHolder: 'Which versions folder?' });
       if (!picked) throw new Cancelled();
@@ -22,7 +22,7 @@ export const create: CommandSpec = {
     }));
     if (description === undefined) throw new Cancelled();
     const created = engine.create(description, { source });
-    engine.discovery.invalidate();
+    engine.invalidate();
     await ctx.model.refresh();
     await vscode.window.showTextDocument(vscode.Uri.file(created.path));
     return created;
