@@ -1,6 +1,8 @@
 // Bundles the CLI and the extension entry with esbuild; `tsc --noEmit` type-checks separately.
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 // knex requires every dialect's driver lazily. sqlite3 is native and stays a real dependency;
 // the drivers we do not support stay out; pg and mysql2 (plain JavaScript) are bundled into the
@@ -37,6 +39,9 @@ const entries = [
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js', external: [...external, 'pg', 'mysql2'] },
   // The child process that executes migration files, for the CLI and the extension.
   { entryPoints: ['src/runner.ts'], outfile: 'dist/runner-main.js', external: [...external, 'pg', 'mysql2'] },
+  // The library (package.json exports["."]): its CommonJS dependencies resolve from the app's
+  // node_modules, so the app's own knex and drivers are the ones used; ESM-only @babel/parser is bundled.
+  { entryPoints: ['src/lib.ts'], outfile: 'dist/lib.js', external: [...external, 'pg', 'mysql2', 'knex', 'sucrase', 'jsonc-parser', 'cjs-module-lexer'], minify: false },
   ...(existsSync('src/extension/extension.ts') ? [{ entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }] : []),
 ];
 // Nothing left over from an older layout of dist/ (it would ship in the VSIX).
@@ -57,6 +62,8 @@ const cli = require('./cli-main.js');
 module.exports = cli;
 if (require.main === module) cli.main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 `, { mode: 0o755 });
+// The library's type declarations, from src/lib.ts and the core it exports.
+spawnSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
 writeFileSync('dist/runner.js', `'use strict';
 require('node:module').enableCompileCache?.();
 require('./runner-main.js');

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import type { ResultCache } from './sources/cache';
 import { createMigration, type Created } from './sources/create';
-import { databaseTarget, type DatabaseTarget, type PasswordProvider } from './database/database';
+import { configTarget, databaseTarget, instanceTarget, type DatabaseTarget, type PasswordProvider } from './database/database';
 import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
@@ -29,6 +29,8 @@ export interface EngineOptions {
   readonly settings?: Settings;
   /** SQLite file that overrides the settings (`--db`). */
   readonly db?: string;
+  /** The database instead of the settings': an app's own Knex instance (never destroyed here), or a knex config. */
+  readonly database?: Knex | Knex.Config;
   readonly logger?: Logger;
   /** Names the lock holder: "cli" or "editor". */
   readonly runner?: string;
@@ -109,7 +111,7 @@ export class MigrationEngine {
     this.workspace = options.workspace;
     this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
     this.discovery = new Discovery(this.workspace, this.settings.versionsDir, options.cache);
-    this.target = databaseTarget(this.workspace, this.settings, options.db, process.env, options.password);
+    this.target = targetOf(this.workspace, this.settings, options, this.options.password);
     this.dialect = dialectOf(this.target);
     this.logger = options.logger ?? silentLogger;
   }
@@ -219,7 +221,7 @@ export class MigrationEngine {
       try {
         return { steps: await captureSql(loaded, knex) };
       } finally {
-        await knex.destroy();
+        if (knex !== this.target.instance) await knex.destroy();
       }
     });
   }
@@ -284,7 +286,8 @@ export class MigrationEngine {
 
   /** Closes database connections; the engine can be used again afterwards. */
   async close(): Promise<void> {
-    const open = [this.writer, this.reader].filter((k): k is Knex => k !== undefined);
+    // An app's own Knex instance stays open: the app closes it.
+    const open = [this.writer, this.reader].filter((k): k is Knex => k !== undefined && k !== this.target.instance);
     this.writer = this.reader = undefined;
     this.options.cache?.save();
     await Promise.all(open.map((k) => k.destroy()));
@@ -294,6 +297,7 @@ export class MigrationEngine {
   private async inChild<T>(request: ChildRequest, opts: RunOptions, child?: ChildProcess): Promise<T> {
     // Registered migrations live in this process's memory: they cannot cross to the child.
     if (this.registered.size > 0) throw new ConfigError('Migrations registered in code cannot run in a child process; create the engine without "isolate".');
+    if (this.options.database !== undefined) throw new ConfigError('A database given in code cannot cross to a child process; create the engine without "isolate".');
     const { options } = this;
     // A password from secret storage travels over the pipe; the child reads the environment itself.
     const password = this.dialect.server && !process.env[this.settings.passwordEnv] ? await options.password?.() : undefined;
@@ -327,8 +331,7 @@ export class MigrationEngine {
    * and loads while this process checks; it is ended unused when there is nothing to do.
    */
   private async run(opts: RunOptions, request: ChildRequest, plan: (states: SourceState[], history: HistorySnapshot) => Step[]): Promise<RunReport> {
-    const child = this.options.isolate && this.registered.size === 0 ? forkRunner(this.options.isolate) : undefined;
-    let handed = false;
+    const child = this.options.isolate && this.registered.size === 0 && this.options.database === undefined ? forkRunner(this.options.isolate) : undefined;
     try {
       const sources = this.sources(opts.source);
       return await this.guard(async () => {
@@ -338,10 +341,7 @@ export class MigrationEngine {
           refuseHalfDone(before, seen);
           if (before.length === 0) return { ok: true, steps: [] };
         }
-        if (this.options.isolate) {
-          handed = true;
-          return this.inChild<RunReport>(request, opts, child);
-        }
+        if (this.options.isolate) return await this.inChild<RunReport>(request, opts, child);
         return this.underLock(async (knex, history, lock) => {
           // Another runner may have applied some of the plan while this one waited.
           const now = new HistorySnapshot(await history.rows());
@@ -358,7 +358,8 @@ export class MigrationEngine {
         });
       });
     } finally {
-      if (!handed) child?.kill();
+      // Unused (nothing to do, a refusal), or left alive by a failure before it was asked: ended.
+      if (child && child.exitCode === null && child.signalCode === null) child.kill();
     }
   }
 
@@ -454,10 +455,17 @@ export class MigrationEngine {
   private writeDb(): Knex {
     if (!this.writer) {
       // A read-only SQLite handle would not see the switch to WAL cleanly; one handle from here on.
-      void this.reader?.destroy();
+      if (this.reader !== this.target.instance) void this.reader?.destroy();
       this.reader = undefined;
       this.writer = this.dialect.open('write')!;
     }
     return this.writer;
   }
+}
+
+function targetOf(workspace: string, settings: Settings, options: EngineOptions, password?: PasswordProvider): DatabaseTarget {
+  const { database } = options;
+  if (database === undefined) return databaseTarget(workspace, settings, options.db, process.env, password);
+  // A Knex instance is a function with a client; a config is a plain object.
+  return typeof database === 'function' ? instanceTarget(database) : configTarget(database, 'the connection config given', workspace);
 }

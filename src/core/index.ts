@@ -15,5 +15,6 @@ export { parseMigrationName, toSnakeCase, migrationFileName } from './model/nami
 export { readWorkspaceSettings, settingsFrom, isSqlite, CLIENTS, DEFAULT_SETTINGS, type Settings } from './config/settings';
 export { describeError, explain, render, PLAIN_TERMS, type Advice, type ErrorCode, type ErrorFacts, type ErrorText, type Terms, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError } from './model/errors';
 export type { RunEvents, RunReport, StepReport } from './run/runner';
+export type { DownTarget, UpTarget } from './model/plan';
 export type { Created } from './sources/create';
 export * from './model/types';

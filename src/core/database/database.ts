@@ -13,8 +13,33 @@ export interface DatabaseTarget {
   /** `sqlite3`/`better-sqlite3`: the folder whose node_modules must hold the driver (the user's project). */
   readonly driverFrom?: string;
   readonly knexConfig?: Knex.Config;
+  /** An app's own Knex instance, used as it is and never destroyed here. */
+  readonly instance?: Knex;
   /** Human description without secrets, for logs and errors. */
   readonly label: string;
+}
+
+/** An app's own Knex instance as the target (the library's `createMigrator({ knex })`). */
+export function instanceTarget(knex: Knex): DatabaseTarget {
+  const client = clientOf(String(knex.client.config.client ?? (knex.client as { dialect?: string }).dialect ?? ''), 'the Knex instance given');
+  return { client, instance: knex, label: `${client} (the app's Knex instance)` };
+}
+
+/** A knex config object as the target (a knexfile's, or the library's `createMigrator({ connection })`); a SQLite filename resolves from `baseDir`. */
+export function configTarget(config: Knex.Config, where: string, baseDir: string, label = where): DatabaseTarget {
+  const client = clientOf(String(config.client ?? ''), where);
+  const conn = config.connection as { filename?: string } | undefined;
+  if (isSqlite(client) && conn?.filename) {
+    return sqliteTarget(client as 'sqlite' | 'sqlite3' | 'better-sqlite3', path.resolve(baseDir, conn.filename), baseDir);
+  }
+  return { client, knexConfig: { ...config, client }, label: `${client} (${label})` };
+}
+
+/** knex's client names (and our own) as one of ours; anything else is refused naming `where`. */
+function clientOf(client: string, where: string): Client {
+  const normalized = ({ postgres: 'pg', postgresql: 'pg', mysql: 'mysql2', 'node:sqlite': 'sqlite' } as Record<string, Client>)[client] ?? client;
+  if (!CLIENTS.includes(normalized as Client)) throw new ConfigError(`${where} uses client "${client}"; use sqlite3, better-sqlite3, pg or mysql2.`);
+  return normalized as Client;
 }
 
 /** Looks the server password up when a connection opens (the editor's secret storage). */
@@ -57,16 +82,7 @@ function knexfileTarget(workspace: string, settings: Settings): DatabaseTarget {
   }
   const all = (exported as { default?: unknown }).default ?? exported;
   const config = ((all as Record<string, unknown>)[settings.environment] ?? all) as Knex.Config;
-  const client = String(config.client ?? '');
-  const normalized = ({ postgres: 'pg', postgresql: 'pg', mysql: 'mysql2', 'node:sqlite': 'sqlite' } as Record<string, Client>)[client] ?? client;
-  if (!CLIENTS.includes(normalized as Client)) {
-    throw new ConfigError(`knexfile ${file} (${settings.environment}) uses client "${client}"; use sqlite3, better-sqlite3, pg or mysql2.`);
-  }
-  const conn = config.connection as { filename?: string } | undefined;
-  if (isSqlite(normalized as Client) && conn?.filename) {
-    return sqliteTarget(normalized as 'sqlite' | 'sqlite3' | 'better-sqlite3', path.resolve(path.dirname(file), conn.filename), path.dirname(file));
-  }
-  return { client: normalized as Client, knexConfig: { ...config, client: normalized }, label: `${normalized} (knexfile ${settings.environment})` };
+  return configTarget(config, `knexfile ${file} (${settings.environment})`, path.dirname(file), `knexfile ${settings.environment}`);
 }
 
 /**

@@ -39,9 +39,9 @@ export interface Dialect {
 }
 
 export function dialectOf(target: DatabaseTarget): Dialect {
-  if (isSqlite(target.client)) return sqlite(target);
-  const open = () => openServer(target);
-  return { ...(target.client === 'pg' ? POSTGRESQL : MYSQL), open };
+  const dialect = isSqlite(target.client) ? sqlite(target) : { ...(target.client === 'pg' ? POSTGRESQL : MYSQL), open: () => openServer(target) };
+  // An app's own Knex instance serves every mode as it is (its file and pool are the app's).
+  return target.instance ? { ...dialect, open: () => target.instance, quickRead: undefined } : dialect;
 }
 
 function sqlite(target: DatabaseTarget): Dialect {
