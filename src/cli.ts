@@ -37,11 +37,14 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     }
     const problems = err instanceof InvalidMigrationsError ? err.problems : undefined;
     const code = err instanceof MigrationsError ? err.code : 'error';
-    if (args.json) write(JSON.stringify({ ok: false, code, error: explain(err, CLI_TERMS), problems }, null, 2));
-    else io.err.write(`error: ${problems ? ['Fix these migration files first; nothing was run:', ...formatProblems(problems, args.dir)].join('\n') : explain(err, CLI_TERMS)}\n`);
+    const message = explain(err, CLI_TERMS);
+    if (args.json) write(JSON.stringify({ ok: false, code, error: message, problems }, null, 2));
+    else if (code === 'usage') io.err.write(`${message}\n`);
+    else io.err.write(`error: ${problems ? ['Fix these migration files first; nothing was run:', ...formatProblems(problems, args.dir)].join('\n') : message}\n`);
     // Anything not raised on purpose is a bug: keep its stack for the report, after the message.
     if (!(err instanceof MigrationsError) && process.env.MIGRATIONS_DEBUG) io.err.write(`${(err as Error).stack}\n`);
-    return 1;
+    // An incomplete or ambiguous request is a usage error wherever the engine finds it out.
+    return code === 'usage' ? 2 : 1;
   } finally {
     await engine?.close();
   }

@@ -15,7 +15,6 @@ import {
   MigrationsError,
   readWorkspaceSettings,
   settingsFrom,
-  type DownTarget,
   type EngineOptions,
   type Logger,
   type Migration,
@@ -56,8 +55,8 @@ export interface Migrator {
   history: MigrationEngine['history'];
   /** Applies the pending migrations (up to `to`); rejects with MigrationRunFailedError when one fails. */
   up(opts?: RunOptions & UpTarget): Promise<RunReport>;
-  /** Rolls back the last applied migration (or down `to` a version, or `all`); rejects like `up`. */
-  down(opts?: RunOptions & Partial<{ to: number; all: true }>): Promise<RunReport>;
+  /** Rolls back exactly one migration, the last applied (or down `to` a version, or `all`); rejects like `up`. */
+  down(opts?: RunOptions & Partial<{ to: number; all: boolean }>): Promise<RunReport>;
   /** Migrations supplied in code, as a source of their own. */
   registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void;
   /** Closes the connections this migrator opened (never the app's own Knex instance). */
@@ -81,16 +80,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
     status: (source) => engine.status(source),
     history: (opts) => engine.history(opts),
     up: async (opts = {}) => settled(await engine.up(opts)),
-    down: async (opts = {}) => settled(await engine.down(downTarget(opts))),
+    down: async (opts = {}) => settled(await engine.down(opts)),
     registerMigrations: (sourceId, migrations) => engine.registerMigrations(sourceId, migrations),
     close: () => engine.close(),
   };
-}
-
-/** `down()` with no target rolls back exactly one migration. */
-function downTarget(opts: RunOptions & Partial<{ to: number; all: true }>): RunOptions & DownTarget {
-  if (opts.to !== undefined && opts.all) throw new MigrationsError('Pass either to (a version) or all, not both.', { code: 'config' });
-  if (opts.to !== undefined) return { ...opts, to: opts.to };
-  if (opts.all) return { ...opts, all: true };
-  return { ...opts, last: true };
 }

@@ -400,13 +400,13 @@ const KINDS: Kind[] = [
     title: 'a non-numeric version: migration_abc_x.ts',
     name: 'migration_abc_x.ts',
     content: GOOD3,
-    expect: { stage: 'name', says: [/version after "migration_" must be digits/, /Rename it, e\.g\. "migration_004_abc_x\.ts"/] },
+    expect: { stage: 'name', says: [/version after "migration_" must be digits/, /Rename it, e\.g\. "migration_003_abc_x\.ts"/] },
   },
   {
     title: 'a version beyond Number.MAX_SAFE_INTEGER',
     name: 'migration_99999999999999999999_huge.ts',
     content: GOOD3,
-    expect: { stage: 'name', says: [/99999999999999999999 is larger than the largest supported \(9007199254740991\)/, /Rename it, e\.g\. "migration_004_huge\.ts"/] },
+    expect: { stage: 'name', says: [/99999999999999999999 is larger than the largest supported \(9007199254740991\)/, /Rename it, e\.g\. "migration_003_huge\.ts"/] },
   },
   {
     title: 'version zero',

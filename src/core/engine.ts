@@ -123,6 +123,10 @@ export class MigrationEngine {
 
   /** Migrations supplied in code instead of files, kept as their own source. */
   registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void {
+    // One id, one source: the history could not tell a folder's migrations from these.
+    if (this.discovery.discover().some((s) => s.id === sourceId)) {
+      throw new ConfigError(`registerMigrations("${sourceId}"): a folder source already has that id; register these under another one.`, { source: sourceId });
+    }
     this.registered.set(sourceId, registeredSource(sourceId, migrations));
   }
 
@@ -180,17 +184,23 @@ export class MigrationEngine {
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
+    checkOptions('up', opts, ['to', 'outOfOrder', 'source', 'events', 'signal']);
+    if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
     return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder } }, (states) => {
       if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
       return planUp(states, opts);
     });
   }
 
-  async down(opts: RunOptions & DownTarget): Promise<RunReport> {
-    const target: DownTarget = 'to' in opts ? { to: opts.to } : 'all' in opts ? { all: true } : { last: true };
+  /** Rolls back the last applied migration; `{ to: V }` down to V (which stays applied); `{ all: true }` everything. */
+  async down(opts: RunOptions & Partial<{ to: number; all: boolean; last: boolean }> = {}): Promise<RunReport> {
+    checkOptions('down', opts, ['to', 'all', 'last', 'source', 'events', 'signal']);
+    if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 0)) throw new ConfigError(`down: to must be a version (a whole number of 0 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
+    if ([opts.to !== undefined, opts.all === true, opts.last === true].filter(Boolean).length > 1) throw new ConfigError('down: pass one of to, all and last.', {}, 'usage');
+    const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
     return this.run(opts, { op: 'down', source: opts.source, target }, (states, history) => {
-      if ('to' in opts) requireOneSource(states, 'Rolling back to a version');
-      return planDown(states, opts, (s) => history.appliedOrder(s));
+      if ('to' in target) requireOneSource(states, 'Rolling back to a version');
+      return planDown(states, target, (s) => history.appliedOrder(s));
     });
   }
 
@@ -277,7 +287,7 @@ export class MigrationEngine {
     } else if (sources.length === 0) {
       source = { dir: path.resolve(this.workspace, this.settings.versionsDir[0] ?? 'versions'), migrations: [] };
     } else {
-      throw new ConfigError([`There are several sources (${sources.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.']);
+      throw new ConfigError([`There are several sources (${sources.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
     }
     const created = createMigration(source, { description, js: opts.js, templatesDir });
     this.logger.info(`Created ${created.path}`);
@@ -468,4 +478,10 @@ function targetOf(workspace: string, settings: Settings, options: EngineOptions,
   if (database === undefined) return databaseTarget(workspace, settings, options.db, process.env, password);
   // A Knex instance is a function with a client; a config is a plain object.
   return typeof database === 'function' ? instanceTarget(database) : configTarget(database, 'the connection config given', workspace);
+}
+
+/** An option the call does not take is a mistake to report, not to ignore (`down({ version: 3 })` once rolled back everything). */
+function checkOptions(call: string, opts: object, known: readonly string[]): void {
+  const unknown = Object.keys(opts).filter((k) => !known.includes(k) && (opts as Record<string, unknown>)[k] !== undefined);
+  if (unknown.length > 0) throw new ConfigError(`${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; it takes ${known.join(', ')}.`, {}, 'usage');
 }

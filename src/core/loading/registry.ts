@@ -11,6 +11,9 @@ export function registeredSource(id: string, migrations: readonly (Migration | (
     const instance = typeof m === 'function' ? new m() : m;
     const version = Number((instance as Partial<Migration>)?.version);
     const file: MigrationFile = { version, name: String(instance?.description ?? ''), path: '', checksum: '', problems: [], instance };
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw new MigrationsError(`registerMigrations("${id}"): entry ${i} has version ${String((instance as Partial<Migration>)?.version)}; a version is a whole number of 1 or more, as in a file name.`, { code: 'config', facts: { source: id } });
+    }
     const checked = checkShape(file, instance);
     if (!checked.migration) {
       throw new MigrationsError(`registerMigrations("${id}"): entry ${i} ${checked.problems[0]?.message ?? 'is not a migration'}`);

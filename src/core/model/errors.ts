@@ -2,8 +2,10 @@ import type { Direction, LockHolder, Problem } from './types';
 
 /** A stable code per kind of error: front ends and scripts branch on it, never on the wording. */
 export type ErrorCode =
-  /** A setting, flag or argument is wrong. */
+  /** A setting or the configuration is wrong. */
   | 'config'
+  /** The request itself is incomplete or ambiguous: an option the call does not take, several sources and none named (the CLI exits 2). */
+  | 'usage'
   /** Files must be fixed before anything runs (`problems`). */
   | 'invalid-migrations'
   /** up() or down() threw or timed out (facts: source, version, direction, file). */
@@ -98,10 +100,10 @@ export function explain(err: unknown, terms: Terms): string {
   return err instanceof MigrationsError ? err.describe(terms) : describeError(err);
 }
 
-/** A setting or flag is wrong. */
+/** A setting, or the request itself (code `usage`), is wrong. */
 export class ConfigError extends MigrationsError {
-  constructor(text: string | ErrorText, facts?: ErrorFacts) {
-    super(text, { code: 'config', facts });
+  constructor(text: string | ErrorText, facts?: ErrorFacts, code: 'config' | 'usage' = 'config') {
+    super(text, { code, facts });
   }
 }
 

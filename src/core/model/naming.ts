@@ -31,10 +31,11 @@ export function looksLikeMigration(fileName: string): boolean {
 }
 
 /** Explains why a migration-like name does not match, with the name to use instead. */
-export function badNameMessage(fileName: string): string {
+/** Why a file name is not a migration's, and a name to rename it to (its own version when free, else the next free one). */
+export function badNameMessage(fileName: string, taken: ReadonlySet<number> = new Set()): string {
   return (
     `"${fileName}" looks like a migration but does not match migration_<version>_<snake_case_description>.<ts|mts|js|mjs|cjs>: ` +
-    `${nameProblem(fileName)}, so it is ignored. Rename it, e.g. "${suggestedName(fileName)}".`
+    `${nameProblem(fileName)}, so it is ignored. Rename it, e.g. "${suggestedName(fileName, taken)}".`
   );
 }
 
@@ -50,11 +51,13 @@ function nameProblem(fileName: string): string {
   return 'the description must be lower-case letters and digits joined by "_"';
 }
 
-function suggestedName(fileName: string): string {
+function suggestedName(fileName: string, taken: ReadonlySet<number>): string {
   const ext = extensionOf(fileName);
   const rest = fileName.slice(0, fileName.length - ext.length).replace(/^migration[_-]?/i, '');
   const m = /^(\d+)[_-]?(.*)$/s.exec(rest);
-  const version = m && Number(m[1]) > 0 && Number.isSafeInteger(Number(m[1])) ? m[1].padStart(3, '0') : '004';
+  const own = m ? Number(m[1]) : 0;
+  const next = Math.max(0, ...taken) + 1;
+  const version = own > 0 && Number.isSafeInteger(own) && !taken.has(own) ? m![1].padStart(3, '0') : formatVersion(next);
   const description = toSnakeCase(m ? m[2] : rest) || 'add_index';
   return `migration_${version}_${description}${MIGRATION_EXTENSIONS.some((e) => e === ext) ? ext : '.ts'}`;
 }

@@ -59,7 +59,7 @@ export function planDown(sources: readonly SourceState[], target: DownTarget, ap
 /** With several sources a version number is ambiguous: ask for one. */
 export function requireOneSource(sources: readonly SourceState[], what: string): void {
   if (sources.length > 1) {
-    throw new ConfigError([`${what} needs a source when there are several (${sources.map((s) => s.source.id).join(', ')}): `, { do: 'name-source' }, '.']);
+    throw new ConfigError([`${what} needs a source when there are several (${sources.map((s) => s.source.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
   }
 }
 

@@ -23,17 +23,21 @@ export interface StepReport {
   readonly error?: string;
 }
 
-/** Hooks for progress and logs, called around every migration. */
+/**
+ * Hooks for progress and logs, called around every migration. In the process that runs the
+ * migrations a promise they return is awaited, and one that throws stops the run (before the next migration,
+ * nothing half-done); across the runner child's pipe they are notifications.
+ */
 export interface RunEvents {
   /** Once, before the first migration: every step of the run, none run yet. */
-  started?(steps: readonly StepReport[]): void;
-  beforeMigration?(step: StepReport, index: number, total: number, info: StepInfo): void;
+  started?(steps: readonly StepReport[]): unknown;
+  beforeMigration?(step: StepReport, index: number, total: number, info: StepInfo): unknown;
   /**
    * The running migration made a change that its rollback would not undo (outside a transaction,
    * or DDL that MySQL commits): were it stopped now, it would be half-done. Once per migration.
    */
   partialRisk?(index: number): void;
-  afterMigration?(step: StepReport, index: number, total: number): void;
+  afterMigration?(step: StepReport, index: number, total: number): unknown;
 }
 
 /** What a process that may have to stop a migration needs to record it truthfully. */
@@ -75,9 +79,10 @@ export interface RunContext {
  */
 export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): Promise<RunReport> {
   const reports: StepReport[] = steps.map((s) => reportOf(s, 'not-run'));
-  ctx.events?.started?.(reports);
+  const stop = (err: HookError): RunReport => ({ ok: false, steps: reports, error: err.message, errorText: err.text });
   const session = ctx.dialect.singleConnection ? new TransactionSession(ctx.knex) : undefined;
   try {
+    await hook('started', () => ctx.events?.started?.(reports));
     for (let i = 0; i < steps.length; i++) {
       if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${steps.length} migration(s).` };
       const step = steps[i];
@@ -85,16 +90,30 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
       // A migration outside a transaction runs on the pool: the session gives its connection back first.
       if (!transactional) await session?.end();
       await ctx.between?.(session?.connection ?? ctx.knex);
-      ctx.events?.beforeMigration?.(reports[i], i, steps.length, { transactional, checksum: step.file.checksum || null });
+      await hook('beforeMigration', () => ctx.events?.beforeMigration?.(reports[i], i, steps.length, { transactional, checksum: step.file.checksum || null }));
       const started = Date.now();
       const error = await runOne(step, ctx, session, started, () => ctx.events?.partialRisk?.(i), i === steps.length - 1);
       reports[i] = { ...reports[i], outcome: error ? 'failed' : 'done', durationMs: Date.now() - started, error: error?.message };
-      ctx.events?.afterMigration?.(reports[i], i, steps.length);
+      await hook('afterMigration', () => ctx.events?.afterMigration?.(reports[i], i, steps.length));
       if (error) return { ok: false, steps: reports, error: error.message, errorText: error.text };
     }
     return { ok: true, steps: reports };
+  } catch (err) {
+    if (err instanceof HookError) return stop(err);
+    throw err;
   } finally {
     await session?.end();
+  }
+}
+
+/** A run hook that threw: the run stops there, with what was done kept and recorded. */
+class HookError extends MigrationsError {}
+
+async function hook(name: string, call: () => unknown): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    throw new HookError(`The ${name} hook failed: ${describeError(err)}. The run stopped there; the migrations before it stay applied.`);
   }
 }
 

@@ -47,6 +47,7 @@ export class Discovery {
   readSource(dir: string): Source {
     const problems: Problem[] = [];
     const migrations: MigrationFile[] = [];
+    const badNames: { full: string; name: string; kind: EntryKind }[] = [];
     for (const entry of safeReadDir(dir)) {
       const full = path.join(dir, entry.name);
       if (entry.name.startsWith('.')) continue;
@@ -62,9 +63,12 @@ export class Discovery {
         migrations.push(invalidFile(full, parsed.version, parsed.name,
           'This file is a link whose target does not exist (or links that form a loop). Restore the target, or remove the link.'));
       } else if (parsed || looksLikeMigration(entry.name) || (kind === 'file' && hasMigrationExtension(entry.name))) {
-        problems.push(problem(full, 1, 1, 'warning', 'bad-file-name', kind === 'file' ? badNameMessage(entry.name) : notAFileMessage(entry.name, kind)));
+        badNames.push({ full, name: entry.name, kind });
       }
     }
+    // Named after the folder's migrations are known: the rename suggested takes a free version.
+    const taken = new Set(migrations.map((m) => m.version));
+    for (const bad of badNames) problems.push(problem(bad.full, 1, 1, 'warning', 'bad-file-name', bad.kind === 'file' ? badNameMessage(bad.name, taken) : notAFileMessage(bad.name, bad.kind)));
     migrations.sort((a, b) => a.version - b.version || a.path.localeCompare(b.path));
     return { id: sourceId(this.workspace, dir), dir, migrations: markDuplicates(migrations), problems };
   }

@@ -1,0 +1,90 @@
+// What the engine's calls mean, as an app calling it would rely on: versions, down()'s targets,
+// unknown options, hooks, usage errors and the rename a bad file name is offered.
+import { after, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { ConfigError, Discovery, MigrationsError, type Migration } from '../src/core';
+import { cli, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, tempWorkspace, tsMigration, userTables } from './helpers';
+
+// Engines hold their database connections open until closed.
+const engines: ReturnType<typeof makeEngine>[] = [];
+const engine = (ws: string) => {
+  const e = makeEngine(ws);
+  engines.push(e);
+  return e;
+};
+after(() => Promise.all(engines.map((e) => e.close())));
+
+const codeMigration = (version: number): Migration => ({ version, description: `v${version}`, up: async () => {}, down: async () => {} });
+
+test('a version is a whole number of 1 or more wherever a migration comes from: 0 and -1 are refused at registration', () => {
+  const e = engine(tempWorkspace(migrationFiles([1])));
+  for (const version of [0, -1, 1.5, Number.NaN]) {
+    assert.throws(() => e.registerMigrations('plugin', [codeMigration(version)]), (err: unknown) =>
+      err instanceof MigrationsError && err.code === 'config' && /a version is a whole number of 1 or more/.test(err.message));
+  }
+  assert.doesNotThrow(() => e.registerMigrations('plugin', [codeMigration(1)]));
+});
+
+test('registering migrations under a folder source\'s id is refused: the history could not tell them apart', () => {
+  const e = engine(tempWorkspace(migrationFiles([1])));
+  assert.throws(() => e.registerMigrations('versions', [codeMigration(7)]), (err: unknown) => err instanceof ConfigError && /a folder source already has that id/.test(err.message));
+});
+
+test('down() with no target rolls back exactly one; an option it does not take is a usage error, nothing rolled back', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2, 3]));
+  const e = engine(ws);
+  assert.equal((await e.up()).ok, true);
+  for (const bad of [{ version: 3 }, { to: -1 }, { to: 1, all: true }] as object[]) {
+    await assert.rejects(e.down(bad as never), (err: unknown) => err instanceof MigrationsError && err.code === 'usage', JSON.stringify(bad));
+  }
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1', 't2', 't3'], 'a refused call rolled nothing back');
+  assert.deepEqual((await e.down()).steps.map((s) => s.version), [3]);
+  assert.deepEqual((await e.down({})).steps.map((s) => s.version), [2]);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+});
+
+test('hooks may be async and are awaited; one that throws stops the run cleanly: what ran stays, nothing half-done, no lock left', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2, 3]));
+  const e = engine(ws);
+  const order: string[] = [];
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+  const report = await e.up({
+    events: {
+      beforeMigration: async (s) => {
+        await pause();
+        order.push(`before ${s.version}`);
+      },
+      afterMigration: async (s) => {
+        await pause();
+        order.push(`after ${s.version}`);
+        if (s.version === 2) throw new Error('the app refused');
+      },
+    },
+  });
+  assert.deepEqual(order, ['before 1', 'after 1', 'before 2', 'after 2']);
+  assert.equal(report.ok, false);
+  assert.match(report.error ?? '', /The afterMigration hook failed: the app refused\. The run stopped there/);
+  assert.deepEqual(report.steps.map((s) => s.outcome), ['done', 'done', 'not-run']);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1', 't2']);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+  assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'applied', 'pending']);
+});
+
+test('a request the engine finds ambiguous is a usage error in the CLI too: exit 2 (down --to with two sources)', () => {
+  const ws = tempWorkspace({ 'a/versions/migration_001_a.ts': tsMigration(1, 'a'), 'b/versions/migration_001_b.ts': tsMigration(1, 'b') });
+  assert.equal(cli(['up', '--dir', ws]).code, 0);
+  const r = cli(['down', '--to', '0', '--dir', ws]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /needs a source when there are several \(a\/versions, b\/versions\): pass --source <folder>/);
+  const json = cli(['down', '--to', '0', '--json', '--dir', ws]);
+  assert.equal(json.code, 2);
+  assert.equal(JSON.parse(json.stdout).code, 'usage');
+});
+
+test('a bad file name is offered a rename to a free version: its own when free, else the next after the folder\'s', () => {
+  const ws = tempWorkspace({ ...migrationFiles([1, 2, 3, 4]), 'versions/migration_2_Add-Things.ts': 'x', 'versions/migration_9_Other Thing.ts': 'x' });
+  const messages = new Discovery(ws).discover()[0].problems.map((p) => `${path.basename(p.file)}: ${p.message}`).sort();
+  assert.match(messages[0], /^migration_2_Add-Things\.ts: .*Rename it, e\.g\. "migration_005_add_things\.ts"/);
+  assert.match(messages[1], /^migration_9_Other Thing\.ts: .*Rename it, e\.g\. "migration_009_other_thing\.ts"/);
+});
