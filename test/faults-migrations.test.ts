@@ -264,7 +264,7 @@ test('forget drops a missing ghost; unknown versions and ambiguous sources are r
 
   const two = tempWorkspace({ 'a/versions/migration_001_x.ts': tsMigration(1, 'a1'), 'b/versions/migration_001_y.ts': tsMigration(1, 'b1') });
   const e2 = engine(two);
-  await assert.rejects(e2.markApplied({ version: 1 }), (err: unknown) => err instanceof MigrationsError && err.code === 'config' &&
+  await assert.rejects(e2.markApplied({ version: 1 }), (err: unknown) => err instanceof MigrationsError && err.code === 'usage' &&
     /Migration 1 exists in several sources \(a\/versions, b\/versions\); name the source to mark-applied one of them/.test(err.message));
   assert.equal(fs.existsSync(path.join(two, '.migrations')), false);
   assert.deepEqual(await e2.markApplied({ source: 'b/versions', version: 1 }), { source: 'b/versions', version: 1, recorded: true, status: 'applied' });
