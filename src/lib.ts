@@ -10,6 +10,8 @@
  */
 import * as path from 'node:path';
 import type { Knex } from 'knex';
+import { MigrationOrchestrator } from './library/orchestrator';
+import { SourcesService, type MigrationService, type ServiceDefinition } from './library/services';
 import {
   MigrationEngine,
   MigrationsError,
@@ -25,6 +27,8 @@ import {
 } from './core';
 
 export * from './core';
+export { MigrationOrchestrator, type OrchestratorReport } from './library/orchestrator';
+export { SourcesService, type MigrationService, type ServiceDefinition, type ServiceReport } from './library/services';
 
 export interface MigratorOptions {
   /** The folder whose `versions/` folders hold the migrations (relative: to the current folder). */
@@ -61,6 +65,10 @@ export interface Migrator {
   registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void;
   /** Closes the connections this migrator opened (never the app's own Knex instance). */
   close(): Promise<void>;
+  /** The database as a service: its file sources and registered migrations (priority 100 unless given). */
+  databaseService(priority?: number): MigrationService;
+  /** A plugin's migrations as a service, recorded in the same history under its name. */
+  service(definition: ServiceDefinition): MigrationService;
   /** The engine underneath, for everything else (validate, sql, mark-applied, forget, create). */
   readonly engine: MigrationEngine;
 }
@@ -75,8 +83,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
     if (!report.ok) throw new MigrationRunFailedError(report);
     return report;
   };
+  const plugins = new Set<string>();
   return {
     engine,
+    databaseService: (priority = 100) => new SourcesService('database', priority, engine, () => engine.sources().map((s) => s.id).filter((id) => !plugins.has(id))),
+    service: (definition) => {
+      engine.registerMigrations(definition.name, definition.migrations);
+      plugins.add(definition.name);
+      return new SourcesService(definition.name, definition.priority ?? 0, engine, () => [definition.name]);
+    },
     status: (source) => engine.status(source),
     history: (opts) => engine.history(opts),
     up: async (opts = {}) => settled(await engine.up(opts)),
@@ -84,4 +99,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
     registerMigrations: (sourceId, migrations) => engine.registerMigrations(sourceId, migrations),
     close: () => engine.close(),
   };
+}
+
+/**
+ * The migrator's database service, then every plugin's, run by priority and stopping at the first
+ * failure: `await createOrchestrator(migrator, { services: [searchIndex] }).runAll()` at start-up.
+ */
+export function createOrchestrator(migrator: Migrator, opts: { services?: readonly (ServiceDefinition | MigrationService)[]; databasePriority?: number } = {}): MigrationOrchestrator {
+  const orchestrator = new MigrationOrchestrator([migrator.databaseService(opts.databasePriority)]);
+  for (const s of opts.services ?? []) orchestrator.register('runMigrations' in s ? s : migrator.service(s));
+  return orchestrator;
 }
