@@ -88,3 +88,25 @@ test('a bad file name is offered a rename to a free version: its own when free, 
   assert.match(messages[0], /^migration_2_Add-Things\.ts: .*Rename it, e\.g\. "migration_005_add_things\.ts"/);
   assert.match(messages[1], /^migration_9_Other Thing\.ts: .*Rename it, e\.g\. "migration_009_other_thing\.ts"/);
 });
+
+test('an invalid source blocks only itself: the others run, and the run says which was left out (CLI exit 1)', async () => {
+  const files = {
+    'a/versions/migration_001_a.ts': tsMigration(1, 'a'),
+    'b/versions/migration_001_b.ts': tsMigration(1, 'b'),
+    'b/versions/migration_002_b2.ts': 'export class Broken {',
+  };
+  const ws = tempWorkspace(files);
+  const report = await engine(ws).up();
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.steps.map((s) => `${s.source} ${s.version} ${s.outcome}`), ['a/versions 1 done', 'b/versions 1 not-run', 'b/versions 2 not-run']);
+  assert.match(report.error ?? '', /^Not run: b\/versions \(1 problem\(s\) to fix first: .*migration_002_b2\.ts:1 /);
+  assert.deepEqual(report.problems?.map((p) => p.code), ['syntax-error']);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['a']);
+
+  const cliWs = tempWorkspace(files);
+  const r = cli(['up', '--dir', cliWs]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /ok {3}up {3}a\/versions 001/);
+  assert.match(r.stdout, /Not run: b\/versions/);
+  assert.deepEqual(await userTables(DEFAULT_DB(cliWs)), ['a']);
+});

@@ -16,7 +16,7 @@ import { isStale, type MigrationLock } from './database/lock';
 import { mergeProblems } from './model/problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
 import { registeredSource } from './loading/registry';
-import { captureSql, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
+import { captureSql, reportOf, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { manualRow, refuseHalfDone } from './model/repair';
 import { HistorySnapshot } from './model/history';
@@ -357,14 +357,16 @@ export class MigrationEngine {
           const now = new HistorySnapshot(await history.rows());
           const planned = plan(now.states(sources), now);
           refuseHalfDone(planned, now);
-          const steps = this.load(planned);
+          // A source with a bad file blocks only itself; when nothing else is left, nothing runs.
+          const { loaded: steps, blocked, problems } = this.loadBySource(planned);
+          if (steps.length === 0 && problems.length > 0) throw new InvalidMigrationsError(problems);
           this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
           const report = await runSteps(steps, {
             knex, history, events: opts.events, signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
             dialect: this.dialect,
           });
           for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
-          return report;
+          return blocked.length === 0 ? report : withBlocked(report, blocked, problems);
         });
       });
     } finally {
@@ -422,24 +424,34 @@ export class MigrationEngine {
 
   /** Loads every step's migration before the first runs, so a bad file stops nothing half-way. */
   private load(steps: readonly Step[]): LoadedStep[] {
-    const sourcesInPlay = new Set(steps.map((s) => s.source));
-    const problems: Problem[] = [];
-    for (const source of sourcesInPlay) {
-      problems.push(...source.migrations.flatMap((m) => m.problems.filter((p) => p.code === 'duplicate-version')));
+    const { loaded, problems } = this.loadBySource(steps);
+    if (problems.length > 0) throw new InvalidMigrationsError(problems);
+    return loaded;
+  }
+
+  /**
+   * Loads every step; a source with a problem in play (a file that cannot run, a duplicate
+   * version) is left out whole, so it blocks only itself. Its steps and problems are returned.
+   */
+  private loadBySource(steps: readonly Step[]): { loaded: LoadedStep[]; blocked: Step[]; problems: Problem[] } {
+    const problemsOf = new Map<Source, Problem[]>();
+    const add = (source: Source, ...found: Problem[]) => problemsOf.set(source, [...(problemsOf.get(source) ?? []), ...found]);
+    for (const source of new Set(steps.map((s) => s.source))) {
+      add(source, ...source.migrations.flatMap((m) => m.problems.filter((p) => p.code === 'duplicate-version')));
     }
     const results = loadMigrations(steps.map((s) => s.file), this.options.cache);
-    const loaded = steps.map((step, i) => {
+    const all = steps.map((step, i) => {
       const result = results[i];
       // Duplicates are already listed above, once per file.
-      problems.push(...result.problems.filter((p) => p.severity === 'error' && p.code !== 'duplicate-version'));
+      add(step.source, ...result.problems.filter((p) => p.severity === 'error' && p.code !== 'duplicate-version'));
       if (result.migration && step.direction === 'down' && typeof result.migration.down !== 'function') {
-        problems.push({ ...result.problems.find((p) => p.code === 'missing-down')!, severity: 'error',
+        add(step.source, { ...result.problems.find((p) => p.code === 'missing-down')!, severity: 'error',
           message: `Cannot roll back ${step.file.version}: it has no down(). Add a down(knex) that undoes up(), or roll back only newer migrations.` });
       }
       return { ...step, migration: result.migration! };
     });
-    if (problems.length > 0) throw new InvalidMigrationsError(problems);
-    return loaded;
+    const bad = (step: Step) => (problemsOf.get(step.source)?.length ?? 0) > 0;
+    return { loaded: all.filter((s) => !bad(s)), blocked: steps.filter(bad), problems: [...problemsOf.values()].flat() };
   }
 
   private lock(knex: Knex): MigrationLock {
@@ -484,4 +496,18 @@ function targetOf(workspace: string, settings: Settings, options: EngineOptions,
 function checkOptions(call: string, opts: object, known: readonly string[]): void {
   const unknown = Object.keys(opts).filter((k) => !known.includes(k) && (opts as Record<string, unknown>)[k] !== undefined);
   if (unknown.length > 0) throw new ConfigError(`${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; it takes ${known.join(', ')}.`, {}, 'usage');
+}
+
+/** A run that left sources out for their problems: not ok, saying which, with their steps not run. */
+function withBlocked(report: RunReport, blocked: readonly Step[], problems: readonly Problem[]): RunReport {
+  const sources = [...new Set(blocked.map((s) => s.source.id))];
+  const error = `Not run: ${sources.join(', ')} (${problems.length} problem(s) to fix first: ${problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}).`;
+  return {
+    ...report,
+    ok: false,
+    steps: [...report.steps, ...blocked.map((s) => reportOf(s, 'not-run'))],
+    error: report.error ? `${report.error}\n${error}` : error,
+    errorText: report.errorText && [...report.errorText, `\n${error}`],
+    problems,
+  };
 }

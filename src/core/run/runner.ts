@@ -3,7 +3,7 @@ import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutErro
 import type { Dialect } from '../database/dialect';
 import type { HistoryStorage } from '../model/history';
 import type { Step } from '../model/plan';
-import type { Direction, Migration } from '../model/types';
+import type { Direction, Migration, Problem } from '../model/types';
 
 /** A step with its loaded migration, ready to run. */
 export interface LoadedStep extends Step {
@@ -53,6 +53,8 @@ export interface RunReport {
   readonly error?: string;
   /** The failure's text with its advice as data, for a front end to say in its own terms (see MigrationsError.describe). */
   readonly errorText?: ErrorText;
+  /** Sources left out for their problems (each blocks only itself): the problems to fix. */
+  readonly problems?: readonly Problem[];
   readonly cancelled?: boolean;
 }
 
