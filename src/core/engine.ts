@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import type { ResultCache } from './sources/cache';
 import { createMigration, type Created } from './sources/create';
-import { configTarget, databaseTarget, instanceTarget, type DatabaseTarget, type PasswordProvider } from './database/database';
+import { chooseTarget, type DatabaseTarget, type PasswordProvider } from './database/database';
 import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
@@ -16,7 +16,7 @@ import { isStale, type MigrationLock } from './database/lock';
 import { mergeProblems } from './model/problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
 import { registeredSource } from './loading/registry';
-import { captureSql, reportOf, runSteps, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
+import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { manualRow, refuseHalfDone } from './model/repair';
 import { HistorySnapshot } from './model/history';
@@ -111,7 +111,7 @@ export class MigrationEngine {
     this.workspace = options.workspace;
     this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
     this.discovery = new Discovery(this.workspace, this.settings.versionsDir, options.cache);
-    this.target = targetOf(this.workspace, this.settings, options, this.options.password);
+    this.target = chooseTarget(this.workspace, this.settings, options);
     this.dialect = dialectOf(this.target);
     this.logger = options.logger ?? silentLogger;
   }
@@ -485,29 +485,9 @@ export class MigrationEngine {
   }
 }
 
-function targetOf(workspace: string, settings: Settings, options: EngineOptions, password?: PasswordProvider): DatabaseTarget {
-  const { database } = options;
-  if (database === undefined) return databaseTarget(workspace, settings, options.db, process.env, password);
-  // A Knex instance is a function with a client; a config is a plain object.
-  return typeof database === 'function' ? instanceTarget(database) : configTarget(database, 'the connection config given', workspace);
-}
 
 /** An option the call does not take is a mistake to report, not to ignore (`down({ version: 3 })` once rolled back everything). */
 function checkOptions(call: string, opts: object, known: readonly string[]): void {
   const unknown = Object.keys(opts).filter((k) => !known.includes(k) && (opts as Record<string, unknown>)[k] !== undefined);
   if (unknown.length > 0) throw new ConfigError(`${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; it takes ${known.join(', ')}.`, {}, 'usage');
-}
-
-/** A run that left sources out for their problems: not ok, saying which, with their steps not run. */
-function withBlocked(report: RunReport, blocked: readonly Step[], problems: readonly Problem[]): RunReport {
-  const sources = [...new Set(blocked.map((s) => s.source.id))];
-  const error = `Not run: ${sources.join(', ')} (${problems.length} problem(s) to fix first: ${problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}).`;
-  return {
-    ...report,
-    ok: false,
-    steps: [...report.steps, ...blocked.map((s) => reportOf(s, 'not-run'))],
-    error: report.error ? `${report.error}\n${error}` : error,
-    errorText: report.errorText && [...report.errorText, `\n${error}`],
-    problems,
-  };
 }

@@ -19,6 +19,17 @@ export interface DatabaseTarget {
   readonly label: string;
 }
 
+/**
+ * The target an engine uses: a database given in code (an app's Knex instance, or a knex config),
+ * else the settings (with `--db` over them).
+ */
+export function chooseTarget(workspace: string, settings: Settings, options: { database?: Knex | Knex.Config; db?: string; password?: PasswordProvider }): DatabaseTarget {
+  const { database } = options;
+  if (database === undefined) return databaseTarget(workspace, settings, options.db, process.env, options.password);
+  // A Knex instance is a function with a client; a config is a plain object.
+  return typeof database === 'function' ? instanceTarget(database) : configTarget(database, 'the connection config given', workspace);
+}
+
 /** An app's own Knex instance as the target (the library's `createMigrator({ knex })`). */
 export function instanceTarget(knex: Knex): DatabaseTarget {
   const client = clientOf(String(knex.client.config.client ?? (knex.client as { dialect?: string }).dialect ?? ''), 'the Knex instance given');

@@ -347,3 +347,17 @@ export function reportOf(step: Step & { migration?: Migration }, outcome: StepOu
     outcome,
   };
 }
+
+/** A run that left sources out for their problems: not ok, saying which, with their steps not run. */
+export function withBlocked(report: RunReport, blocked: readonly Step[], problems: readonly Problem[]): RunReport {
+  const sources = [...new Set(blocked.map((s) => s.source.id))];
+  const error = `Not run: ${sources.join(', ')} (${problems.length} problem(s) to fix first: ${problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}).`;
+  return {
+    ...report,
+    ok: false,
+    steps: [...report.steps, ...blocked.map((s) => reportOf(s, 'not-run'))],
+    error: report.error ? `${report.error}\n${error}` : error,
+    errorText: report.errorText && [...report.errorText, `\n${error}`],
+    problems,
+  };
+}
