@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
 import { CorruptHistoryError, DatabaseError, MigrationsError, type MigrationEngine } from '../src/core';
-import { CLI, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, ROOT, sqliteKnex, tempWorkspace, type CliResult, userTables } from './helpers';
+import { CLI, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, ROOT, sqliteKnex, tempWorkspace, tsMigration, type CliResult, userTables } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 
 const open: MigrationEngine[] = [];
@@ -238,7 +238,10 @@ test('history rows Migration Manager never writes are named by id and refused: n
     err.message === `The table migration_history in sqlite ${db} holds 3 row(s) Migration Manager did not write (row id 2: direction "sideways" is neither "up" nor "down"; ` +
       'row id 3: version "abc" is not a whole number; row id 4: success NULL is neither true nor false). Nothing was changed. ' +
       'Fix or delete those rows (e.g. in the sqlite3 shell), or restore the database from a backup, then run again.';
-  await assert.rejects(engine(ws).status(), expected);
+  // status shows them as problems of the source they name (a bad row blocks only its own source).
+  const status = await engine(ws).status();
+  assert.deepEqual(status.sources[0].problems.map((p) => [p.code, p.severity]), [['unreadable-history', 'error'], ['unreadable-history', 'error'], ['unreadable-history', 'error']]);
+  assert.match(status.sources[0].problems[0].message, /did not write \(row id 2: direction "sideways" is neither "up" nor "down"\)\. Fix or delete it/);
   await assert.rejects(engine(ws).history(), expected);
   await assert.rejects(engine(ws).up(), expected);
   await assert.rejects(engine(ws).markApplied({ version: 2 }), expected);
@@ -304,3 +307,21 @@ for (const server of SERVERS) {
     }
   });
 }
+
+test('a history row Migration Manager never wrote blocks only the source it names: the others run, and status says which', async () => {
+  const ws = tempWorkspace({ 'a/versions/migration_001_a.ts': tsMigration(1, 'a'), 'b/versions/migration_001_b.ts': tsMigration(1, 'b') });
+  const db = DEFAULT_DB(ws);
+  assert.equal((await engine(ws).up({ source: 'b/versions' })).ok, true);
+  const theirs = sqliteKnex(db);
+  await theirs('migration_history').insert({ source: 'b/versions', version: 2, description: 'x', direction: 'sideways', started_at: 'now', finished_at: 'now', duration_ms: 1, success: 1, transactional: 1 });
+  await theirs.destroy();
+  fs.writeFileSync(path.join(ws, 'b', 'versions', 'migration_002_b2.ts'), tsMigration(2, 'b2'));
+
+  const report = await engine(ws).up();
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.steps.map((s) => `${s.source} ${s.version} ${s.outcome}`), ['a/versions 1 done', 'b/versions 2 not-run']);
+  assert.match(report.error ?? '', /^Not run: b\/versions .*row id 2: direction "sideways"/);
+  assert.deepEqual(await userTables(db), ['a', 'b']);
+  const status = await engine(ws).status();
+  assert.deepEqual(status.sources.map((s) => [s.id, s.problems.map((p) => p.code)]), [['a/versions', []], ['b/versions', ['unreadable-history']]]);
+});

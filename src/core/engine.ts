@@ -8,7 +8,7 @@ import { chooseTarget, type DatabaseTarget, type PasswordProvider } from './data
 import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
-import { ConfigError, InvalidMigrationsError, MigrationsError } from './model/errors';
+import { ConfigError, CorruptHistoryError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
 import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './run/isolated';
 import { loadMigrations } from './loading/loader';
@@ -20,7 +20,7 @@ import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, typ
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { manualRow, refuseHalfDone } from './model/repair';
 import { HistorySnapshot } from './model/history';
-import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
+import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source, type UnreadableRow } from './model/types';
 
 export interface EngineOptions {
   /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
@@ -151,12 +151,12 @@ export class MigrationEngine {
   async status(only?: string): Promise<StatusReport> {
     const sources = this.sources(only);
     return this.guard(async () => {
-      const { rows, lock } = await this.snapshot({ lock: true });
-      const history = new HistorySnapshot(rows);
+      const { rows, unreadable, lock } = await this.snapshot({ lock: true });
+      const history = new HistorySnapshot(rows, unreadable);
       return {
         database: this.target.label,
         sources: history.states(sources).map(({ source: s, states: migrations }) => ({
-          id: s.id, dir: s.dir, migrations, problems: s.problems, lastApplied: history.lastApplied(migrations),
+          id: s.id, dir: s.dir, migrations, problems: [...s.problems, ...history.problemsOf(s)], lastApplied: history.lastApplied(migrations),
         })),
         lock: lock && {
           holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat, stale: isStale(lock, this.settings.staleLockMs),
@@ -218,7 +218,7 @@ export class MigrationEngine {
     if (this.options.isolate) return this.inChild({ op: 'sql', direction, ...opts }, {});
     const sources = this.sources(opts.source);
     return this.guard(async () => {
-      const history = new HistorySnapshot((await this.snapshot()).rows);
+      const history = await this.read();
       const states = history.states(sources);
       if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
       const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
@@ -238,7 +238,9 @@ export class MigrationEngine {
 
   async history(opts: { source?: string; limit?: number } = {}): Promise<HistoryRow[]> {
     return this.guard(async () => {
-      const { rows } = await this.snapshot({ source: opts.source });
+      const { rows, unreadable } = await this.snapshot({ source: opts.source });
+      // A listing that left rows out would lie about the history.
+      if (unreadable.length > 0) throw new CorruptHistoryError(this.target.label, unreadable.map((u) => u.text));
       return opts.limit ? rows.slice(-opts.limit) : rows;
     });
   }
@@ -346,20 +348,23 @@ export class MigrationEngine {
       const sources = this.sources(opts.source);
       return await this.guard(async () => {
         if (!this.options.prechecked) {
-          const seen = new HistorySnapshot((await this.snapshot()).rows);
-          const before = plan(seen.states(sources), seen);
+          const seen = await this.read();
+          const before = runnable(plan(seen.states(sources), seen), seen, this.target.label).steps;
           refuseHalfDone(before, seen);
           if (before.length === 0) return { ok: true, steps: [] };
         }
         if (this.options.isolate) return await this.inChild<RunReport>(request, opts, child);
         return this.underLock(async (knex, history, lock) => {
           // Another runner may have applied some of the plan while this one waited.
-          const now = new HistorySnapshot(await history.rows());
-          const planned = plan(now.states(sources), now);
+          const read = await history.read();
+          const now = new HistorySnapshot(read.rows, read.unreadable);
+          const { steps: planned, blocked: unreadable } = runnable(plan(now.states(sources), now), now, this.target.label);
           refuseHalfDone(planned, now);
           // A source with a bad file blocks only itself; when nothing else is left, nothing runs.
-          const { loaded: steps, blocked, problems } = this.loadBySource(planned);
-          if (steps.length === 0 && problems.length > 0) throw new InvalidMigrationsError(problems);
+          const { loaded: steps, blocked: invalid, problems: loadProblems } = this.loadBySource(planned);
+          if (steps.length === 0 && loadProblems.length > 0) throw new InvalidMigrationsError(loadProblems);
+          const blocked = [...unreadable, ...invalid];
+          const problems = [...new Set(unreadable.map((s) => s.source))].flatMap((s) => now.problemsOf(s)).concat(loadProblems);
           this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
           const report = await runSteps(steps, {
             knex, history, events: opts.events, signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
@@ -394,10 +399,11 @@ export class MigrationEngine {
     const sources = this.sources(opts.source);
     return this.guard(async () => {
       // Decided on a read first, so that a request with nothing to do creates no database.
-      const first = manualRow(direction, sources, new HistorySnapshot((await this.snapshot()).rows), opts.version);
+      const first = manualRow(direction, sources, refuseUnreadable(await this.read(), this.target.label), opts.version);
       if (!first.row) return { source: first.source.id, version: opts.version, recorded: false, status: first.state.status };
       return this.underLock(async (_knex, history) => {
-        const { source, row } = manualRow(direction, sources, new HistorySnapshot(await history.rows()), opts.version);
+        const read = await history.read();
+        const { source, row } = manualRow(direction, sources, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label), opts.version);
         if (row) {
           await history.append(row);
           this.logger.warn(`${direction === 'up' ? 'Marked' : 'Forgot'} migration ${opts.version} (${source.id}) ${direction === 'up' ? 'as applied' : '(now not applied)'} by hand; nothing was run.`);
@@ -462,11 +468,17 @@ export class MigrationEngine {
    * History rows (and the lock, when asked) for a read. On the built-in SQLite driver straight
    * through node:sqlite, without loading knex; otherwise on the read connection.
    */
-  private async snapshot(opts: { source?: string; lock?: boolean } = {}): Promise<{ rows: HistoryRow[]; lock?: LockHolder & { token: string } }> {
+  private async snapshot(opts: { source?: string; lock?: boolean } = {}): Promise<{ rows: HistoryRow[]; unreadable: UnreadableRow[]; lock?: LockHolder & { token: string } }> {
     if (this.dialect.quickRead && !this.writer) return this.dialect.quickRead(opts.source);
     const knex = this.readDb();
-    if (!knex) return { rows: [] };
-    return { rows: await this.historyOf(knex).rows(opts.source), lock: opts.lock ? await this.lock(knex).current() : undefined };
+    if (!knex) return { rows: [], unreadable: [] };
+    return { ...(await this.historyOf(knex).read(opts.source)), lock: opts.lock ? await this.lock(knex).current() : undefined };
+  }
+
+  /** One read of the history, folded once; a source with rows we did not write is blocked, not the others. */
+  private async read(): Promise<HistorySnapshot> {
+    const { rows, unreadable } = await this.snapshot();
+    return new HistorySnapshot(rows, unreadable);
   }
 
   private readDb(): Knex | undefined {
@@ -490,4 +502,22 @@ export class MigrationEngine {
 function checkOptions(call: string, opts: object, known: readonly string[]): void {
   const unknown = Object.keys(opts).filter((k) => !known.includes(k) && (opts as Record<string, unknown>)[k] !== undefined);
   if (unknown.length > 0) throw new ConfigError(`${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; it takes ${known.join(', ')}.`, {}, 'usage');
+}
+
+/**
+ * The plan without the steps of sources whose history holds rows we did not write: those are
+ * blocked, the others run. When only blocked steps were planned, the rows are the error.
+ */
+function runnable(planned: readonly Step[], history: HistorySnapshot, where: string): { steps: Step[]; blocked: Step[] } {
+  const bad = new Set(history.unreadable.map((u) => u.source));
+  const steps = planned.filter((s) => !bad.has(s.source.id));
+  const blocked = planned.filter((s) => bad.has(s.source.id));
+  if (steps.length === 0 && blocked.length > 0) throw new CorruptHistoryError(where, history.unreadable.filter((u) => blocked.some((s) => s.source.id === u.source)).map((u) => u.text));
+  return { steps, blocked };
+}
+
+/** Recording by hand is refused while the history holds rows we did not write. */
+function refuseUnreadable(history: HistorySnapshot, where: string): HistorySnapshot {
+  if (history.unreadable.length > 0) throw new CorruptHistoryError(where, history.unreadable.map((u) => u.text));
+  return history;
 }

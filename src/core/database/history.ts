@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { CorruptHistoryError, MigrationsError } from '../model/errors';
 import type { HistoryStorage } from '../model/history';
-import type { Direction, HistoryRow, NewHistoryRow } from '../model/types';
+import type { Direction, HistoryRow, NewHistoryRow, UnreadableRow } from '../model/types';
 
 export const HISTORY_TABLE = 'migration_history';
 
@@ -61,10 +61,19 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
 
   /** Every row in run order; empty when the table does not exist yet. A row we did not write is an error, not a guess. */
   async rows(source?: string): Promise<HistoryRow[]> {
+    return historyRows(await this.raw(source), this.where);
+  }
+
+  /** The rows, with those we did not write set apart by their source (see readHistoryRows). */
+  async read(source?: string): Promise<{ rows: HistoryRow[]; unreadable: UnreadableRow[] }> {
+    return readHistoryRows(await this.raw(source), this.where);
+  }
+
+  private async raw(source?: string): Promise<Record<string, unknown>[]> {
     const present = await this.columns();
     if (!present) return [];
     const q = this.knex(HISTORY_TABLE).select(historyColumns(present)).orderBy('id');
-    return historyRows((await (source === undefined ? q : q.where({ source }))) as Record<string, unknown>[], this.where);
+    return (await (source === undefined ? q : q.where({ source }))) as Record<string, unknown>[];
   }
 
   async append(row: NewHistoryRow, trx?: Knex.Transaction): Promise<void> {
@@ -113,15 +122,25 @@ export function historyColumns(present: ReadonlySet<string>): string[] {
 
 /** Raw rows as history, in the order given; a row we did not write is an error, not a guess. */
 export function historyRows(raw: readonly Record<string, unknown>[], where: string): HistoryRow[] {
+  const { rows, unreadable } = readHistoryRows(raw, where);
+  if (unreadable.length > 0) throw new CorruptHistoryError(where, unreadable.map((u) => u.text));
+  return rows;
+}
+
+/**
+ * Raw rows as history, with the rows we did not write set apart by the source they name: that
+ * source is blocked, the others are not. A bad row that names no source blocks everything.
+ */
+export function readHistoryRows(raw: readonly Record<string, unknown>[], where: string): { rows: HistoryRow[]; unreadable: UnreadableRow[] } {
   const rows: HistoryRow[] = [];
-  const bad: string[] = [];
+  const unreadable: { source: unknown; text: string }[] = [];
   for (const r of raw) {
     const row = fromDb(r);
-    if (typeof row === 'string') bad.push(row);
+    if (typeof row === 'string') unreadable.push({ source: r.source, text: row });
     else rows.push(row);
   }
-  if (bad.length > 0) throw new CorruptHistoryError(where, bad);
-  return rows;
+  if (unreadable.some((u) => typeof u.source !== 'string' || u.source === '')) throw new CorruptHistoryError(where, unreadable.map((u) => u.text));
+  return { rows, unreadable: unreadable as UnreadableRow[] };
 }
 
 /** A row, or what is wrong with it: values we never write must not be read as something else. */

@@ -1,12 +1,14 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { checkHistoryColumns, HISTORY_TABLE, historyColumns, historyRows } from './history';
+import { checkHistoryColumns, HISTORY_TABLE, historyColumns, readHistoryRows } from './history';
 import { LOCK_ID, LOCK_TABLE, lockHolderOf } from './lock';
 import { loadNodeSqlite, sqliteCall } from './nodeSqliteClient';
-import type { HistoryRow, LockHolder } from '../model/types';
+import type { HistoryRow, LockHolder, UnreadableRow } from '../model/types';
 
 /** What a status read needs from a SQLite file. */
 export interface SqliteSnapshot {
   readonly rows: HistoryRow[];
+  /** Rows we did not write, by the source they name (that source is blocked). */
+  readonly unreadable: UnreadableRow[];
   readonly lock?: LockHolder & { token: string };
 }
 
@@ -22,15 +24,15 @@ export function readSqlite(filename: string, where: string, source?: string): Sq
     return sqliteCall(() => {
       db.exec('PRAGMA busy_timeout = 5000');
       const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)").all(HISTORY_TABLE, LOCK_TABLE).map((r) => r.name));
-      let rows: HistoryRow[] = [];
+      let read: { rows: HistoryRow[]; unreadable: UnreadableRow[] } = { rows: [], unreadable: [] };
       if (tables.has(HISTORY_TABLE)) {
         const present = checkHistoryColumns(db.prepare(`PRAGMA table_info(${HISTORY_TABLE})`).all().map((c) => String(c.name)), where);
         const select = `SELECT ${historyColumns(present).map((c) => `"${c}"`).join(', ')} FROM ${HISTORY_TABLE}`;
         const raw = source === undefined ? db.prepare(`${select} ORDER BY id`).all() : db.prepare(`${select} WHERE source = ? ORDER BY id`).all(source);
-        rows = historyRows(raw as Record<string, unknown>[], where);
+        read = readHistoryRows(raw as Record<string, unknown>[], where);
       }
       const lock = tables.has(LOCK_TABLE) ? lockHolderOf(db.prepare(`SELECT * FROM ${LOCK_TABLE} WHERE id = ?`).get(LOCK_ID) as Record<string, unknown> | undefined) : undefined;
-      return { rows, lock };
+      return { ...read, lock };
     });
   } finally {
     db.close();

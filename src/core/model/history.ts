@@ -1,6 +1,7 @@
 import type { SourceState } from './plan';
 import { foldHistory, keyOf, sourceStatus, type Applied } from './status';
-import type { HistoryRow, MigrationState, NewHistoryRow, Source } from './types';
+import { problem } from './problems';
+import type { HistoryRow, MigrationState, NewHistoryRow, Problem, Source, UnreadableRow } from './types';
 
 /**
  * Where the run log lives (umzug's storage contract, with every attempt kept): make sure its
@@ -37,8 +38,18 @@ export class MemoryHistory implements HistoryStorage {
 export class HistorySnapshot {
   readonly applied: ReadonlyMap<string, Applied>;
 
-  constructor(readonly rows: readonly HistoryRow[]) {
+  constructor(
+    readonly rows: readonly HistoryRow[],
+    /** Rows Migration Manager did not write, by the source they name: that source is blocked until they are fixed. */
+    readonly unreadable: readonly UnreadableRow[] = [],
+  ) {
     this.applied = foldHistory(rows);
+  }
+
+  /** A source's unreadable history rows as problems of that source. */
+  problemsOf(source: Source): Problem[] {
+    return this.unreadable.filter((u) => u.source === source.id).map((u) => problem(source.dir || source.id, 1, 1, 'error', 'unreadable-history',
+      `The history holds a row of this source that Migration Manager did not write (${u.text}). Fix or delete it (e.g. in the sqlite3 shell), or restore the database from a backup; this source does not run until then.`));
   }
 
   /** Each source's files joined with this history. */

@@ -1,4 +1,8 @@
-import type { Problem } from './types';
+import type { Problem, ProblemCode, Severity } from './types';
+
+export function problem(file: string, line: number, column: number, severity: Severity, code: ProblemCode, message: string): Problem {
+  return { file, line: Math.max(1, line), column: Math.max(1, column), severity, code, message };
+}
 
 /**
  * Static problems plus those found by loading, each code once (loading reports missing-down at another line).

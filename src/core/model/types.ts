@@ -46,6 +46,8 @@ export type ProblemCode =
   | 'duplicate-version'
   | 'missing-down'
   | 'unreadable'
+  /** The history holds a row of this source that Migration Manager did not write: the source is not run until it is fixed. */
+  | 'unreadable-history'
   /** Status warnings the editor shows on the file (from the history, not the file alone). */
   | 'modified'
   | 'out-of-order';
@@ -108,6 +110,12 @@ export interface HistoryRow {
   readonly partial: boolean;
   /** Recorded by `mark-applied` or `forget`: nothing was run. */
   readonly manual: boolean;
+}
+
+/** A history row Migration Manager did not write, of a source it names: what is wrong with it. */
+export interface UnreadableRow {
+  readonly source: string;
+  readonly text: string;
 }
 
 /** A row to append; `id` is assigned by the database. */

@@ -1,5 +1,6 @@
 import { parse as parseCjs, initSync } from 'cjs-module-lexer';
-import type { Problem, ProblemCode, Severity } from '../model/types';
+import { problem } from '../model/problems';
+import type { Problem } from '../model/types';
 
 type Babel = typeof import('@babel/parser', { with: { 'resolution-mode': 'import' } });
 type BabelError = import('@babel/parser', { with: { 'resolution-mode': 'import' } }).ParseError;
@@ -34,9 +35,7 @@ export interface Analysis {
   readonly imports: readonly { specifier: string; line: number; column: number }[];
 }
 
-export function problem(file: string, line: number, column: number, severity: Severity, code: ProblemCode, message: string): Problem {
-  return { file, line: Math.max(1, line), column: Math.max(1, column), severity, code, message };
-}
+export { problem };
 
 /**
  * Parses with @babel/parser for syntax errors, imports and ES exports: plain JavaScript, so it
