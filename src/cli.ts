@@ -112,6 +112,13 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       else write(`${which} is now recorded as ${forget ? 'not applied' : 'applied'} (status ${result.status}). Nothing was run.`);
       return 0;
     }
+    case 'rename-source': {
+      const [from, to] = args.positionals;
+      const moved = await engine.renameSource(from, to);
+      if (args.json) json(moved);
+      else write(`Moved the history of ${moved.from} to ${moved.to}: migration(s) ${moved.versions.join(', ')} are applied there. Nothing was run.`);
+      return 0;
+    }
     case 'unlock': {
       const released = await engine.unlock(args.force);
       if (args.json) json({ released: released ?? null });

@@ -2,9 +2,10 @@
 // unknown options, hooks, usage errors and the rename a bad file name is offered.
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, Discovery, MigrationsError, type Migration } from '../src/core';
-import { cli, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, tempWorkspace, tsMigration, userTables } from './helpers';
+import { cli, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, migrationPath, tempWorkspace, tsMigration, userTables } from './helpers';
 
 // Engines hold their database connections open until closed.
 const engines: ReturnType<typeof makeEngine>[] = [];
@@ -109,4 +110,35 @@ test('an invalid source blocks only itself: the others run, and the run says whi
   assert.match(r.stdout, /ok {3}up {3}a\/versions 001/);
   assert.match(r.stdout, /Not run: b\/versions/);
   assert.deepEqual(await userTables(DEFAULT_DB(cliWs)), ['a']);
+});
+
+test('a moved versions folder is offered as a rename, not shown all pending; rename-source moves its history, nothing runs', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const db = DEFAULT_DB(ws);
+  assert.equal((await engine(ws).up()).ok, true);
+  fs.mkdirSync(path.join(ws, 'db'));
+  fs.renameSync(path.join(ws, 'versions'), path.join(ws, 'db', 'versions'));
+
+  const moved = (await engine(ws).status()).sources;
+  assert.deepEqual(moved.map((s) => s.id), ['db/versions']);
+  assert.deepEqual(moved[0].problems.map((p) => [p.code, p.severity]), [['moved-source', 'warning']]);
+  assert.match(moved[0].problems[0].message, /match the applied history of "versions".*rename-source versions db\/versions/);
+
+  // Refused: the old id is not history-only, or the new folder's files differ.
+  await assert.rejects(engine(ws).renameSource('db/versions', 'db/versions'), (err: unknown) => err instanceof MigrationsError && err.code === 'usage');
+  const edited = path.join(ws, 'db', migrationPath(2));
+  const text = fs.readFileSync(edited, 'utf8');
+  fs.writeFileSync(edited, `${text}// edited\n`);
+  await assert.rejects(engine(ws).renameSource('versions', 'db/versions'), /Migration 2 in "db\/versions" differs from the one "versions" applied/);
+  fs.writeFileSync(edited, text);
+
+  const r = cli(['rename-source', 'versions', 'db/versions', '--dir', ws]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Moved the history of versions to db\/versions: migration\(s\) 1, 2 are applied there\. Nothing was run\./);
+  const after = await engine(ws).status();
+  assert.deepEqual(after.sources[0].migrations.map((m) => m.status), ['applied', 'applied']);
+  assert.deepEqual(after.sources[0].problems, []);
+  assert.deepEqual((await engine(ws).up()).steps, [], 'nothing to apply again');
+  assert.deepEqual(await userTables(db), ['t1', 't2']);
+  assert.equal(cli(['rename-source', 'versions', '--dir', ws]).code, 2, 'one argument is a usage error');
 });

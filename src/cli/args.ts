@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget'] as const;
+export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget', 'rename-source'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A mistake in how the command was called: exit code 2. */
@@ -38,6 +38,7 @@ Commands:
   unlock [--force]       release a stale lock (--force: any lock)
   mark-applied <V>       record V as applied without running it (baseline, or after a repair by hand)
   forget <V>             record V as not applied without running it (it is pending again)
+  rename-source <OLD> <NEW>   move the history of a source whose folder moved to its new folder
 
 Options:
   --dir <workspace>      workspace folder (default: current folder)
@@ -80,6 +81,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   if (values.to !== undefined && values.all) throw new UsageError('--to and --all cannot be used together.');
   const takesVersion = command === 'mark-applied' || command === 'forget';
   if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]`);
+  if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
     command: command as Command,
     positionals: rest,

@@ -18,7 +18,7 @@ import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, 
 import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
 import { readWorkspaceSettings, type Settings } from './config/settings';
-import { manualRow, refuseHalfDone } from './model/repair';
+import { manualRow, movedSources, refuseHalfDone, renameRows } from './model/repair';
 import { HistorySnapshot } from './model/history';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source, type UnreadableRow } from './model/types';
 
@@ -69,6 +69,8 @@ export interface StatusReport {
     problems: readonly Problem[];
     /** The version applied last (by apply order): what Redo and Roll Back Last act on in this source. */
     lastApplied?: number;
+    /** A source no folder holds any more whose applied history these files match: the folder moved (see renameSource). */
+    movedFrom?: string;
   }[];
   /** `stale`: its holder is gone (a killed run); the next run takes it over, `unlock` releases it. */
   readonly lock?: LockHolder & { readonly stale: boolean };
@@ -153,10 +155,12 @@ export class MigrationEngine {
     return this.guard(async () => {
       const { rows, unreadable, lock } = await this.snapshot({ lock: true });
       const history = new HistorySnapshot(rows, unreadable);
+      const moved = movedSources(sources, history);
       return {
         database: this.target.label,
         sources: history.states(sources).map(({ source: s, states: migrations }) => ({
-          id: s.id, dir: s.dir, migrations, problems: [...s.problems, ...history.problemsOf(s)], lastApplied: history.lastApplied(migrations),
+          id: s.id, dir: s.dir, migrations, problems: [...s.problems, ...history.problemsOf(s), ...moved.filter((m) => m.to === s).map((m) => movedProblem(m.from, s))],
+          lastApplied: history.lastApplied(migrations), movedFrom: moved.find((m) => m.to === s)?.from,
         })),
         lock: lock && {
           holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat, stale: isStale(lock, this.settings.staleLockMs),
@@ -270,6 +274,27 @@ export class MigrationEngine {
   /** Records `version` as not applied without running it (after undoing it by hand): it is pending again. */
   async forget(opts: { source?: string; version: number }): Promise<RecordReport> {
     return this.record('down', opts);
+  }
+
+  /**
+   * Moves the applied history of source `from` (a folder moved or renamed) to the folder source
+   * `to`, whose files must match it by version and checksum: rows recorded by hand, nothing run.
+   */
+  async renameSource(from: string, to: string): Promise<{ from: string; to: string; versions: number[] }> {
+    const [target] = this.sources(to);
+    if (target.dir === '') throw new ConfigError(`"${to}" is not a folder source.`, { source: to }, 'usage');
+    if (this.sources().some((s) => s.id === from)) throw new ConfigError(`"${from}" is still a folder here; only the history of a source no folder holds any more can move.`, { source: from }, 'usage');
+    return this.guard(() => this.underLock(async (knex, history) => {
+      const read = await history.read();
+      const rows = renameRows(from, target, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label));
+      // All or nothing: a history half moved would show some migrations pending in both places.
+      await knex.transaction(async (trx) => {
+        for (const row of rows) await history.append(row, trx);
+      });
+      const versions = rows.filter((r) => r.direction === 'up').map((r) => r.version);
+      this.logger.warn(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
+      return { from, to: target.id, versions };
+    }));
   }
 
   create(description: string, opts: { source?: string; js?: boolean } = {}): Created {
@@ -520,4 +545,11 @@ function runnable(planned: readonly Step[], history: HistorySnapshot, where: str
 function refuseUnreadable(history: HistorySnapshot, where: string): HistorySnapshot {
   if (history.unreadable.length > 0) throw new CorruptHistoryError(where, history.unreadable.map((u) => u.text));
   return history;
+}
+
+function movedProblem(from: string, to: Source): Problem {
+  return {
+    file: to.dir, line: 1, column: 1, severity: 'warning', code: 'moved-source',
+    message: `These files match the applied history of "${from}", which no folder holds any more: the folder was moved or renamed. Move that history here (rename-source ${from} ${to.id}) instead of applying them again.`,
+  };
 }

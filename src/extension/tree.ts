@@ -59,6 +59,12 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     return [...lock, ...(state.report?.sources ?? []).map((s): Node => ({ kind: 'source', folder, id: s.id, dir: s.dir }))];
   }
 
+  /** The old source id whose history this folder's files match (a moved folder), if any. */
+  movedFrom(node: Extract<Node, { kind: 'source' }>): string | undefined {
+    const source = this.model.states.find((s) => s.folder === node.folder)?.report?.sources.find((s) => s.id === node.id);
+    return source?.movedFrom;
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'folder': {
@@ -71,7 +77,8 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         const item = new vscode.TreeItem(node.id, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `source:${node.folder.uri}:${node.id}`;
         item.iconPath = new vscode.ThemeIcon('database');
-        item.contextValue = 'source';
+        // A folder whose files match a moved source's history offers to take that history over.
+        item.contextValue = this.movedFrom(node) ? 'source:moved' : 'source';
         item.tooltip = node.dir;
         return item;
       }

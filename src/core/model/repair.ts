@@ -1,7 +1,7 @@
 import { ConfigError, MigrationsError, repairAdvice } from './errors';
 import type { HistorySnapshot } from './history';
 import type { Step } from './plan';
-import type { Direction, MigrationState, NewHistoryRow, Source } from './types';
+import type { Direction, HistoryRow, MigrationState, NewHistoryRow, Source } from './types';
 
 // Half-done migrations (failed-partial) and the rows written by hand that settle them:
 // `mark-applied` (an up row) and `forget` (a down row), both with nothing run.
@@ -44,4 +44,43 @@ export function manualRow(direction: Direction, sources: readonly Source[], hist
       startedAt: now, finishedAt: now, durationMs: 0, success: true, error: null, transactional: true, partial: false, manual: true,
     },
   };
+}
+
+/**
+ * Sources the history has applied migrations of, which no folder holds any more (a folder moved
+ * or renamed), and the folder each moved to: one whose files have every applied version with the
+ * same checksum, and no history of its own.
+ */
+export function movedSources(sources: readonly Source[], history: HistorySnapshot): { from: string; to: Source }[] {
+  const held = new Set(sources.map((s) => s.id));
+  const appliedOf = new Map<string, HistoryRow[]>();
+  for (const a of history.applied.values()) {
+    if (!a.up || held.has(a.up.source)) continue;
+    appliedOf.set(a.up.source, [...(appliedOf.get(a.up.source) ?? []), a.up]);
+  }
+  const fresh = sources.filter((s) => s.dir !== '' && !history.rows.some((r) => r.source === s.id));
+  const moves: { from: string; to: Source }[] = [];
+  for (const [from, rows] of appliedOf) {
+    const to = fresh.find((s) => rows.every((r) => s.migrations.some((m) => m.version === r.version && (!r.checksum || m.checksum === r.checksum))));
+    if (to) moves.push({ from, to });
+  }
+  return moves;
+}
+
+/**
+ * The rows that move a source's applied history to the folder it moved to, written by hand (nothing
+ * runs): each applied migration forgotten under the old id and recorded as applied under the new.
+ */
+export function renameRows(from: string, to: Source, history: HistorySnapshot): NewHistoryRow[] {
+  const applied = [...history.applied.values()].map((a) => a.up).filter((r): r is HistoryRow => r !== undefined && r.source === from);
+  if (applied.length === 0) throw new ConfigError(`The history has no applied migration of "${from}"; check the old source id.`, { source: from }, 'usage');
+  if (history.rows.some((r) => r.source === to.id)) throw new ConfigError(`"${to.id}" has a history of its own already; a source's history can only move to a folder that has none.`, { source: to.id }, 'usage');
+  const now = new Date().toISOString();
+  return applied.sort((a, b) => a.version - b.version).flatMap((r) => {
+    const file = to.migrations.find((m) => m.version === r.version);
+    if (!file) throw new ConfigError(`"${to.id}" has no migration ${r.version}, which "${from}" applied; it is not where "${from}" moved.`, { source: to.id, version: r.version }, 'usage');
+    if (r.checksum && file.checksum !== r.checksum) throw new ConfigError(`Migration ${r.version} in "${to.id}" differs from the one "${from}" applied (its checksum); it is not where "${from}" moved.`, { source: to.id, version: r.version }, 'usage');
+    const row = { version: r.version, description: r.description, checksum: r.checksum, startedAt: now, finishedAt: now, durationMs: 0, success: true, error: null, transactional: true, partial: false, manual: true } as const;
+    return [{ ...row, source: from, direction: 'down' as const }, { ...row, source: to.id, direction: 'up' as const }];
+  });
 }

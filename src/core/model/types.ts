@@ -48,6 +48,8 @@ export type ProblemCode =
   | 'unreadable'
   /** The history holds a row of this source that Migration Manager did not write: the source is not run until it is fixed. */
   | 'unreadable-history'
+  /** This folder's files match the applied history of a source no folder holds any more: it was moved or renamed. */
+  | 'moved-source'
   /** Status warnings the editor shows on the file (from the history, not the file alone). */
   | 'modified'
   | 'out-of-order';

@@ -10,6 +10,7 @@ import { previewSqlCommand, previewSqlItem } from './previewSql';
 import { redo } from './redo';
 import { redoLast } from './redoLast';
 import { refresh } from './refresh';
+import { renameSource } from './renameSource';
 import { rollbackLast } from './rollbackLast';
 import { rollbackTo } from './rollbackTo';
 import { rollbackToHere } from './rollbackToHere';
@@ -24,7 +25,7 @@ export function registerCommands(ctx: Context): vscode.Disposable[] {
   const commands: CommandSpec[] = [
     applyAll, applyTo, rollbackLast, rollbackToHere, rollbackTo, redoLast, redo,
     create, previewSqlCommand, previewSqlItem, showHistory(history), validate,
-    markApplied, forget, forceUnlock, refresh, openFile, selectDatabase,
+    markApplied, forget, renameSource, forceUnlock, refresh, openFile, selectDatabase,
   ];
   return [history, registerHistoryDocuments(history), ...commands.map((c) => command(ctx, c.id, (...args) => c.run(ctx, ...args)))];
 }

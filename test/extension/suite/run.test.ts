@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { Created, HistoryRow, MigrationState, Problem, RunReport } from '../../../src/core';
@@ -209,5 +210,39 @@ suite('Command arguments', () => {
     assert.throws(() => automationOf([{ versoin: 2 }]), /given versoin: 2, which it does not take; its options are confirmed \(a boolean\)/);
     assert.throws(() => automationOf([{ version: 1.5 }]), /version: 1\.5/);
     assert.throws(() => automationOf([{ confirmed: 'yes' }]), /confirmed: "yes"/);
+  });
+});
+
+suite('A moved versions folder', () => {
+  const root = workspacePath('moved');
+  suiteTeardown(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test('shows as a rename on the new folder, and "Move Its Old History Here" takes the history over without running anything', async () => {
+    const { model } = await api();
+    const oldDir = path.join(root, 'old', 'versions');
+    fs.mkdirSync(oldDir, { recursive: true });
+    fs.writeFileSync(path.join(oldDir, 'migration_001_moved_table.ts'), `import type { Knex } from 'knex';
+export class M1 { readonly version = 1; readonly description = 'moved table';
+  async up(knex: Knex) { await knex.schema.createTable('moved_table', (t) => t.increments('id')); }
+  async down(knex: Knex) { await knex.schema.dropTable('moved_table'); } }
+export function getMigration() { return M1; }
+`);
+    const source = (id: string) => model.states[0].report?.sources.find((s) => s.id === id);
+    await modelShows(model, 'the moved/old/versions source', () => source('moved/old/versions') !== undefined);
+    assert.equal((await model.engine(folder()).up({ source: 'moved/old/versions' })).ok, true);
+    fs.mkdirSync(path.join(root, 'new'));
+    fs.renameSync(oldDir, path.join(root, 'new', 'versions'));
+    await model.refresh();
+    await modelShows(model, 'moved/new/versions offered as the moved folder', () => source('moved/new/versions')?.movedFrom === 'moved/old/versions');
+    assert.equal(source('moved/new/versions')?.migrations[0].status, 'pending');
+
+    const node = { kind: 'source', folder: folder(), id: 'moved/new/versions', dir: path.join(root, 'new', 'versions') };
+    const moved = await vscode.commands.executeCommand<{ versions: number[] }>('migrations.renameSource', node, { confirmed: true });
+    assert.deepEqual(moved?.versions, [1]);
+    assert.equal(source('moved/new/versions')?.migrations[0].status, 'applied');
+    assert.equal(source('moved/new/versions')?.movedFrom, undefined);
+    assert.ok((await tables(dbFile())).includes('moved_table'));
+    // Undone for the suites after this one: the table dropped and the history forgotten.
+    assert.equal((await model.engine(folder()).down({ source: 'moved/new/versions' })).ok, true);
   });
 });
