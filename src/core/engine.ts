@@ -19,8 +19,8 @@ import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { manualRow, movedSources, refuseHalfDone, renameRows } from './model/repair';
-import { HistorySnapshot } from './model/history';
-import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source, type UnreadableRow } from './model/types';
+import { HistorySnapshot, type HistoryRead } from './model/history';
+import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
 
 export interface EngineOptions {
   /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
@@ -493,7 +493,7 @@ export class MigrationEngine {
    * History rows (and the lock, when asked) for a read. On the built-in SQLite driver straight
    * through node:sqlite, without loading knex; otherwise on the read connection.
    */
-  private async snapshot(opts: { source?: string; lock?: boolean } = {}): Promise<{ rows: HistoryRow[]; unreadable: UnreadableRow[]; lock?: LockHolder & { token: string } }> {
+  private async snapshot(opts: { source?: string; lock?: boolean } = {}): Promise<HistoryRead> {
     if (this.dialect.quickRead && !this.writer) return this.dialect.quickRead(opts.source);
     const knex = this.readDb();
     if (!knex) return { rows: [], unreadable: [] };

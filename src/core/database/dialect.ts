@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import type { Knex } from 'knex';
 import { isSqlite } from '../config/settings';
-import type { HistoryRow, LockHolder, Logger, UnreadableRow } from '../model/types';
+import type { HistoryRead } from '../model/history';
+import type { Logger } from '../model/types';
 import { openServer, openSqlite, type DatabaseTarget, type OpenMode } from './database';
 import type { LockOptions, MigrationLock } from './lock';
 import { advisoryKeys, getLockName, ServerLock, type SessionLockSql } from './serverLock';
@@ -35,7 +36,7 @@ export interface Dialect {
    */
   interrupt(knex: Knex, trx: Knex.Transaction): Promise<void>;
   /** The history and lock read without knex, where the driver allows (the built-in SQLite one); undefined: through knex. */
-  readonly quickRead?: (source?: string) => { rows: HistoryRow[]; unreadable: UnreadableRow[]; lock?: LockHolder & { token: string } };
+  readonly quickRead?: (source?: string) => HistoryRead;
 }
 
 export function dialectOf(target: DatabaseTarget): Dialect {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { CorruptHistoryError, MigrationsError } from '../model/errors';
-import type { HistoryStorage } from '../model/history';
+import type { HistoryRead, HistoryStorage } from '../model/history';
 import type { Direction, HistoryRow, NewHistoryRow, UnreadableRow } from '../model/types';
 
 export const HISTORY_TABLE = 'migration_history';
@@ -65,7 +65,7 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
   }
 
   /** The rows, with those we did not write set apart by their source (see readHistoryRows). */
-  async read(source?: string): Promise<{ rows: HistoryRow[]; unreadable: UnreadableRow[] }> {
+  async read(source?: string): Promise<HistoryRead> {
     return readHistoryRows(await this.raw(source), this.where);
   }
 
@@ -131,7 +131,7 @@ export function historyRows(raw: readonly Record<string, unknown>[], where: stri
  * Raw rows as history, with the rows we did not write set apart by the source they name: that
  * source is blocked, the others are not. A bad row that names no source blocks everything.
  */
-export function readHistoryRows(raw: readonly Record<string, unknown>[], where: string): { rows: HistoryRow[]; unreadable: UnreadableRow[] } {
+export function readHistoryRows(raw: readonly Record<string, unknown>[], where: string): HistoryRead {
   const rows: HistoryRow[] = [];
   const unreadable: { source: unknown; text: string }[] = [];
   for (const r of raw) {

@@ -2,29 +2,21 @@ import type { DatabaseSync } from 'node:sqlite';
 import { checkHistoryColumns, HISTORY_TABLE, historyColumns, readHistoryRows } from './history';
 import { LOCK_ID, LOCK_TABLE, lockHolderOf } from './lock';
 import { loadNodeSqlite, sqliteCall } from './nodeSqliteClient';
-import type { HistoryRow, LockHolder, UnreadableRow } from '../model/types';
-
-/** What a status read needs from a SQLite file. */
-export interface SqliteSnapshot {
-  readonly rows: HistoryRow[];
-  /** Rows we did not write, by the source they name (that source is blocked). */
-  readonly unreadable: UnreadableRow[];
-  readonly lock?: LockHolder & { token: string };
-}
+import type { HistoryRead } from '../model/history';
 
 /**
  * Reads the history and the lock row straight through node:sqlite, read-only, without knex: a
  * status (or an `up` with nothing to do) then never loads knex, about 0.2 s of a CLI start. Same
  * checks and row parsing as HistoryStore; the file must exist.
  */
-export function readSqlite(filename: string, where: string, source?: string): SqliteSnapshot {
+export function readSqlite(filename: string, where: string, source?: string): HistoryRead {
   const { DatabaseSync } = loadNodeSqlite();
   const db: DatabaseSync = sqliteCall(() => new DatabaseSync(filename, { readOnly: true }));
   try {
     return sqliteCall(() => {
       db.exec('PRAGMA busy_timeout = 5000');
       const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)").all(HISTORY_TABLE, LOCK_TABLE).map((r) => r.name));
-      let read: { rows: HistoryRow[]; unreadable: UnreadableRow[] } = { rows: [], unreadable: [] };
+      let read: HistoryRead = { rows: [], unreadable: [] };
       if (tables.has(HISTORY_TABLE)) {
         const present = checkHistoryColumns(db.prepare(`PRAGMA table_info(${HISTORY_TABLE})`).all().map((c) => String(c.name)), where);
         const select = `SELECT ${historyColumns(present).map((c) => `"${c}"`).join(', ')} FROM ${HISTORY_TABLE}`;

@@ -1,7 +1,7 @@
 import type { SourceState } from './plan';
 import { foldHistory, keyOf, sourceStatus, type Applied } from './status';
 import { problem } from './problems';
-import type { HistoryRow, MigrationState, NewHistoryRow, Problem, Source, UnreadableRow } from './types';
+import type { HistoryRow, LockHolder, MigrationState, NewHistoryRow, Problem, Source, UnreadableRow } from './types';
 
 /**
  * Where the run log lives (umzug's storage contract, with every attempt kept): make sure its
@@ -14,6 +14,13 @@ export interface HistoryStorage<Tx = never> {
   append(row: NewHistoryRow, tx?: Tx): Promise<void>;
   /** Every row in run order (only `source`'s, when given); none when there is no table yet. */
   rows(source?: string): Promise<HistoryRow[]>;
+}
+
+/** One read of the history: the rows, those we did not write set apart by source, and (when asked) the lock. */
+export interface HistoryRead {
+  readonly rows: HistoryRow[];
+  readonly unreadable: UnreadableRow[];
+  readonly lock?: LockHolder & { token: string };
 }
 
 /** The history in memory: for unit tests of the rules, and for code that keeps no database. */
