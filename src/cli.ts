@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
-import { describeError, explain, render, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
+import { describeError, explain, runError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
 import { CLI_TERMS } from './cli/terms';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
@@ -55,7 +55,7 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
   const runOpts = { source: args.source, events: args.json ? undefined : progress(err) };
   const finish = (report: RunReport, verb: string): number => {
     // The documented keys (ok, steps, error, cancelled), the error's advice in the terminal's terms.
-    if (args.json) json({ ...report, error: report.errorText ? render(report.errorText, CLI_TERMS) : report.error, errorText: undefined });
+    if (args.json) json({ ...report, error: runError(report, CLI_TERMS), errorText: undefined });
     else write(formatRun(report, verb));
     return report.ok ? 0 : 1;
   };

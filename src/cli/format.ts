@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { historyOutcome, render, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
+import { historyOutcome, runError, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
 import { CLI_TERMS } from './terms';
 
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
@@ -36,7 +36,7 @@ export function formatRun(report: RunReport, verb: string): string {
   const summary = report.ok
     ? `${done.length} migration(s) done.`
     : `${done.length} done, ${report.steps.filter((s) => s.outcome === 'failed').length} failed, ${notRun} not run.`;
-  const error = report.errorText ? render(report.errorText, CLI_TERMS) : report.error;
+  const error = runError(report, CLI_TERMS);
   return [...lines, summary, ...(error ? [error] : [])].join('\n');
 }
 

@@ -9,7 +9,7 @@ export { loadMigration } from './loading/loader';
 export type { PasswordProvider } from './database/database';
 export { serializeError, type IsolateOptions, type ChildMessage, type ChildRequest, type ParentMessage } from './run/isolated';
 export { mergeProblems } from './model/problems';
-export { historyOutcome, isPending, sqlPreviewText, summarize, type Summary } from './model/present';
+export { historyOutcome, isPending, runError, sqlPreviewText, summarize, type Summary } from './model/present';
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
 export { isCommonJs } from './loading/transpile';
 export { parseMigrationName, toSnakeCase, migrationFileName } from './model/naming';

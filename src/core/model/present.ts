@@ -1,3 +1,4 @@
+import { render, type ErrorText, type Terms } from './errors';
 import type { Direction, HistoryRow, MigrationState } from './types';
 
 // What the CLI and the editor both show, computed once so they can never disagree: the
@@ -23,6 +24,11 @@ export function summarize(states: readonly MigrationState[]): Summary {
     repair: states.filter((s) => s.status === 'failed-partial').length,
     total: states.length,
   };
+}
+
+/** Why a run stopped, with its advice in a front end's terms (the plain text when it carries none). */
+export function runError(report: { readonly error?: string; readonly errorText?: ErrorText }, terms: Terms): string | undefined {
+  return report.errorText ? render(report.errorText, terms) : report.error;
 }
 
 /** What a history row's attempt came to, in a few words. */

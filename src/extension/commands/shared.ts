@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { explain, MigrationsError, render, type MigrationEngine, type RunEvents, type RunReport } from '../../core';
+import { explain, MigrationsError, runError, type MigrationEngine, type RunEvents, type RunReport } from '../../core';
 import { EDITOR_TERMS } from '../terms';
 import type { MigrationsModel } from '../model';
 import type { Node } from '../tree';
@@ -127,7 +127,7 @@ export async function runWithProgress(ctx: Context, target: Target, title: strin
   const done = report.steps.filter((s) => s.outcome === 'done').length;
   if (report.ok) void vscode.window.showInformationMessage(report.steps.length === 0 ? 'Nothing to do.' : `${title}: ${done} migration(s) done.`);
   else if (report.cancelled) void vscode.window.showWarningMessage(`${title}: cancelled after ${done} migration(s).`);
-  else void showError(ctx, report.errorText ? render(report.errorText, EDITOR_TERMS) : report.error ?? `${title} failed.`);
+  else void showError(ctx, runError(report, EDITOR_TERMS) ?? `${title} failed.`);
   return report;
 }
 
