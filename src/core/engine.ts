@@ -18,7 +18,7 @@ import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, 
 import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
 import { readWorkspaceSettings, type Settings } from './config/settings';
-import { manualRow, movedSources, refuseHalfDone, renameRows } from './model/repair';
+import { manualRow, movedProblem, movedSources, refuseHalfDone, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
 
@@ -158,10 +158,11 @@ export class MigrationEngine {
       const moved = movedSources(sources, history);
       return {
         database: this.target.label,
-        sources: history.states(sources).map(({ source: s, states: migrations }) => ({
-          id: s.id, dir: s.dir, migrations, problems: [...s.problems, ...history.problemsOf(s), ...moved.filter((m) => m.to === s).map((m) => movedProblem(m.from, s))],
-          lastApplied: history.lastApplied(migrations), movedFrom: moved.find((m) => m.to === s)?.from,
-        })),
+        sources: history.states(sources).map(({ source: s, states: migrations }) => {
+          const movedFrom = moved.find((m) => m.to === s)?.from;
+          const problems = [...s.problems, ...history.problemsOf(s), ...(movedFrom ? [movedProblem(movedFrom, s)] : [])];
+          return { id: s.id, dir: s.dir, migrations, problems, lastApplied: history.lastApplied(migrations), movedFrom };
+        }),
         lock: lock && {
           holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat, stale: isStale(lock, this.settings.staleLockMs),
         },
@@ -545,11 +546,4 @@ function runnable(planned: readonly Step[], history: HistorySnapshot, where: str
 function refuseUnreadable(history: HistorySnapshot, where: string): HistorySnapshot {
   if (history.unreadable.length > 0) throw new CorruptHistoryError(where, history.unreadable.map((u) => u.text));
   return history;
-}
-
-function movedProblem(from: string, to: Source): Problem {
-  return {
-    file: to.dir, line: 1, column: 1, severity: 'warning', code: 'moved-source',
-    message: `These files match the applied history of "${from}", which no folder holds any more: the folder was moved or renamed. Move that history here (rename-source ${from} ${to.id}) instead of applying them again.`,
-  };
 }

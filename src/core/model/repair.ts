@@ -1,7 +1,8 @@
 import { ConfigError, MigrationsError, repairAdvice } from './errors';
 import type { HistorySnapshot } from './history';
 import type { Step } from './plan';
-import type { Direction, HistoryRow, MigrationState, NewHistoryRow, Source } from './types';
+import { problem } from './problems';
+import type { Direction, HistoryRow, MigrationState, NewHistoryRow, Problem, Source } from './types';
 
 // Half-done migrations (failed-partial) and the rows written by hand that settle them:
 // `mark-applied` (an up row) and `forget` (a down row), both with nothing run.
@@ -65,6 +66,12 @@ export function movedSources(sources: readonly Source[], history: HistorySnapsho
     if (to) moves.push({ from, to });
   }
   return moves;
+}
+
+/** The warning on a folder whose files match the history of `from`: it moved there. */
+export function movedProblem(from: string, to: Source): Problem {
+  return problem(to.dir, 1, 1, 'warning', 'moved-source',
+    `These files match the applied history of "${from}", which no folder holds any more: the folder was moved or renamed. Move that history here (rename-source ${from} ${to.id}) instead of applying them again.`);
 }
 
 /**
