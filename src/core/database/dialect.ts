@@ -56,8 +56,7 @@ function sqlite(target: DatabaseTarget): Dialect {
     lock: (knex, options, logger) => new TableLock(knex, options, logger),
     async interrupt(_knex, trx) {
       // node-sqlite3 can interrupt a statement; node:sqlite and better-sqlite3 run it synchronously, so nothing runs meanwhile.
-      const connection = (await (trx.client as unknown as { acquireConnection(): Promise<{ interrupt?: () => void }> }).acquireConnection());
-      connection.interrupt?.();
+      ((await connectionOf(trx)) as { interrupt?: () => void }).interrupt?.();
     },
     quickRead: target.client === 'sqlite' ? (source) => (fs.existsSync(filename) ? readSqlite(filename, target.label, source) : { rows: [], unreadable: [] }) : undefined,
   };
@@ -65,8 +64,12 @@ function sqlite(target: DatabaseTarget): Dialect {
 
 /** A server cancels a statement from another connection. */
 async function cancel(knex: Knex, trx: Knex.Transaction): Promise<void> {
-  const connection = await (trx.client as unknown as { acquireConnection(): Promise<unknown> }).acquireConnection();
-  await (knex.client as unknown as { cancelQuery?(c: unknown): Promise<void> }).cancelQuery?.(connection);
+  await (knex.client as unknown as { cancelQuery?(c: unknown): Promise<void> }).cancelQuery?.(await connectionOf(trx));
+}
+
+/** The driver connection a knex transaction runs on (its client always hands out that one). */
+function connectionOf(trx: Knex.Transaction): Promise<unknown> {
+  return (trx.client as unknown as { acquireConnection(): Promise<unknown> }).acquireConnection();
 }
 
 const POSTGRES_LOCK: SessionLockSql = {
