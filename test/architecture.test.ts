@@ -72,6 +72,14 @@ function folderOf(file: string): string | undefined {
   return parts.length === 1 ? '' : parts[0];
 }
 
+/** Every import of every file in a core folder (engine.ts and index.ts, which may import all, left out). */
+function* folderImports(): Generator<{ file: string; from: string; imp: Import }> {
+  for (const file of sourceFiles(CORE)) {
+    const from = folderOf(file)!;
+    if (from !== '') for (const imp of importsOf(file)) yield { file, from, imp };
+  }
+}
+
 const rel = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
 
 test('the core has one folder per kind of code, and every module lives in one of them', () => {
@@ -82,30 +90,22 @@ test('the core has one folder per kind of code, and every module lives in one of
 
 test('imports between core folders only go the allowed way (sources never import loading, model imports nothing)', () => {
   const wrong: string[] = [];
-  for (const file of sourceFiles(CORE)) {
-    const from = folderOf(file)!;
-    if (from === '') continue;
-    for (const imp of importsOf(file)) {
-      if (!imp.specifier.startsWith('.')) continue;
-      const to = folderOf(path.resolve(path.dirname(file), imp.specifier));
-      if (to === undefined) wrong.push(`${rel(file)} imports ${imp.specifier}, outside the core`);
-      else if (to === '') wrong.push(`${rel(file)} imports ${imp.specifier}: only the front ends use the facade`);
-      else if (to !== from && !MAY_IMPORT[from].includes(to)) wrong.push(`${rel(file)} (${from}/) imports ${imp.specifier} (${to}/)`);
-    }
+  for (const { file, from, imp } of folderImports()) {
+    if (!imp.specifier.startsWith('.')) continue;
+    const to = folderOf(path.resolve(path.dirname(file), imp.specifier));
+    if (to === undefined) wrong.push(`${rel(file)} imports ${imp.specifier}, outside the core`);
+    else if (to === '') wrong.push(`${rel(file)} imports ${imp.specifier}: only the front ends use the facade`);
+    else if (to !== from && !MAY_IMPORT[from].includes(to)) wrong.push(`${rel(file)} (${from}/) imports ${imp.specifier} (${to}/)`);
   }
   assert.deepEqual(wrong, []);
 });
 
 test('only loading/ executes code, only database/ and run/ use knex, only run/ starts processes', () => {
   const wrong: string[] = [];
-  for (const file of sourceFiles(CORE)) {
-    const from = folderOf(file)!;
-    if (from === '') continue;
-    for (const imp of importsOf(file)) {
-      if (imp.typeOnly) continue;
-      const rule = Object.entries(ONLY_IN).find(([name]) => imp.specifier === name || imp.specifier.startsWith(`${name}/`));
-      if (rule && !rule[1].includes(from)) wrong.push(`${rel(file)} (${from}/) imports ${imp.specifier} at run time`);
-    }
+  for (const { file, from, imp } of folderImports()) {
+    if (imp.typeOnly) continue;
+    const rule = Object.entries(ONLY_IN).find(([name]) => imp.specifier === name || imp.specifier.startsWith(`${name}/`));
+    if (rule && !rule[1].includes(from)) wrong.push(`${rel(file)} (${from}/) imports ${imp.specifier} at run time`);
   }
   assert.deepEqual(wrong, []);
 });
