@@ -102,6 +102,11 @@ export class MigrationsModel implements vscode.Disposable {
     return engine;
   }
 
+  /** A source's last status read in a folder, if it has one. */
+  source(folder: vscode.WorkspaceFolder, id: string | undefined): StatusReport['sources'][number] | undefined {
+    return this.states.find((s) => s.folder === folder)?.report?.sources.find((s) => s.id === id);
+  }
+
   /** Every migration state across folders, for the status bar and pickers. */
   migrations(): { folder: vscode.WorkspaceFolder; state: MigrationState }[] {
     return this.states.flatMap((f) => (f.report?.sources ?? []).flatMap((s) => s.migrations.map((state) => ({ folder: f.folder, state }))));

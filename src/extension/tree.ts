@@ -45,8 +45,7 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     }
     if (node.kind === 'folder') return this.folderChildren(node.folder);
     if (node.kind !== 'source') return [];
-    const report = states.find((s) => s.folder === node.folder)?.report;
-    const source = report?.sources.find((s) => s.id === node.id);
+    const source = this.model.source(node.folder, node.id);
     // The one Redo and Roll Back Last act on: the engine's choice, by apply order.
     return (source?.migrations ?? []).map((state) => ({ kind: 'migration', folder: node.folder, state, last: state.version === source?.lastApplied }));
   }
@@ -57,12 +56,6 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     if (state.error) return [{ kind: 'error', folder, message: state.error }];
     const lock: Node[] = state.report?.lock ? [{ kind: 'lock', folder, holder: state.report.lock }] : [];
     return [...lock, ...(state.report?.sources ?? []).map((s): Node => ({ kind: 'source', folder, id: s.id, dir: s.dir }))];
-  }
-
-  /** The old source id whose history this folder's files match (a moved folder), if any. */
-  movedFrom(node: Extract<Node, { kind: 'source' }>): string | undefined {
-    const source = this.model.states.find((s) => s.folder === node.folder)?.report?.sources.find((s) => s.id === node.id);
-    return source?.movedFrom;
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -78,7 +71,7 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         item.id = `source:${node.folder.uri}:${node.id}`;
         item.iconPath = new vscode.ThemeIcon('database');
         // A folder whose files match a moved source's history offers to take that history over.
-        item.contextValue = this.movedFrom(node) ? 'source:moved' : 'source';
+        item.contextValue = this.model.source(node.folder, node.id)?.movedFrom ? 'source:moved' : 'source';
         item.tooltip = node.dir;
         return item;
       }

@@ -8,7 +8,7 @@ export const renameSource: CommandSpec = {
   async run(ctx, ...args) {
     requireTrust();
     const target = await targetOf(ctx, args[0]);
-    const source = ctx.model.states.find((s) => s.folder === target.folder)?.report?.sources.find((s) => s.id === target.source);
+    const source = ctx.model.source(target.folder, target.source);
     if (!source?.movedFrom) throw new MigrationsError('Choose a source in the Migrations view whose files match the history of a moved folder.');
     await confirm(`Move the history of "${source.movedFrom}" (a folder no longer there) to "${source.id}"? Its applied migrations count as applied here; nothing runs.`, 'Move History', automationOf(args));
     const moved = await ctx.model.engine(target.folder).renameSource(source.movedFrom, source.id);
