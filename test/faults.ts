@@ -106,9 +106,25 @@ export interface Snapshot {
   readonly locks: readonly LockRowLite[];
 }
 
+/**
+ * A run killed before its connection switched the file to WAL leaves a hot rollback journal,
+ * which a read-only connection cannot roll back (SQLITE_READONLY_ROLLBACK): a writable one does
+ * it first, as the next run would, and the file is then read as it was before that transaction.
+ */
+async function recoverHotJournal(file: string): Promise<void> {
+  if (!fs.existsSync(`${file}-journal`)) return;
+  const db = sqliteKnex(file);
+  try {
+    await db.raw('select count(*) from sqlite_master');
+  } finally {
+    await db.destroy();
+  }
+}
+
 export async function snapshot(ws: string, w: Workload): Promise<Snapshot> {
   const file = DEFAULT_DB(ws);
   if (!fs.existsSync(file)) return { present: new Set(), half: [], history: [], locks: [] };
+  await recoverHotJournal(file);
   return inspect(file, async (db) => {
     const master = (await db('sqlite_master').select('type', 'name')) as { type: string; name: string }[];
     const has = (type: string, name: string) => master.some((m) => m.type === type && m.name === name);
