@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
-import { describeError, explain, runError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
+import { describeError, explain, loadProjectConfig, runError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
 import { CLI_TERMS } from './cli/terms';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
@@ -24,6 +24,9 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     // MIGRATIONS_CACHE=0 turns the parse/transpile cache off (e.g. to measure a cold run).
     const cache = process.env.MIGRATIONS_CACHE === '0' ? undefined : ResultCache.forWorkspace(args.dir);
     engine = new MigrationEngine({
+      // The terminal is trusted, as for a knexfile: the project config is executed here.
+      project: loadProjectConfig(args.dir),
+      environment: args.env,
       workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
       // Migration files run in a child process, which a migration past migrationTimeoutMs ends.
       // A smaller young generation keeps the child's peak memory down at no cost in time (bench).
@@ -67,7 +70,7 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       return report.sources.some((s) => s.migrations.some((m) => m.status === 'invalid')) ? 1 : 0;
     }
     case 'up':
-      return finish(await engine.up({ ...runOpts, to: args.to, outOfOrder: args.outOfOrder }), 'apply');
+      return finish(await engine.up({ ...runOpts, to: args.to, outOfOrder: args.outOfOrder, tags: args.tags }), 'apply');
     case 'down':
       return finish(await engine.down({ ...runOpts, ...(args.to !== undefined ? { to: args.to } : args.all ? { all: true as const } : { last: true as const }) }), 'roll back');
     case 'redo':

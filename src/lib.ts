@@ -13,8 +13,12 @@ import type { Knex } from 'knex';
 import { MigrationOrchestrator } from './library/orchestrator';
 import { SourcesService, type MigrationService, type ServiceDefinition } from './library/services';
 import {
+  loadProjectConfig,
   MigrationEngine,
+  priorityOf,
   MigrationsError,
+  projectConfigFrom,
+  type ProjectConfigInput,
   readWorkspaceSettings,
   settingsFrom,
   type EngineOptions,
@@ -40,6 +44,14 @@ export interface MigratorOptions {
   /** `migrations.*` settings, over the defaults; unset: the workspace's `.vscode/settings.json`. */
   readonly settings?: Partial<Settings>;
   readonly logger?: Logger;
+  /** The environment the app runs in (over `migrations.environment` and the config's): migrations for others are skipped. */
+  readonly environment?: string;
+  /**
+   * The project config: unset or true reads the workspace's `migrations.config.*` if it has one
+   * (the app is trusted code); an object is used instead of the file; false reads none.
+   * What is given here in code (knex, connection, settings) wins over it.
+   */
+  readonly config?: boolean | ProjectConfigInput;
 }
 
 /** A run that did not finish: `report` says what was done, what failed and what did not run. */
@@ -69,6 +81,8 @@ export interface Migrator {
   databaseService(priority?: number): MigrationService;
   /** A plugin's migrations as a service, recorded in the same history under its name. */
   service(definition: ServiceDefinition): MigrationService;
+  /** The services `migrations.config.*` declares (its `services`), for the orchestrator. */
+  configServices(): MigrationService[];
   /** The engine underneath, for everything else (validate, sql, mark-applied, forget, create). */
   readonly engine: MigrationEngine;
 }
@@ -76,14 +90,18 @@ export interface Migrator {
 export function createMigrator(options: MigratorOptions): Migrator {
   if (options.knex && options.connection) throw new MigrationsError('Pass either knex (an instance) or connection (a config), not both.', { code: 'config' });
   const workspace = path.resolve(options.workspace);
+  const project = options.config === false ? undefined
+    : typeof options.config === 'object' ? projectConfigFrom(options.config, path.join(workspace, 'createMigrator({ config })'))
+    : loadProjectConfig(workspace);
   const settings = options.settings ? settingsFrom(Object.fromEntries(Object.entries(options.settings).map(([k, v]) => [`migrations.${k}`, v])), 'the settings given') : readWorkspaceSettings(workspace);
-  const engineOptions: EngineOptions = { workspace, settings, database: options.knex ?? options.connection, logger: options.logger, runner: 'app' };
+  const engineOptions: EngineOptions = { workspace, project: project && { ...project, settings: Object.fromEntries(Object.entries(project.settings).filter(([k]) => !(k in (options.settings ?? {})))) }, settings, database: options.knex ?? options.connection, logger: options.logger, runner: 'app', environment: options.environment };
   const engine = new MigrationEngine(engineOptions);
   const settled = (report: RunReport) => {
     if (!report.ok) throw new MigrationRunFailedError(report);
     return report;
   };
-  const plugins = new Set<string>();
+  const configServices = (project?.code ?? []).filter((c) => c.service !== undefined);
+  const plugins = new Set<string>(configServices.map((c) => c.id));
   return {
     engine,
     databaseService: (priority = 100) => new SourcesService('database', priority, engine, () => engine.sources().map((s) => s.id).filter((id) => !plugins.has(id))),
@@ -97,6 +115,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     up: async (opts = {}) => settled(await engine.up(opts)),
     down: async (opts = {}) => settled(await engine.down(opts)),
     registerMigrations: (sourceId, migrations) => engine.registerMigrations(sourceId, migrations),
+    configServices: () => configServices.map((c) => new SourcesService(c.id, priorityOf(c.id, project, engine.settings), engine, () => [c.id])),
     close: () => engine.close(),
   };
 }
@@ -106,7 +125,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
  * failure: `await createOrchestrator(migrator, { services: [searchIndex] }).runAll()` at start-up.
  */
 export function createOrchestrator(migrator: Migrator, opts: { services?: readonly (ServiceDefinition | MigrationService)[]; databasePriority?: number } = {}): MigrationOrchestrator {
-  const orchestrator = new MigrationOrchestrator([migrator.databaseService(opts.databasePriority)]);
+  const orchestrator = new MigrationOrchestrator([migrator.databaseService(opts.databasePriority), ...migrator.configServices()]);
   for (const s of opts.services ?? []) orchestrator.register('runMigrations' in s ? s : migrator.service(s));
   return orchestrator;
 }

@@ -1,13 +1,16 @@
 // The child process that executes migration files for the CLI and the extension (see
 // core/run/isolated.ts): one request in, progress and logs out, then the result, then exit.
-import { MigrationEngine, ResultCache, serializeError, type ChildMessage, type ChildRequest, type Logger, type ParentMessage, type RunEvents } from './core';
+import { describeProject, loadProjectConfig, MigrationEngine, ResultCache, serializeError, type ChildMessage, type ChildRequest, type Logger, type ParentMessage, type RunEvents } from './core';
 
 const send = (message: ChildMessage, then?: () => void) => process.send!(message, undefined, {}, then);
 const abort = new AbortController();
 
 async function serve(config: Extract<ParentMessage, { type: 'start' }>['config'], request: ChildRequest): Promise<unknown> {
   const log = (level: keyof Logger) => (message: string) => send({ type: 'log', level, message });
+  const project = config.project || request.op === 'project' ? loadProjectConfig(config.workspace) : undefined;
+  if (request.op === 'project') return project ? describeProject(project) : null;
   const engine = new MigrationEngine({
+    project,
     workspace: config.workspace,
     settings: config.settings,
     db: config.db,

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, inspect } from './helpers';
+import { ROOT, cli, inspect } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 
 const PG = SERVERS.find((s) => s.client === 'pg')!;
@@ -89,8 +89,17 @@ const rowsText = (rows: Record<string, unknown>[]) => rows.filter((r) => r.succe
 test('examples/app on SQLite (better-sqlite3, the app\'s own knex): migrated at start-up, then serving', async () => {
   const { dir, nodePath } = exampleCopy();
   const file = path.join(dir, 'app.sqlite3');
-  await startsMigratedAndServes(dir, { NODE_PATH: nodePath, SQLITE_FILE: file, SEARCH_INDEX: path.join(dir, 'index.json') },
-    () => inspect(file, (db) => db('migration_history').orderBy('id').select('*')).then(rowsText));
+  const env = { NODE_PATH: nodePath, SQLITE_FILE: file, SEARCH_INDEX: path.join(dir, 'index.json') };
+  await startsMigratedAndServes(dir, env, () => inspect(file, (db) => db('migration_history').orderBy('id').select('*')).then(rowsText));
+  // The CLI reads the same migrations.config.js: the app's database, and its plugin's service beside the files.
+  const status = cli(['status', '--json'], { cwd: dir, env: { ...process.env, ...env } });
+  assert.equal(status.code, 0, status.stderr);
+  const report = JSON.parse(status.stdout) as { database: string; sources: { id: string; migrations: { version: number; status: string }[] }[] };
+  assert.equal(report.database, `better-sqlite3 ${file}`);
+  assert.deepEqual(report.sources.map((s) => [s.id, s.migrations.map((m) => `${m.version} ${m.status}`)]), [
+    ['versions', ['1 applied', '2 applied', '3 failed']],
+    ['search-index', ['1 applied']],
+  ]);
 });
 
 test('examples/app on PostgreSQL (DATABASE_URL): migrated at start-up, then serving', async () => {

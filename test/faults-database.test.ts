@@ -272,18 +272,18 @@ async function previousVersionHistory(db: Knex): Promise<void> {
   await db('migration_history').insert({ source: 'versions', version: 1, description: 'create t1', checksum: null, direction: 'up', started_at: now, finished_at: now, duration_ms: 3, success: true, error: null, transactional: true });
 }
 
-/** Status reads an old table without altering it; the next run adds the new columns; old rows read as not partial, not manual. */
+/** Status reads an old table without altering it; the next run adds the new columns; old rows read as not partial, not manual, not skipped. */
 async function assertUpgrade(e: MigrationEngine, columns: () => Promise<string[]>): Promise<void> {
   const oldColumns = await columns();
   assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'pending']);
   assert.deepEqual(await columns(), oldColumns, 'a read does not alter the table');
   assert.equal((await e.up()).ok, true);
-  assert.deepEqual(await columns(), [...oldColumns, 'manual', 'partial'].sort());
-  assert.deepEqual((await e.history()).map((r) => [r.version, r.success, r.partial, r.manual]), [[1, true, false, false], [2, true, false, false]]);
+  assert.deepEqual(await columns(), [...oldColumns, 'manual', 'partial', 'skipped'].sort());
+  assert.deepEqual((await e.history()).map((r) => [r.version, r.success, r.partial, r.manual, r.skipped]), [[1, true, false, false, false], [2, true, false, false, false]]);
   assert.equal((await e.markApplied({ version: 1 })).recorded, false);
 }
 
-test('a history table from the previous version (no partial/manual columns): read as is, upgraded on the next write', async () => {
+test('a history table from the previous version (no partial, manual or skipped columns): read as is, upgraded on the next write', async () => {
   const ws = tempWorkspace(migrationFiles([1, 2]));
   const db = DEFAULT_DB(ws);
   const theirs = other(db);

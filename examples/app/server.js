@@ -1,6 +1,7 @@
 // A small app whose start-up migrates what it needs before it serves: its database (the files in
-// versions/) and what a plugin brings (a search index kept in a file), through the orchestrator,
-// stopping at the first failure. Run: node server.js   (DATABASE_URL for PostgreSQL, else SQLite)
+// versions/) and what a plugin brings (a search index kept in a file, declared in
+// migrations.config.js), through the orchestrator, stopping at the first failure.
+// Run: node server.js   (DATABASE_URL for PostgreSQL, else SQLite)
 'use strict';
 const http = require('node:http');
 const fs = require('node:fs');
@@ -8,28 +9,16 @@ const path = require('node:path');
 const knexFactory = require('knex');
 const { createMigrator, createOrchestrator } = require('migration-manager');
 
+const config = require('./migrations.config');
+
 const INDEX = process.env.SEARCH_INDEX || path.join(__dirname, 'search-index.json');
 
-/** The plugin's migrations: no database change, so outside a transaction. */
-const searchIndex = {
-  name: 'search-index',
-  migrations: [
-    {
-      version: 1,
-      description: 'create the search index',
-      transaction: false,
-      up: async () => fs.writeFileSync(INDEX, JSON.stringify({ notes: [] })),
-      down: async () => fs.rmSync(INDEX, { force: true }),
-    },
-  ],
-};
-
 async function start() {
-  const knex = process.env.DATABASE_URL
-    ? knexFactory({ client: 'pg', connection: process.env.DATABASE_URL })
-    : knexFactory({ client: 'better-sqlite3', connection: { filename: process.env.SQLITE_FILE || path.join(__dirname, 'app.sqlite3') }, useNullAsDefault: true });
-  const migrator = createMigrator({ workspace: __dirname, knex, settings: {} });
-  const report = await createOrchestrator(migrator, { services: [searchIndex] }).runAll();
+  // The app's own knex, on the database the config declares; the migrator reads the config too
+  // (its search-index service), and the orchestrator runs the database first.
+  const knex = knexFactory(config.database);
+  const migrator = createMigrator({ workspace: __dirname, knex });
+  const report = await createOrchestrator(migrator).runAll();
   await migrator.close();
   for (const s of report.services) console.log(`migrations: ${s.service}: ${s.ok ? 'ok' : 'error' in s ? `FAILED: ${s.error}` : 'not run'} (${s.steps.length} step(s))`);
   if (!report.ok) {

@@ -19,6 +19,10 @@ export interface CliArgs {
   readonly js: boolean;
   readonly force: boolean;
   readonly outOfOrder: boolean;
+  /** `--env`: the environment runs and statuses are for. */
+  readonly env?: string;
+  /** `--tag` (repeatable, or comma-separated): only migrations with one of these run. */
+  readonly tags?: readonly string[];
   readonly limit?: number;
   /** The version `mark-applied` and `forget` act on. */
   readonly version?: number;
@@ -45,6 +49,9 @@ Options:
   --db <sqlite file>     SQLite database (default: migrations.database or .migrations/dev.sqlite3)
   --source <folder>      only this source (a versions folder, relative to the workspace)
   --out-of-order         also apply migrations older than the newest applied one
+  --env <name>           the environment to run for (default: migrations.environment, else development);
+                         migrations declaring other environments are skipped and recorded as skipped
+  --tag <tag>            up: only migrations with this tag (repeatable); the others are recorded as skipped
   --json                 machine-readable output
   -h, --help             this help
 
@@ -67,6 +74,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
         js: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         'out-of-order': { type: 'boolean', default: false },
+        env: { type: 'string' },
+        tag: { type: 'string', multiple: true },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -81,6 +90,10 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   if (values.to !== undefined && values.all) throw new UsageError('--to and --all cannot be used together.');
   const takesVersion = command === 'mark-applied' || command === 'forget';
   if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]`);
+  const tags = values.tag?.flatMap((t) => t.split(',')).map((t) => t.trim());
+  if (tags?.some((t) => t === '')) throw new UsageError('--tag takes a tag name: --tag seed');
+  if (tags && command !== 'up') throw new UsageError('--tag selects what up runs; it goes with up only.');
+  if (values.env !== undefined && !values.env.trim()) throw new UsageError('--env takes an environment name: --env production');
   if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
     command: command as Command,
@@ -94,6 +107,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     js: values.js,
     force: values.force,
     outOfOrder: values['out-of-order'],
+    env: values.env,
+    tags,
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
     version: takesVersion ? positiveInt(command, rest[0]) : undefined,
   };

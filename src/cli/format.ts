@@ -33,15 +33,16 @@ export function formatRun(report: RunReport, verb: string): string {
   if (report.steps.length === 0) return `Nothing to ${verb}.`;
   const lines = report.steps.map((s) => `  ${mark(s)} ${s.direction.padEnd(4)} ${s.source} ${String(s.version).padStart(3, '0')} ${s.description}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`);
   const notRun = report.steps.filter((s) => s.outcome === 'not-run').length;
+  const skipped = report.steps.filter((s) => s.outcome === 'skipped').length;
   const summary = report.ok
-    ? `${done.length} migration(s) done.`
+    ? `${done.length} migration(s) done${skipped ? `, ${skipped} skipped (not for this environment or tags)` : ''}.`
     : `${done.length} done, ${report.steps.filter((s) => s.outcome === 'failed').length} failed, ${notRun} not run.`;
   const error = runError(report, CLI_TERMS);
   return [...lines, summary, ...(error ? [error] : [])].join('\n');
 }
 
 function mark(s: StepReport): string {
-  return s.outcome === 'done' ? 'ok  ' : s.outcome === 'failed' ? 'FAIL' : '--  ';
+  return s.outcome === 'done' ? 'ok  ' : s.outcome === 'failed' ? 'FAIL' : s.outcome === 'skipped' ? 'skip' : '--  ';
 }
 
 export function formatHistory(rows: readonly HistoryRow[]): string {

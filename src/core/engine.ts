@@ -18,6 +18,8 @@ import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, 
 import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
 import { readWorkspaceSettings, type Settings } from './config/settings';
+import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
+import { codeSources } from './loading/project';
 import { manualRow, movedProblem, movedSources, refuseHalfDone, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
@@ -50,6 +52,16 @@ export interface EngineOptions {
    * (the runner child, whose parent planned before it asked). A run then reads the history once.
    */
   readonly prechecked?: boolean;
+  /**
+   * The workspace's `migrations.config.*`, executed (`loadProjectConfig`) or described by a child
+   * that executed it (`readProjectInChild`, the editor's way). Its settings win over `settings`.
+   */
+  readonly project?: ProjectConfig;
+  /**
+   * The environment runs and statuses are for (`--env`), over `migrations.environment` and the
+   * config's: migrations declaring others are skipped. It also picks a knexfile's environment.
+   */
+  readonly environment?: string;
 }
 
 export interface RunOptions {
@@ -102,6 +114,9 @@ export class MigrationEngine {
   private readonly dialect: Dialect;
   private readonly logger: Logger;
   private readonly registered = new Map<string, Source>();
+  /** Ids registered through `registerMigrations` (not the config's): they live only in this process. */
+  private readonly inMemory = new Set<string>();
+  private readonly project?: ProjectConfig;
   private writer?: Knex;
   private reader?: Knex;
 
@@ -111,11 +126,23 @@ export class MigrationEngine {
       throw new ConfigError([`The workspace folder ${options.workspace} does not exist; `, { do: 'choose-workspace' }, '.']);
     }
     this.workspace = options.workspace;
-    this.settings = options.settings ?? readWorkspaceSettings(this.workspace);
-    this.discovery = new Discovery(this.workspace, this.settings.versionsDir, options.cache);
-    this.target = chooseTarget(this.workspace, this.settings, options);
+    this.project = options.project;
+    const settings = withProject(options.settings ?? readWorkspaceSettings(this.workspace), this.project);
+    this.settings = options.environment ? { ...settings, environment: options.environment } : settings;
+    const folders = this.project?.folders ?? [];
+    this.discovery = new Discovery(this.workspace, folders.length > 0 ? folders.map((f) => f.dir) : this.settings.versionsDir, options.cache);
+    // `--db` is the one thing said on the command line: it wins over the config's database too.
+    const fromProject = options.database === undefined && options.db === undefined ? this.project?.database : undefined;
+    this.target = chooseTarget(this.workspace, this.settings, {
+      ...options, database: options.database ?? fromProject, databaseFrom: fromProject && path.basename(this.project!.file),
+    });
     this.dialect = dialectOf(this.target);
     this.logger = options.logger ?? silentLogger;
+    const folderIds = new Set(this.folderSources().map((s) => s.id));
+    for (const source of this.project ? codeSources(this.project) : []) {
+      if (folderIds.has(source.id)) throw new ConfigError(`${this.project!.file}: "${source.id}" is the id of a folder source too; give one of them another id.`, { source: source.id });
+      this.registered.set(source.id, source);
+    }
   }
 
   /** Where the history lives, without secrets. */
@@ -126,10 +153,19 @@ export class MigrationEngine {
   /** Migrations supplied in code instead of files, kept as their own source. */
   registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void {
     // One id, one source: the history could not tell a folder's migrations from these.
-    if (this.discovery.discover().some((s) => s.id === sourceId)) {
+    if (this.folderSources().some((s) => s.id === sourceId)) {
       throw new ConfigError(`registerMigrations("${sourceId}"): a folder source already has that id; register these under another one.`, { source: sourceId });
     }
     this.registered.set(sourceId, registeredSource(sourceId, migrations));
+    this.inMemory.add(sourceId);
+  }
+
+  /** Folder sources, under the ids the config gives their folders (an id that survives a move). */
+  private folderSources(): Source[] {
+    const declared = this.project?.folders;
+    const found = this.discovery.discover();
+    if (!declared?.length) return found;
+    return found.map((s) => ({ ...s, id: declared.find((f) => f.dir === s.dir)?.id ?? s.id }));
   }
 
   /** Forgets what discovery knows of a file (or of every file): the editor reports a change. */
@@ -139,12 +175,12 @@ export class MigrationEngine {
 
   /** Every source in run order: priority setting (higher first), then id. Static only. */
   sources(only?: string): Source[] {
-    const all = [...this.discovery.discover(), ...this.registered.values()];
-    const priority = (s: Source) => this.settings.sources[s.id] ?? 0;
+    const all = [...this.folderSources(), ...this.registered.values()];
+    const priority = (s: Source) => priorityOf(s.id, this.project, this.settings);
     const ordered = all.sort((a, b) => priority(b) - priority(a) || a.id.localeCompare(b.id));
     if (only === undefined) return ordered;
     const wanted = path.relative(this.workspace, path.resolve(this.workspace, only)).split(path.sep).join('/') || '.';
-    const found = ordered.filter((s) => s.id === only || s.id === wanted);
+    const found = ordered.filter((s) => s.id === only || s.id === wanted || (s.dir !== '' && path.relative(this.workspace, s.dir).split(path.sep).join('/') === wanted));
     if (found.length === 0) throw new ConfigError(`No migration source "${only}"; the sources are: ${ordered.map((s) => s.id).join(', ') || '(none)'}.`);
     return found;
   }
@@ -158,7 +194,7 @@ export class MigrationEngine {
       const moved = movedSources(sources, history);
       return {
         database: this.target.label,
-        sources: history.states(sources).map(({ source: s, states: migrations }) => {
+        sources: history.states(sources, this.settings.environment).map(({ source: s, states: migrations }) => {
           const movedFrom = moved.find((m) => m.to === s)?.from;
           const problems = [...s.problems, ...history.problemsOf(s), ...(movedFrom ? [movedProblem(movedFrom, s)] : [])];
           return { id: s.id, dir: s.dir, migrations, problems, lastApplied: history.lastApplied(migrations), movedFrom };
@@ -189,9 +225,10 @@ export class MigrationEngine {
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
-    checkOptions('up', opts, ['to', 'outOfOrder', 'source', 'events', 'signal']);
+    checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'source', 'events', 'signal']);
+    if (opts.tags !== undefined && (!Array.isArray(opts.tags) || !opts.tags.every((t) => typeof t === 'string' && t !== ''))) throw new ConfigError(`up: tags must be a list of tag names, not ${JSON.stringify(opts.tags)}.`, {}, 'usage');
     if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
-    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder } }, (states) => {
+    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags } }, (states) => {
       if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
       return planUp(states, opts);
     });
@@ -224,7 +261,7 @@ export class MigrationEngine {
     const sources = this.sources(opts.source);
     return this.guard(async () => {
       const history = await this.read();
-      const states = history.states(sources);
+      const states = history.states(sources, this.settings.environment);
       if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
       const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
       const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, (s) => history.appliedOrder(s));
@@ -334,13 +371,15 @@ export class MigrationEngine {
   /** The same operation on an engine in a child process (see `EngineOptions.isolate`). */
   private async inChild<T>(request: ChildRequest, opts: RunOptions, child?: ChildProcess): Promise<T> {
     // Registered migrations live in this process's memory: they cannot cross to the child.
-    if (this.registered.size > 0) throw new ConfigError('Migrations registered in code cannot run in a child process; create the engine without "isolate".');
+    if (this.inMemory.size > 0) throw new ConfigError('Migrations registered in code cannot run in a child process; declare them in migrations.config.ts, or create the engine without "isolate".');
     if (this.options.database !== undefined) throw new ConfigError('A database given in code cannot cross to a child process; create the engine without "isolate".');
     const { options } = this;
     // A password from secret storage travels over the pipe; the child reads the environment itself.
     const password = this.dialect.server && !process.env[this.settings.passwordEnv] ? await options.password?.() : undefined;
     const config = {
       workspace: this.workspace, settings: this.settings, db: options.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
+      // The child executes the config itself: its migrations and hooks cannot cross the pipe.
+      project: this.project !== undefined,
     };
     return runInChild<T>(child ?? forkRunner(options.isolate!), config, request, {
       events: opts.events, signal: opts.signal, logger: this.logger, timeoutMs: this.settings.migrationTimeoutMs,
@@ -369,13 +408,13 @@ export class MigrationEngine {
    * and loads while this process checks; it is ended unused when there is nothing to do.
    */
   private async run(opts: RunOptions, request: ChildRequest, plan: (states: SourceState[], history: HistorySnapshot) => Step[]): Promise<RunReport> {
-    const child = this.options.isolate && this.registered.size === 0 && this.options.database === undefined ? forkRunner(this.options.isolate) : undefined;
+    const child = this.options.isolate && this.inMemory.size === 0 && this.options.database === undefined ? forkRunner(this.options.isolate) : undefined;
     try {
       const sources = this.sources(opts.source);
       return await this.guard(async () => {
         if (!this.options.prechecked) {
           const seen = await this.read();
-          const before = runnable(plan(seen.states(sources), seen), seen, this.target.label).steps;
+          const before = runnable(plan(seen.states(sources, this.settings.environment), seen), seen, this.target.label).steps;
           refuseHalfDone(before, seen);
           if (before.length === 0) return { ok: true, steps: [] };
         }
@@ -384,7 +423,7 @@ export class MigrationEngine {
           // Another runner may have applied some of the plan while this one waited.
           const read = await history.read();
           const now = new HistorySnapshot(read.rows, read.unreadable);
-          const { steps: planned, blocked: unreadable } = runnable(plan(now.states(sources), now), now, this.target.label);
+          const { steps: planned, blocked: unreadable } = runnable(plan(now.states(sources, this.settings.environment), now), now, this.target.label);
           refuseHalfDone(planned, now);
           // A source with a bad file blocks only itself; when nothing else is left, nothing runs.
           const { loaded: steps, blocked: invalid, problems: loadProblems } = this.loadBySource(planned);
@@ -393,8 +432,8 @@ export class MigrationEngine {
           const problems = [...new Set(unreadable.map((s) => s.source))].flatMap((s) => now.problemsOf(s)).concat(loadProblems);
           this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
           const report = await runSteps(steps, {
-            knex, history, events: opts.events, signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
-            dialect: this.dialect,
+            knex, history, events: withHooks(opts.events, this.project?.hooks), signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
+            dialect: this.dialect, selection: { environment: this.settings.environment, tags: request.op === 'up' ? request.target.tags : undefined },
           });
           for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
           return blocked.length === 0 ? report : withBlocked(report, blocked, problems);
@@ -523,6 +562,33 @@ export class MigrationEngine {
   }
 }
 
+
+/**
+ * The workspace's project config as plain data, executed in a child process: the editor's way
+ * to read it, as it runs no workspace code itself. Undefined when the workspace has none.
+ */
+export async function readProjectInChild(workspace: string, isolate: IsolateOptions, logger: Logger = silentLogger): Promise<ProjectConfig | undefined> {
+  if (!findProjectConfig(workspace)) return undefined;
+  const config = { workspace, settings: readWorkspaceSettings(workspace), cache: false };
+  const described = await runInChild<ProjectConfig | null>(forkRunner(isolate), config, { op: 'project' }, { logger, timeoutMs: 0, recordStopped: async () => {} });
+  return described ?? undefined;
+}
+
+/** The config's hooks around the caller's events: the config's first, each awaited. */
+function withHooks(events: RunEvents | undefined, hooks: ProjectConfig['hooks']): RunEvents | undefined {
+  if (!hooks) return events;
+  return {
+    ...events,
+    beforeMigration: async (step, index, total, info) => {
+      await hooks.beforeMigration?.(step);
+      await events?.beforeMigration?.(step, index, total, info);
+    },
+    afterMigration: async (step, index, total) => {
+      await hooks.afterMigration?.(step);
+      await events?.afterMigration?.(step, index, total);
+    },
+  };
+}
 
 /** An option the call does not take is a mistake to report, not to ignore (`down({ version: 3 })` once rolled back everything). */
 function checkOptions(call: string, opts: object, known: readonly string[]): void {

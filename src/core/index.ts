@@ -2,7 +2,7 @@
  * The engine's public API, shared by the CLI, the runner child and the extension (they import
  * nothing else from the core). No `vscode` here.
  */
-export { MigrationEngine, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport } from './engine';
+export { MigrationEngine, readProjectInChild, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport } from './engine';
 export { Discovery, checkText, findVersionsDirs } from './sources/discovery';
 export { ResultCache } from './sources/cache';
 export { loadMigration } from './loading/loader';
@@ -13,6 +13,8 @@ export { historyOutcome, isPending, runError, sqlPreviewText, summarize, type Su
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
 export { isCommonJs } from './loading/transpile';
 export { parseMigrationName, toSnakeCase, migrationFileName } from './model/naming';
+export { defineConfig, findProjectConfig, priorityOf, SOURCE_PRIORITY, SERVICE_PRIORITY, PROJECT_CONFIG_FILES, projectConfigFrom, type ProjectConfig, type ProjectConfigInput, type MigrationLike } from './config/project';
+export { loadProjectConfig, describeProject } from './loading/project';
 export { readWorkspaceSettings, settingsFrom, isSqlite, CLIENTS, DEFAULT_SETTINGS, type Settings } from './config/settings';
 export { describeError, explain, render, PLAIN_TERMS, type Advice, type ErrorCode, type ErrorFacts, type ErrorText, type Terms, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError } from './model/errors';
 export type { RunEvents, RunReport, StepReport } from './run/runner';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_SETTINGS, explain, MigrationEngine, settingsFrom, type IsolateOptions, type MigrationState, type StatusReport } from '../core';
+import { ConfigError, DEFAULT_SETTINGS, explain, findProjectConfig, MigrationEngine, readProjectInChild, settingsFrom, type IsolateOptions, type MigrationState, type ProjectConfig, type StatusReport } from '../core';
 import { EDITOR_TERMS } from './terms';
 import { passwordProvider } from './secrets';
 
@@ -25,6 +25,8 @@ const SETTING_KEYS = [...Object.keys(DEFAULT_SETTINGS), 'knexfile', 'templatesDi
  */
 export class MigrationsModel implements vscode.Disposable {
   private readonly engines = new Map<string, MigrationEngine>();
+  /** Each folder's `migrations.config.*` as the runner child described it, by the file's mtime. */
+  private readonly projects = new Map<string, { file: string; mtimeMs: number; project?: ProjectConfig; error?: unknown }>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private timer: NodeJS.Timeout | undefined;
@@ -47,6 +49,7 @@ export class MigrationsModel implements vscode.Disposable {
     private readonly isolate: IsolateOptions,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
+    const projectFiles = vscode.workspace.createFileSystemWatcher('**/migrations.config.{ts,mts,js,mjs,cjs}');
     const folders = vscode.workspace.createFileSystemWatcher('**', false, true, false);
     const onFile = (uri: vscode.Uri) => {
       for (const engine of this.engines.values()) engine.invalidate(uri.fsPath);
@@ -58,6 +61,9 @@ export class MigrationsModel implements vscode.Disposable {
         if (e.key.startsWith('migrations.password ')) this.reset();
       }),
       watcher,
+      projectFiles,
+      // The config names the database and the sources: a change to it is a new engine.
+      ...[projectFiles.onDidCreate, projectFiles.onDidChange, projectFiles.onDidDelete].map((on) => on(() => this.reset())),
       watcher.onDidCreate(onFile),
       watcher.onDidChange(onFile),
       watcher.onDidDelete((uri) => {
@@ -96,10 +102,19 @@ export class MigrationsModel implements vscode.Disposable {
       const raw = Object.fromEntries(SETTING_KEYS.map((k) => [`migrations.${k}`, config.get(k)]));
       const settings = settingsFrom(raw, 'Settings');
       const password = passwordProvider(this.secrets, folder.uri, settings);
-      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings, logger: this.log, runner: 'editor', templatesDir: this.templatesDir, password, isolate: this.isolate });
+      const read = this.projects.get(folder.uri.toString());
+      if (read?.error) throw read.error;
+      // A knexfile is workspace code, executed to be read: never in Restricted Mode.
+      if (!vscode.workspace.isTrusted && settings.knexfile) throw new ConfigError(`The database is named by a knexfile (${settings.knexfile}), which is code: trust this workspace to read it.`);
+      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings, project: read?.project, logger: this.log, runner: 'editor', templatesDir: this.templatesDir, password, isolate: this.isolate });
       this.engines.set(folder.uri.toString(), engine);
     }
     return engine;
+  }
+
+  /** The folder's project config as last described, when it has one that could be read. */
+  project(folder: vscode.WorkspaceFolder): ProjectConfig | undefined {
+    return this.projects.get(folder.uri.toString())?.project;
   }
 
   /** A source's last status read in a folder, if it has one. */
@@ -142,6 +157,7 @@ export class MigrationsModel implements vscode.Disposable {
 
   private async read(folder: vscode.WorkspaceFolder): Promise<FolderState> {
     try {
+      await this.readProject(folder);
       return { folder, report: await this.engine(folder).status() };
     } catch (err) {
       const message = explain(err, EDITOR_TERMS);
@@ -150,10 +166,39 @@ export class MigrationsModel implements vscode.Disposable {
     }
   }
 
+  /**
+   * Reads the folder's project config when it is new or changed, through the runner child: the
+   * config is code, executed only in a trusted workspace and never in the extension host.
+   */
+  private async readProject(folder: vscode.WorkspaceFolder): Promise<void> {
+    const key = folder.uri.toString();
+    const file = findProjectConfig(folder.uri.fsPath);
+    const mtimeMs = file ? fs.statSync(file).mtimeMs : 0;
+    const known = this.projects.get(key);
+    if (known ? known.file === file && known.mtimeMs === mtimeMs : !file) return;
+    if (!file) {
+      this.projects.delete(key);
+    } else if (!vscode.workspace.isTrusted) {
+      this.log.warn(`${path.basename(file)} is code and is not read in Restricted Mode: sources show under their folders' paths, with the settings' database. Trust the workspace to use it.`);
+      this.projects.set(key, { file, mtimeMs });
+    } else {
+      try {
+        this.projects.set(key, { file, mtimeMs, project: await readProjectInChild(folder.uri.fsPath, this.isolate, this.log) });
+      } catch (error) {
+        this.projects.set(key, { file, mtimeMs, error });
+      }
+    }
+    // An engine made from what the config said before is made again.
+    const old = this.engines.get(key);
+    this.engines.delete(key);
+    void old?.close();
+  }
+
   /** Drops engines (settings, trust or folders changed) and reads everything again. */
   reset(): void {
     const old = [...this.engines.values()];
     this.engines.clear();
+    this.projects.clear();
     // A read in flight on an old engine must end before its connections close: destroying
     // knex under a pending connect leaves that read (and every refresh queued behind it)
     // waiting out the pool's 60 s acquire timeout. Settings writes reset several times in a row.

@@ -21,6 +21,7 @@ const ICONS: Record<MigrationStatus, [string, string]> = {
   missing: ['question', 'disabledForeground'],
   invalid: ['warning', 'problemsErrorIcon.foreground'],
   'out-of-order': ['arrow-swap', 'editorWarning.foreground'],
+  skipped: ['debug-step-over', 'disabledForeground'],
 };
 
 export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -123,6 +124,8 @@ function tooltip(state: MigrationState): vscode.MarkdownString {
   if (state.path) md.appendMarkdown(`${escape(path.basename(state.path))}\n\n`);
   else md.appendMarkdown('The file is gone (applied, missing from disk).\n\n');
   if (state.lastError) md.appendMarkdown(`Last error: ${escape(state.lastError)}\n\n`);
+  if (state.environments) md.appendMarkdown(`Runs in: ${escape(state.environments.join(', '))}${state.skippedAt ? ` (skipped ${state.skippedAt})` : ''}\n\n`);
+  if (state.tags) md.appendMarkdown(`Tags: ${escape(state.tags.join(', '))}\n\n`);
   for (const p of state.problems) md.appendMarkdown(`${p.severity}: ${escape(p.message)} (line ${p.line})\n\n`);
   return md;
 }

@@ -79,7 +79,12 @@ export function prepareRun(suite: SuiteName, grep?: string): PreparedRun {
   const workspace = path.join(dir, 'workspace');
   fs.cpSync(path.join(SAMPLE, 'versions'), path.join(workspace, 'versions'), { recursive: true });
   const config: SuiteConfig = { suite, result: path.join(dir, 'result.json'), marker: path.join(dir, 'marker.txt'), ...(grep ? { grep } : {}) };
-  if (suite === 'restricted') fs.writeFileSync(path.join(workspace, 'versions', 'migration_004_writes_marker.ts'), markerMigration(config.marker));
+  if (suite === 'restricted') {
+    fs.writeFileSync(path.join(workspace, 'versions', 'migration_004_writes_marker.ts'), markerMigration(config.marker));
+    // A project config is code too: were it executed, it would write the marker and rename the source.
+    fs.writeFileSync(path.join(workspace, 'migrations.config.ts'),
+      `require('node:fs').writeFileSync(${JSON.stringify(config.marker)}, 'migrations.config.ts ran');\nexport default { sources: [{ id: 'renamed', dir: 'versions' }] };\n`);
+  }
   fs.writeFileSync(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   return { dir, workspace, config };
 }

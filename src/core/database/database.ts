@@ -23,11 +23,11 @@ export interface DatabaseTarget {
  * The target an engine uses: a database given in code (an app's Knex instance, or a knex config),
  * else the settings (with `--db` over them).
  */
-export function chooseTarget(workspace: string, settings: Settings, options: { database?: Knex | Knex.Config; db?: string; password?: PasswordProvider }): DatabaseTarget {
+export function chooseTarget(workspace: string, settings: Settings, options: { database?: Knex | Knex.Config; db?: string; password?: PasswordProvider; databaseFrom?: string }): DatabaseTarget {
   const { database } = options;
   if (database === undefined) return databaseTarget(workspace, settings, options.db, process.env, options.password);
   // A Knex instance is a function with a client; a config is a plain object.
-  return typeof database === 'function' ? instanceTarget(database) : configTarget(database, 'the connection config given', workspace);
+  return typeof database === 'function' ? instanceTarget(database) : configTarget(database, options.databaseFrom ?? 'the connection config given', workspace);
 }
 
 /** An app's own Knex instance as the target (the library's `createMigrator({ knex })`). */

@@ -9,7 +9,7 @@ export const HISTORY_TABLE = 'migration_history';
 /** Columns every version of the table has; a table without them is not ours. */
 const COLUMNS = ['id', 'source', 'version', 'description', 'checksum', 'direction', 'started_at', 'finished_at', 'duration_ms', 'success', 'error', 'transactional'];
 /** Columns added since the first version: `ensure()` adds them to an older table, reads default them. */
-const ADDED_COLUMNS = ['partial', 'manual'] as const;
+const ADDED_COLUMNS = ['partial', 'manual', 'skipped'] as const;
 
 /**
  * The history table through knex. Reads never create or alter the table; only `ensure()` does,
@@ -54,6 +54,7 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
       t.boolean('transactional').notNullable().defaultTo(true);
       t.boolean('partial').notNullable().defaultTo(false);
       t.boolean('manual').notNullable().defaultTo(false);
+      t.boolean('skipped').notNullable().defaultTo(false);
       t.index(['source', 'version']);
     });
     this.present = new Set([...COLUMNS, ...ADDED_COLUMNS]);
@@ -91,6 +92,7 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
       transactional: row.transactional,
       partial: row.partial ?? false,
       manual: row.manual ?? false,
+      skipped: row.skipped ?? false,
     });
   }
 
@@ -169,6 +171,7 @@ function fromDb(r: Record<string, unknown>): HistoryRow | string {
     transactional: flag(r.transactional) ?? true,
     partial: flag(r.partial) ?? false,
     manual: flag(r.manual) ?? false,
+    skipped: flag(r.skipped) ?? false,
   };
 }
 

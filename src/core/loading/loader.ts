@@ -74,6 +74,22 @@ export function loadMigration(file: MigrationFile, results?: ResultCache, timeou
   }
 }
 
+/**
+ * Executes a module that is not a migration (the project config), as migration files are
+ * loaded: TypeScript and ESM transpiled, bounded in time. A failure names the file and line.
+ */
+export function loadModule(file: string, timeoutMs = loadTimeoutMs()): unknown {
+  try {
+    return bounded(timeoutMs, () => compileModule(file, new Map()));
+  } catch (err) {
+    // The transpiler's syntax errors (transpileForLoad keeps them as the cause) end in "(line:column)".
+    const syntax = /^(?:.*?: )?(.*) \((\d+):(\d+)\)$/.exec(err instanceof MigrationsError && err.cause ? err.message : '');
+    if (syntax) throw new MigrationsError(`${file}:${syntax[2]}: Syntax error: ${syntax[1]}. Fix it at this line.`, { code: 'config', facts: { file, line: Number(syntax[2]) } });
+    const found = loadFailure(err, file, safely(() => fs.readFileSync(file, 'utf8')), timeoutMs);
+    throw new MigrationsError(`${found.file}:${found.line}: ${found.message}`, { code: 'config', facts: { file: found.file, line: found.line } });
+  }
+}
+
 /** The file's text, or nothing when it cannot be read any more (the problem then has no line to point at). */
 function safely(source: () => string): string {
   try {

@@ -30,7 +30,7 @@ export class MemoryHistory implements HistoryStorage {
   async ensure(): Promise<void> {}
 
   async append(row: NewHistoryRow): Promise<void> {
-    this.log.push({ partial: false, manual: false, ...row, id: this.log.length + 1 });
+    this.log.push({ partial: false, manual: false, skipped: false, ...row, id: this.log.length + 1 });
   }
 
   async rows(source?: string): Promise<HistoryRow[]> {
@@ -60,8 +60,8 @@ export class HistorySnapshot {
   }
 
   /** Each source's files joined with this history. */
-  states(sources: readonly Source[]): SourceState[] {
-    return sources.map((source) => ({ source, states: sourceStatus(source, this.applied) }));
+  states(sources: readonly Source[], environment?: string): SourceState[] {
+    return sources.map((source) => ({ source, states: sourceStatus(source, this.applied, environment) }));
   }
 
   /** When a migration was applied, as its up row's id (0: not applied): rolling back "the last" undoes the highest. */

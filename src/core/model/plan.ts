@@ -8,6 +8,8 @@ export interface Step {
   readonly direction: Direction;
   /** Description recorded at apply time (the file may since have changed). */
   readonly description: string;
+  /** The last run passed over it already: passing over it again records nothing. */
+  readonly skippedBefore?: boolean;
 }
 
 export interface SourceState {
@@ -19,6 +21,8 @@ export interface UpTarget {
   readonly to?: number;
   /** Also apply migrations that sort before the newest applied one. */
   readonly outOfOrder?: boolean;
+  /** Only migrations with one of these tags run; the others are recorded as skipped. */
+  readonly tags?: readonly string[];
 }
 
 export type DownTarget = { readonly to: number } | { readonly all: true } | { readonly last: true };
@@ -31,6 +35,8 @@ export function planUp(sources: readonly SourceState[], target: UpTarget): Step[
       if (s.applied || s.path === null) continue;
       if (target.to !== undefined && s.version > target.to) continue;
       if (s.status === 'out-of-order' && !target.outOfOrder) continue;
+      // Known to be for another environment and recorded so: nothing to do (not even to load it).
+      if (s.status === 'skipped' && s.skippedAt) continue;
       steps.push(stepFor(source, s, 'up'));
     }
   }
@@ -65,7 +71,7 @@ export function requireOneSource(sources: readonly SourceState[], what: string):
 
 function stepFor(source: Source, s: MigrationState, direction: Direction): Step {
   const file = source.migrations.find((m) => m.version === s.version && m.path === s.path)!;
-  return { source, file, direction, description: s.description };
+  return { source, file, direction, description: s.description, ...(s.skippedAt && { skippedBefore: true }) };
 }
 
 function sourceIndex(sources: readonly SourceState[], source: Source): number {

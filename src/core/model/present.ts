@@ -34,6 +34,7 @@ export function runError(report: { readonly error?: string; readonly errorText?:
 /** What a history row's attempt came to, in a few words. */
 export function historyOutcome(row: HistoryRow): string {
   if (row.manual) return row.direction === 'up' ? 'marked applied' : 'forgotten';
+  if (row.skipped) return 'skipped';
   if (row.success) return 'ok';
   return row.partial ? 'failed, not rolled back' : 'failed, rolled back';
 }

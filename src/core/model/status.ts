@@ -8,6 +8,18 @@ export interface Applied {
   readonly last: HistoryRow;
 }
 
+/** What a run is for: its environment, and the tags it selects (none: every migration). */
+export interface Selection {
+  readonly environment?: string;
+  readonly tags?: readonly string[];
+}
+
+/** False when a migration declares other environments than the run's, or the run names tags it has none of. */
+export function runsIn(m: { readonly environments?: readonly string[]; readonly tags?: readonly string[] }, sel: Selection): boolean {
+  if (m.environments && sel.environment !== undefined && !m.environments.includes(sel.environment)) return false;
+  return !sel.tags?.length || (m.tags ?? []).some((t) => sel.tags!.includes(t));
+}
+
 /** Folds the history into the current state per `source␟version`. */
 export function foldHistory(rows: readonly HistoryRow[]): Map<string, Applied> {
   const state = new Map<string, { up?: HistoryRow; last: HistoryRow }>();
@@ -15,7 +27,8 @@ export function foldHistory(rows: readonly HistoryRow[]): Map<string, Applied> {
     const key = keyOf(row.source, row.version);
     const entry = state.get(key) ?? { last: row };
     entry.last = row;
-    if (row.success) entry.up = row.direction === 'up' ? row : undefined;
+    // A skip ran nothing: what was in effect stays.
+    if (row.success && !row.skipped) entry.up = row.direction === 'up' ? row : undefined;
     state.set(key, entry);
   }
   return state;
@@ -29,12 +42,12 @@ export function keyOf(source: string, version: number): string {
  * The status of every migration in a source: files on disk joined with the history,
  * plus ghost entries for applied migrations whose file is gone.
  */
-export function sourceStatus(source: Source, applied: ReadonlyMap<string, Applied>): MigrationState[] {
+export function sourceStatus(source: Source, applied: ReadonlyMap<string, Applied>, environment?: string): MigrationState[] {
   const appliedVersions = [...applied.entries()]
     .filter(([key, a]) => a.up && key.startsWith(source.id + '\u241f'))
     .map(([, a]) => a.up!.version);
   const newestApplied = appliedVersions.length > 0 ? Math.max(...appliedVersions) : 0;
-  const states: MigrationState[] = source.migrations.map((file) => fileState(source.id, file, applied.get(keyOf(source.id, file.version)), newestApplied));
+  const states: MigrationState[] = source.migrations.map((file) => fileState(source.id, file, applied.get(keyOf(source.id, file.version)), newestApplied, environment));
   const onDisk = new Set(source.migrations.map((m) => m.version));
   for (const [, a] of applied) {
     if (!a.up || a.up.source !== source.id || onDisk.has(a.up.version)) continue;
@@ -46,7 +59,7 @@ export function sourceStatus(source: Source, applied: ReadonlyMap<string, Applie
   return states.sort((x, y) => x.version - y.version || (x.path ?? '').localeCompare(y.path ?? ''));
 }
 
-function fileState(source: string, file: MigrationFile, a: Applied | undefined, newestApplied: number): MigrationState {
+function fileState(source: string, file: MigrationFile, a: Applied | undefined, newestApplied: number, environment?: string): MigrationState {
   const invalid = file.problems.some((p) => p.severity === 'error');
   const failed = a !== undefined && !a.last.success;
   // A half-done migration outranks a file problem: the database needs repair either way.
@@ -54,7 +67,8 @@ function fileState(source: string, file: MigrationFile, a: Applied | undefined, 
   let status: MigrationStatus;
   if (partial) status = 'failed-partial';
   else if (a?.up) status = invalid ? 'invalid' : failed ? 'failed' : a.up.checksum && file.checksum && a.up.checksum !== file.checksum ? 'modified' : 'applied';
-  else status = invalid ? 'invalid' : failed ? 'failed' : file.version < newestApplied ? 'out-of-order' : 'pending';
+  // Passed over on purpose by an earlier run, it is not out of order when its environment comes.
+  else status = invalid ? 'invalid' : failed ? 'failed' : !runsIn(file, { environment }) ? 'skipped' : file.version < newestApplied && !a?.last.skipped ? 'out-of-order' : 'pending';
   return {
     source,
     version: file.version,
@@ -67,6 +81,9 @@ function fileState(source: string, file: MigrationFile, a: Applied | undefined, 
     appliedAt: a?.up?.finishedAt ?? null,
     durationMs: a?.up?.durationMs ?? null,
     lastError: failed ? a!.last.error : null,
+    ...(file.environments && { environments: file.environments }),
+    ...(file.tags && { tags: file.tags }),
+    ...(a?.last.skipped && !a.up && { skippedAt: a.last.finishedAt }),
   };
 }
 

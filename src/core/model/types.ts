@@ -8,6 +8,10 @@ export interface Migration {
   down?(knex: Knex): Promise<void> | void;
   /** Default true: `up`/`down` and the history row commit in one transaction. */
   readonly transaction?: boolean;
+  /** The environments it runs in (`migrations.environment`, `--env`); unset: every one. A run for another records it as skipped. */
+  readonly environments?: readonly string[];
+  /** Labels a run may select (`--tag`): a run that names tags skips migrations with none of them. */
+  readonly tags?: readonly string[];
 }
 
 /** Receives the engine's log lines; a VS Code `LogOutputChannel` fits it as is. */
@@ -63,7 +67,9 @@ export type MigrationStatus =
   | 'modified'
   | 'missing'
   | 'invalid'
-  | 'out-of-order';
+  | 'out-of-order'
+  /** Not applied: it is for other environments (or tags) than the run's, which recorded it as skipped. */
+  | 'skipped';
 
 export type Direction = 'up' | 'down';
 
@@ -79,6 +85,9 @@ export interface MigrationFile {
   readonly hasDown?: boolean;
   /** The `description` literal, when static checks can read one (no code is run for it). */
   readonly description?: string;
+  /** Literal `environments`/`tags` arrays, when static checks can read them (no code is run for them). */
+  readonly environments?: readonly string[];
+  readonly tags?: readonly string[];
   /** Set for migrations supplied in code through `registerMigrations()` (no file). */
   readonly instance?: Migration;
 }
@@ -112,6 +121,8 @@ export interface HistoryRow {
   readonly partial: boolean;
   /** Recorded by `mark-applied` or `forget`: nothing was run. */
   readonly manual: boolean;
+  /** A run passed over it (not its environment or tags): nothing was run and it is not applied. */
+  readonly skipped: boolean;
 }
 
 /** A history row Migration Manager did not write, of a source it names: what is wrong with it. */
@@ -121,7 +132,7 @@ export interface UnreadableRow {
 }
 
 /** A row to append; `id` is assigned by the database. */
-export type NewHistoryRow = Omit<HistoryRow, 'id' | 'partial' | 'manual'> & { readonly partial?: boolean; readonly manual?: boolean };
+export type NewHistoryRow = Omit<HistoryRow, 'id' | 'partial' | 'manual' | 'skipped'> & { readonly partial?: boolean; readonly manual?: boolean; readonly skipped?: boolean };
 
 /** What `status` reports for one migration. */
 export interface MigrationState {
@@ -140,6 +151,11 @@ export interface MigrationState {
   readonly durationMs: number | null;
   /** Error of the last attempt, when it failed. */
   readonly lastError: string | null;
+  /** The environments and tags it declares, as far as known without running it. */
+  readonly environments?: readonly string[];
+  readonly tags?: readonly string[];
+  /** When a run last passed over it (not applied since). */
+  readonly skippedAt?: string;
 }
 
 export interface LockHolder {

@@ -29,6 +29,8 @@ export interface ChildEngineConfig {
   readonly cache: boolean;
   /** A server password from the editor's secret storage, sent over the pipe, never in argv or env. */
   readonly password?: string;
+  /** Execute the workspace's `migrations.config.*` too (the parent read it, or a description of it). */
+  readonly project?: boolean;
 }
 
 export type ChildRequest =
@@ -37,7 +39,9 @@ export type ChildRequest =
   | { readonly op: 'redo'; readonly source?: string }
   | { readonly op: 'sql'; readonly direction: 'up' | 'down'; readonly source?: string; readonly to?: number; readonly all?: boolean }
   | { readonly op: 'validate'; readonly source?: string }
-  | { readonly op: 'load'; readonly files: readonly MigrationFile[] };
+  | { readonly op: 'load'; readonly files: readonly MigrationFile[] }
+  /** The project config as plain data (describeProject), for a parent that must not execute it. */
+  | { readonly op: 'project' };
 
 /** Messages from the child. */
 export type ChildMessage =

@@ -3,14 +3,16 @@ import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutErro
 import type { Dialect } from '../database/dialect';
 import type { HistoryStorage } from '../model/history';
 import type { Step } from '../model/plan';
-import type { Direction, Migration, Problem } from '../model/types';
+import { runsIn, type Selection } from '../model/status';
+import type { Direction, Migration, NewHistoryRow, Problem } from '../model/types';
 
 /** A step with its loaded migration, ready to run. */
 export interface LoadedStep extends Step {
   readonly migration: Migration;
 }
 
-export type StepOutcome = 'done' | 'failed' | 'not-run';
+/** `skipped`: not for the run's environment or tags; recorded as such, nothing run. */
+export type StepOutcome = 'done' | 'failed' | 'not-run' | 'skipped';
 
 export interface StepReport {
   readonly source: string;
@@ -73,6 +75,8 @@ export interface RunContext {
   readonly dialect: Pick<Dialect, 'transactionalDdl' | 'singleConnection' | 'interrupt'>;
   /** Longest one up()/down() may take before it is stopped and rolled back; 0 or unset: no limit. */
   readonly timeoutMs?: number;
+  /** The run's environment and tags: a migration for others is recorded as skipped, not run. */
+  readonly selection?: Selection;
 }
 
 /**
@@ -88,6 +92,11 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
     for (let i = 0; i < steps.length; i++) {
       if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${steps.length} migration(s).` };
       const step = steps[i];
+      if (step.direction === 'up' && ctx.selection && !runsIn(step.migration, ctx.selection)) {
+        if (!step.skippedBefore) await ctx.history.append(skipRow(step), session?.connection);
+        reports[i] = { ...reports[i], outcome: 'skipped' };
+        continue;
+      }
       const transactional = step.migration.transaction !== false;
       // A migration outside a transaction runs on the pool: the session gives its connection back first.
       if (!transactional) await session?.end();
@@ -106,6 +115,15 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
   } finally {
     await session?.end();
   }
+}
+
+/** The history row of a migration a run passed over: nothing ran, it is not applied. */
+function skipRow(step: LoadedStep): NewHistoryRow {
+  const now = new Date().toISOString();
+  return {
+    source: step.source.id, version: step.file.version, description: step.migration.description, checksum: step.file.checksum || null, direction: 'up',
+    startedAt: now, finishedAt: now, durationMs: 0, success: true, error: null, transactional: true, skipped: true,
+  };
 }
 
 /** A run hook that threw: the run stops there, with what was done kept and recorded. */

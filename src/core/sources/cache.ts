@@ -5,7 +5,7 @@ import type { Analysis } from './analyze';
 import { sha256, shortHash } from '../model/checksum';
 import type { MigrationFile } from '../model/types';
 
-const FORMAT = 3;
+const FORMAT = 4;
 
 /**
  * A file changed this close to the cache's last write may have been edited again within the same

@@ -137,7 +137,12 @@ function checkTextForCache(file: string, version: number, name: string, text: st
   }
   const unresolved = new Set(problems.filter((p) => p.code === 'unresolved-import').map((p) => `${p.line}:${p.column}`));
   const imports = analysis.imports.map((i) => ({ specifier: i.specifier, unresolved: unresolved.has(`${i.line}:${i.column}`) }));
-  return { file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown, description: staticDescription(text) }, key, imports };
+  const environments = staticList(text, 'environments');
+  const tags = staticList(text, 'tags');
+  return {
+    file: { version, name, path: file, checksum: checksumOf(text), problems, hasDown, description: staticDescription(text), ...(environments && { environments }), ...(tags && { tags }) },
+    key, imports,
+  };
 }
 
 function contractProblems(file: string, version: number, text: string, analysis: Analysis): Problem[] {
@@ -172,6 +177,15 @@ function staticDescription(text: string): string | undefined {
   const matches = [...text.matchAll(/\bdescription\s*(?::\s*string\s*)?[=:]\s*(['"])((?:(?!\1)[^\\\n]|\\.)*)\1/g)];
   const values = new Set(matches.map((m) => m[2]));
   return values.size === 1 ? matches[0][2].replace(/\\(.)/g, '$1') : undefined;
+}
+
+/** A literal list of strings (`environments = ['production']`, `tags: ["seed"]`), when the file declares exactly one. */
+function staticList(text: string, key: 'environments' | 'tags'): string[] | undefined {
+  const matches = [...text.matchAll(new RegExp(`\\b${key}\\s*(?::[^=\\n]*)?[=:]\\s*\\[([^\\]]*)\\]`, 'g'))];
+  if (matches.length !== 1) return undefined;
+  const items = matches[0][1].split(',').map((i) => i.trim()).filter(Boolean);
+  const values = items.map((i) => /^(['"])([^'"\\]*)\1$/.exec(i)?.[2]);
+  return values.every((v): v is string => v !== undefined) ? values : undefined;
 }
 
 /** A literal `version = 3` / `version: 3`, when the file declares exactly one. */

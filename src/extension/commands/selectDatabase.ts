@@ -27,6 +27,11 @@ export const selectDatabase: CommandSpec = {
     // The settings written here decide what a run connects to (a knexfile is executed).
     requireTrust();
     const target = await targetOf(ctx, args[0]);
+    const declared = ctx.model.project(target.folder);
+    if (declared && (declared.database || declared.settings.knexfile)) {
+      // Settings written here would be overruled by the config: say where the database is chosen.
+      throw new MigrationsError(`The database of ${target.folder.name} is declared in ${declared.file}; change it there.`);
+    }
     const choice = choiceOf(args) ?? (await ask(target.folder));
     const config = vscode.workspace.getConfiguration('migrations', target.folder.uri);
     const set = (key: string, value: unknown) => config.update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);

@@ -35,4 +35,12 @@ suite('Restricted mode (untrusted workspace)', () => {
     await model.refresh();
     assert.deepEqual(statuses(model), { 1: 'pending', 2: 'pending', 3: 'pending', 4: 'pending' });
   });
+
+  test('the project config is not executed: the source keeps its folder\'s id and the settings\' database', async () => {
+    const { model } = await api();
+    await model.refresh();
+    assert.deepEqual(model.states[0].report?.sources.map((s) => s.id), ['versions']);
+    assert.equal(model.states[0].error, undefined);
+    assert.equal(fs.existsSync(marker), false, `the config ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+  });
 });
