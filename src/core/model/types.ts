@@ -56,7 +56,17 @@ export type ProblemCode =
   | 'moved-source'
   /** Status warnings the editor shows on the file (from the history, not the file alone). */
   | 'modified'
-  | 'out-of-order';
+  | 'out-of-order'
+  /** A migration file its folder's migrations.sum does not list: added (or merged in) without a rehash. */
+  | 'sum-added'
+  /** A migration file whose content differs from its line in migrations.sum: edited after the sum was written. */
+  | 'sum-edited'
+  /** A line of migrations.sum whose file is gone. */
+  | 'sum-removed'
+  /** migrations.sum's first line does not hash the lines below it: the sum was edited by hand. */
+  | 'sum-tampered'
+  /** migrations.sum cannot be read as a sum (e.g. git conflict markers left in it). */
+  | 'sum-invalid';
 
 export type MigrationStatus =
   | 'applied'
