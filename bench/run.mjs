@@ -31,6 +31,7 @@ const TARGETS = {
   noop: { max: 0.5, text: '≤ 0.5× knex' },
   peakRss: { max: 1, text: '≤ knex' },
   discovery: { maxMs: 150, text: '≤ 150 ms' },
+  verify: { max: 3.5, text: '≤ 3.5× our up' },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -329,6 +330,7 @@ async function main() {
 
   const ops = ['up', 'noop', 'rollbackAll'];
   const samples = Object.fromEntries(ops.map((op) => [op, { ours: [], knex: [], better: [] }]));
+  const verifySamples = [];
 
   // Warm the OS file cache and node's compile cache for both tools (not measured).
   log('bench: warm-up run');
@@ -347,6 +349,13 @@ async function main() {
 
     log(`bench: run ${run}/${RUNS}: up`);
     const [upOurs, upKnex] = pairs(() => ours('up', oursDb), () => knexCli('migrate:latest', knexDb));
+
+    log(`bench: run ${run}/${RUNS}: verify all ${N} pending on a shadow (up, down, up each)`);
+    const verified = ours('verify', path.join(DBS, `verify-${run}.sqlite3`));
+    expect(/Every migration is reversible/.test(verified.stdout) && (verified.stdout.match(/^\s+reversible\s/gm) ?? []).length === N,
+      `verify did not find all ${N} migrations reversible: ${verified.stdout.slice(-300)}${verified.stderr.slice(0, 300)}`);
+    expect(!fs.existsSync(path.join(DBS, `verify-${run}.sqlite3`)), 'verify created the real database file');
+    verifySamples.push({ ms: verified.ms, rssMb: verified.rssMb });
 
     log(`bench: run ${run}/${RUNS}: no-op with everything applied`);
     const [noopOurs, noopKnex] = pairs(() => ours('status', oursDb), () => knexCli('migrate:latest', knexDb));
@@ -418,7 +427,9 @@ async function main() {
   const oursPeak = max(ops.map((op) => summary[op].oursPeakRssMb));
   const knexPeak = max(ops.map((op) => summary[op].knexPeakRssMb));
   const discoveryMs = median(discovery.map((d) => d.discoverMs));
+  const verifyMs = median(verifySamples.map((s) => s.ms));
   const targets = {
+    verify: { ...TARGETS.verify, value: verifyMs / summary.up.oursMs, met: verifyMs / summary.up.oursMs <= TARGETS.verify.max },
     up: { ...TARGETS.up, value: summary.up.ratio, met: summary.up.ratio <= TARGETS.up.max },
     rollbackAll: { ...TARGETS.rollbackAll, value: summary.rollbackAll.ratio, met: summary.rollbackAll.ratio <= TARGETS.rollbackAll.max },
     noop: { ...TARGETS.noop, value: summary.noop.ratio, met: summary.noop.ratio <= TARGETS.noop.max },
@@ -434,6 +445,7 @@ async function main() {
     ['rollback all', summary.rollbackAll.oursMs, summary.rollbackAll.knexMs, summary.rollbackAll.ratio, summary.rollbackAll.oursPeakRssMb, summary.rollbackAll.knexPeakRssMb, TARGETS.rollbackAll.text, mark(targets.rollbackAll)],
     ['no-op (all applied)', summary.noop.oursMs, summary.noop.knexMs, summary.noop.ratio, summary.noop.oursPeakRssMb, summary.noop.knexPeakRssMb, TARGETS.noop.text, mark(targets.noop)],
     ['peak RSS (all ops)', '', '', oursPeak / knexPeak, oursPeak, knexPeak, TARGETS.peakRss.text, mark(targets.peakRss)],
+    ['verify all pending', verifyMs, '', '', max(verifySamples.map((s) => s.rssMb)), '', TARGETS.verify.text, `${mark(targets.verify)} (${targets.verify.value.toFixed(2)}× our up)`],
     ['discovery + static checks', discoveryMs, '', '', median(discovery.map((d) => d.rssMb)), '', TARGETS.discovery.text, mark(targets.discovery)],
   ].map((r) => r.map((c, i) => (typeof c === 'number' ? (i === 3 ? `${c.toFixed(2)}×` : c.toFixed(i >= 4 ? 1 : 0)) : c)));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -485,6 +497,7 @@ async function main() {
       migrations: discovery[0].migrations,
       warnings: discovery[0].warnings,
     },
+    verify: { medianMs: round(verifyMs), ratioToOurUp: round(verifyMs / summary.up.oursMs, 3), runs: verifySamples.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })) },
     floorsMs: { node: round(floor.node), up: round(floor.up), upEach: round(floor.upEach), downEach: round(floor.downEach), noop: round(floor.noop) },
     betterSqlite3: Object.fromEntries(ops.map((op) => [op, { ms: round(summary[op].betterMs), peakRssMb: round(summary[op].betterPeakRssMb) }])),
     targets: Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, { target: t.text, value: round(t.value, 3), met: t.met }])),

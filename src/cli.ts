@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
-import { formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
+import { formatCheck, formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
 import { describeError, explain, loadProjectConfig, runError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
 import { CLI_TERMS } from './cli/terms';
 
@@ -120,6 +120,31 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       const moved = await engine.renameSource(from, to);
       if (args.json) json(moved);
       else write(`Moved the history of ${moved.from} to ${moved.to}: migration(s) ${moved.versions.join(', ')} are applied there. Nothing was run.`);
+      return 0;
+    }
+    case 'verify':
+    case 'lint': {
+      const report = await engine[args.command]({ source: args.source, version: args.version });
+      if (args.json) json(report);
+      else write(formatCheck(report, args.command, engine.workspace));
+      return report.ok ? 0 : 1;
+    }
+    case 'drift': {
+      const report = await engine.drift();
+      if (args.json) json(report);
+      else write(report.drifted ? [`The database differs from its applied migrations (replayed on ${report.shadow}):`, ...report.changes.map((c) => `  ${c.summary}`)].join('\n') : `No drift: the database's schema is what its applied migrations make (replayed on ${report.shadow}).`);
+      return report.drifted ? 1 : 0;
+    }
+    case 'schema': {
+      const dumped = await engine.schema({ write: true });
+      if (args.json) json({ path: dumped.path, written: dumped.written, schema: dumped.model });
+      else write(`${dumped.text}\n-- ${dumped.written ? 'Written to' : 'Unchanged:'} ${dumped.path ? path.relative(engine.workspace, dumped.path) : '(migrations.schemaFile is off)'}`);
+      return 0;
+    }
+    case 'rehash': {
+      const written = engine.rehash(args.source);
+      if (args.json) json(written);
+      else write(written.length === 0 ? 'No migration folder to hash.' : written.map((w) => `${w.changed ? 'Rewrote' : 'Unchanged:'} ${path.relative(engine.workspace, w.path)}`).join('\n'));
       return 0;
     }
     case 'unlock': {

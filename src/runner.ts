@@ -43,6 +43,10 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
         return await engine.validate(request.source);
       case 'load':
         return await engine.loadProblems(request.files);
+      case 'check':
+        return await (request.reversibility ? engine.verify(request) : engine.lint(request));
+      case 'drift':
+        return await engine.drift();
     }
   } finally {
     await engine.close();

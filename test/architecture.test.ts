@@ -20,6 +20,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   database: ['model', 'config'],
   // Runs loaded steps against a database, here or in a child process.
   run: ['model', 'config', 'database'],
+  // Tries loaded migrations on a shadow database and compares schemas: verify, lint, drift.
+  verify: ['model', 'config', 'database', 'run'],
 };
 
 /** Modules that run code or reach a database: only the folders named may import them (at run time). */
@@ -30,7 +32,7 @@ const ONLY_IN: Record<string, readonly string[]> = {
   knex: ['database', 'run'],
   'node:sqlite': ['database'],
   'node:child_process': ['run'],
-  'node:fs': ['config', 'sources', 'loading', 'database'],
+  'node:fs': ['config', 'sources', 'loading', 'database', 'verify'],
 };
 
 interface Import {

@@ -107,7 +107,8 @@ test('create: an empty workspace gets versions/migration_001_….ts', async () =
     const created = e.create('Initial schema');
     assert.equal(created.path, path.join(ws, 'versions', 'migration_001_initial_schema.ts'));
     assert.equal(created.version, 1);
-    assert.deepEqual(tree(ws), ['versions/', 'versions/migration_001_initial_schema.ts']);
+    // And the source's integrity file, which lists it.
+    assert.deepEqual(tree(ws), ['versions/', 'versions/migration_001_initial_schema.ts', 'versions/migrations.sum']);
     assert.deepEqual(e.sources().map((s) => s.id), ['versions']);
     assert.deepEqual((await e.validate()), []);
     assert.equal((await e.up()).ok, true);
@@ -147,7 +148,7 @@ test('create: hostile descriptions never write outside versions/', async () => {
     assert.match(created.name, /^[a-z0-9]+(?:_[a-z0-9]+)*$/);
     assert.ok(base.length <= 120, `${base} is of a reasonable length`);
     assert.equal(created.version, expectedVersion++);
-    assert.deepEqual(tree(ws), [...before, `versions/${base}`].sort(), `${JSON.stringify(description)}: exactly one new file, in versions/`);
+    assert.deepEqual(tree(ws), [...new Set([...before, `versions/${base}`, 'versions/migrations.sum'])].sort(), `${JSON.stringify(description)}: exactly one new file (and the sum), in versions/`);
   }
   assert.equal(fs.existsSync(path.resolve(versions, '../../etc/passwd')), false);
   assert.equal(fs.existsSync('/abs/path'), false);
@@ -296,7 +297,7 @@ test('create: path tricks, reserved characters, NUL, huge and unicode names are 
     assert.equal(created.name, name, label);
     assert.equal(base, `migration_${String(version).padStart(3, '0')}_${name}.${js ? 'js' : 'ts'}`, label);
     assert.equal(created.version, version++);
-    assert.deepEqual(tree(outer), [...before, `ws/versions/${base}`].sort(), `${label}: exactly one new file, in ws/versions/, and nothing in the parent folder`);
+    assert.deepEqual(tree(outer), [...new Set([...before, `ws/versions/${base}`, 'ws/versions/migrations.sum'])].sort(), `${label}: exactly one new file (and the sum), in ws/versions/, and nothing in the parent folder`);
     // The description itself is kept verbatim inside the file, and the file is a valid migration.
     assert.equal(loadedDescription(created.path), description.trim(), `${label} survives into the class`);
   }

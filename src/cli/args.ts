@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget', 'rename-source'] as const;
+export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget', 'rename-source', 'verify', 'lint', 'drift', 'schema', 'rehash'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A mistake in how the command was called: exit code 2. */
@@ -43,6 +43,11 @@ Commands:
   mark-applied <V>       record V as applied without running it (baseline, or after a repair by hand)
   forget <V>             record V as not applied without running it (it is pending again)
   rename-source <OLD> <NEW>   move the history of a source whose folder moved to its new folder
+  verify [V]             prove each pending migration (or V) reversible on a shadow database: up, down, up
+  lint [V]               check each pending migration's SQL (captured on a shadow database) for dangers
+  drift                  compare the database's schema with the applied migrations replayed on a shadow
+  schema                 write the database's schema to schema.sql (migrations.schemaFile) and print it
+  rehash                 rewrite each source's migrations.sum from its migration files
 
 Options:
   --dir <workspace>      workspace folder (default: current folder)
@@ -89,6 +94,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`Unknown command "${command}". Commands: ${COMMANDS.join(', ')}.`);
   if (values.to !== undefined && values.all) throw new UsageError('--to and --all cannot be used together.');
   const takesVersion = command === 'mark-applied' || command === 'forget';
+  const mayTakeVersion = command === 'verify' || command === 'lint';
+  if (mayTakeVersion && rest.length > 1) throw new UsageError(`${command} takes at most one version: migrations ${command} [3] [--source versions]`);
   if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]`);
   const tags = values.tag?.flatMap((t) => t.split(',')).map((t) => t.trim());
   if (tags?.some((t) => t === '')) throw new UsageError('--tag takes a tag name: --tag seed');
@@ -110,7 +117,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     env: values.env,
     tags,
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
-    version: takesVersion ? positiveInt(command, rest[0]) : undefined,
+    version: takesVersion || (mayTakeVersion && rest.length === 1) ? positiveInt(command, rest[0]) : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { historyOutcome, runError, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
+import { historyOutcome, runError, type VerifyReport, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
 import { CLI_TERMS } from './terms';
 
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
@@ -43,6 +43,19 @@ export function formatRun(report: RunReport, verb: string): string {
 
 function mark(s: StepReport): string {
   return s.outcome === 'done' ? 'ok  ' : s.outcome === 'failed' ? 'FAIL' : s.outcome === 'skipped' ? 'skip' : '--  ';
+}
+
+/** verify and lint: a line per migration, its problems and findings below it, then the verdict. */
+export function formatCheck(report: VerifyReport, command: 'verify' | 'lint', workspace: string): string {
+  if (report.migrations.length === 0) return `Nothing pending to ${command}.`;
+  const lines = [`Tried on ${report.shadow}:`];
+  for (const m of report.migrations) {
+    lines.push(`  ${m.outcome.padEnd(12)} ${m.source} ${String(m.version).padStart(3, '0')} ${m.description}`);
+    for (const p of m.problems) lines.push(`      ${p}`);
+    for (const f of m.lint) lines.push(`      ${f.file ? `${path.relative(workspace, f.file)}:${f.line} ` : ''}${f.severity} [${f.code}] ${f.message}`);
+  }
+  lines.push(report.ok ? (command === 'verify' ? 'Every migration is reversible.' : 'No lint errors.') : command === 'verify' ? 'Not every migration is reversible.' : 'Lint found errors.');
+  return lines.join('\n');
 }
 
 export function formatHistory(rows: readonly HistoryRow[]): string {

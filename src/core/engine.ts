@@ -8,7 +8,7 @@ import { chooseTarget, type DatabaseTarget, type PasswordProvider } from './data
 import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
-import { ConfigError, CorruptHistoryError, InvalidMigrationsError, MigrationsError } from './model/errors';
+import { ConfigError, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
 import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './run/isolated';
 import { loadMigrations } from './loading/loader';
@@ -20,6 +20,13 @@ import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, typ
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
+import { introspect } from './database/introspect';
+import { schemaKind } from './database/shadow';
+import { dumpSchema } from './model/schemaDiff';
+import type { SchemaModel } from './model/schema';
+import { runsIn } from './model/status';
+import { checkSum, writeSum } from './sources/integrity';
+import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
 import { manualRow, movedProblem, movedSources, refuseHalfDone, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
@@ -194,9 +201,16 @@ export class MigrationEngine {
       const moved = movedSources(sources, history);
       return {
         database: this.target.label,
-        sources: history.states(sources, this.settings.environment).map(({ source: s, states: migrations }) => {
+        sources: history.states(sources, this.settings.environment).map(({ source: s, states }) => {
           const movedFrom = moved.find((m) => m.to === s)?.from;
-          const problems = [...s.problems, ...history.problemsOf(s), ...(movedFrom ? [movedProblem(movedFrom, s)] : [])];
+          // migrations.sum: a file added or edited behind its back is that file's problem, the rest the source's.
+          const sum = s.dir ? checkSum(s.dir, s.migrations) : [];
+          const migrations = sum.length === 0 ? states : states.map((m) => {
+            const own = sum.filter((p) => p.file === m.path);
+            return own.length > 0 ? { ...m, problems: [...m.problems, ...own] } : m;
+          });
+          const onFiles = new Set(states.map((m) => m.path));
+          const problems = [...s.problems, ...history.problemsOf(s), ...(movedFrom ? [movedProblem(movedFrom, s)] : []), ...sum.filter((p) => !onFiles.has(p.file))];
           return { id: s.id, dir: s.dir, migrations, problems, lastApplied: history.lastApplied(migrations), movedFrom };
         }),
         lock: lock && {
@@ -355,8 +369,105 @@ export class MigrationEngine {
       throw new ConfigError([`There are several sources (${sources.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
     }
     const created = createMigration(source, { description, js: opts.js, templatesDir });
+    // The integrity file lists the new file at once: the branch that adds it changes the sum.
+    writeSum(source.dir, this.discovery.readSource(source.dir).migrations);
     this.logger.info(`Created ${created.path}`);
     return created;
+  }
+
+  /**
+   * Proves each pending migration reversible on a shadow database (never this one): the applied
+   * ones replayed from empty, then up → down → up, comparing schemas. Executes workspace code.
+   */
+  async verify(opts: { source?: string; version?: number } = {}): Promise<VerifyReport> {
+    return this.check({ ...opts, reversibility: true });
+  }
+
+  /** Each pending migration's SQL, captured on a shadow database, checked by the safety-lint rules. */
+  async lint(opts: { source?: string; version?: number } = {}): Promise<VerifyReport> {
+    return this.check({ ...opts, reversibility: false });
+  }
+
+  /** The live schema against the applied migrations replayed on a shadow: what changed outside migrations. */
+  async drift(): Promise<DriftReport> {
+    if (this.options.isolate) return this.inChild({ op: 'drift' }, {});
+    const { applied } = await this.checkSteps();
+    return this.guard(async () => driftOf(this.target, this.settings, applied, await this.liveSchema()));
+  }
+
+  /** The live database's schema, dumped deterministically; `write` also saves it to the schema file. */
+  async schema(opts: { write?: boolean } = {}): Promise<{ model: SchemaModel; text: string; path?: string; written: boolean }> {
+    return this.guard(async () => {
+      const model = await this.liveSchema();
+      const text = dumpSchema(model, this.dialect.name);
+      const file = opts.write ? this.schemaFile(true) : undefined;
+      return { model, text, path: file, written: file !== undefined && writeIfChanged(file, text) };
+    });
+  }
+
+  /** Rewrites each folder source's migrations.sum from its files. */
+  rehash(only?: string): { source: string; path: string; changed: boolean }[] {
+    return this.sources(only).filter((s) => s.dir !== '').map((s) => ({ source: s.id, ...writeSum(s.dir, s.migrations) }));
+  }
+
+  private async check(opts: { reversibility: boolean; source?: string; version?: number }): Promise<VerifyReport> {
+    if (this.options.isolate) return this.inChild({ op: 'check', ...opts }, {});
+    const wanted = new Set(this.sources(opts.source).map((s) => s.id));
+    const { applied, pending } = await this.checkSteps();
+    const only = (step: LoadedStep) => wanted.has(step.source.id) && (opts.version === undefined || step.file.version === opts.version);
+    if (opts.version !== undefined && !pending.some(only)) {
+      throw new ConfigError(`Migration ${opts.version} is not pending${opts.source ? ` in ${opts.source}` : ''}: only pending migrations are checked (roll it back first to check it again).`, {}, 'usage');
+    }
+    // Nothing after the last one asked about needs to run.
+    const last = pending.map(only).lastIndexOf(true);
+    return this.guard(() => checkOnShadow(this.target, this.settings, applied, pending.slice(0, last + 1), { reversibility: opts.reversibility, lint: this.settings.lint, only }));
+  }
+
+  /** The applied migrations in the order they were applied, and the pending ones this environment runs, loaded. */
+  private async checkSteps(): Promise<{ applied: LoadedStep[]; pending: LoadedStep[] }> {
+    const sources = this.sources();
+    const history = refuseUnreadable(await this.guard(() => this.read()), this.target.label);
+    const states = history.states(sources, this.settings.environment);
+    const applied = states.flatMap(({ source, states: s }) => s.filter((m) => m.applied).map((m) => ({ source, m })))
+      .sort((a, b) => history.appliedOrder(a.m) - history.appliedOrder(b.m))
+      .map(({ source, m }) => {
+        const file = source.migrations.find((f) => f.version === m.version && f.path === m.path);
+        if (!file) throw new MigrationsError(`Applied migration ${m.version} (${source.id}) has no file any more, so the schema cannot be rebuilt to check against. Restore the file.`, { facts: { source: source.id, version: m.version } });
+        return { source, file, direction: 'up' as const, description: m.description };
+      });
+    const pending = planUp(states, {});
+    const loaded = this.load([...applied, ...pending]);
+    const selection = { environment: this.settings.environment };
+    return { applied: loaded.slice(0, applied.length), pending: loaded.slice(applied.length).filter((s) => runsIn(s.migration, selection)) };
+  }
+
+  private async liveSchema(): Promise<SchemaModel> {
+    const knex = this.readDb();
+    return knex ? introspect(knex, schemaKind(this.target)) : { tables: [] };
+  }
+
+  /**
+   * The schema snapshot's file: `migrations.schemaFile`, else schema.sql beside the first folder
+   * source; undefined when "off", or (unless asked) for an app's own runs, which keep no files.
+   */
+  private schemaFile(asked = false): string | undefined {
+    const set = this.settings.schemaFile;
+    if (set === 'off' || (!asked && set === undefined && this.options.runner === 'app')) return undefined;
+    if (set) return path.resolve(this.workspace, set);
+    const first = this.folderSources()[0];
+    return path.join(first ? path.dirname(first.dir) : this.workspace, 'schema.sql');
+  }
+
+  /** After a run that changed something: the schema file rewritten, so a pull request shows what the migrations did. */
+  private async writeSchemaAfterRun(knex: Knex): Promise<void> {
+    const file = this.schemaFile();
+    if (!file) return;
+    try {
+      writeIfChanged(file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
+    } catch (err) {
+      // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
+      this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err)}.`);
+    }
   }
 
   /** Closes database connections; the engine can be used again afterwards. */
@@ -436,6 +547,7 @@ export class MigrationEngine {
             dialect: this.dialect, selection: { environment: this.settings.environment, tags: request.op === 'up' ? request.target.tags : undefined },
           });
           for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
+          if (report.ok && report.steps.some((s) => s.outcome === 'done')) await this.writeSchemaAfterRun(knex);
           return blocked.length === 0 ? report : withBlocked(report, blocked, problems);
         });
       });
@@ -612,4 +724,12 @@ function runnable(planned: readonly Step[], history: HistorySnapshot, where: str
 function refuseUnreadable(history: HistorySnapshot, where: string): HistorySnapshot {
   if (history.unreadable.length > 0) throw new CorruptHistoryError(where, history.unreadable.map((u) => u.text));
   return history;
+}
+
+/** Writes `text` unless the file already holds it (no churn in git or in file watchers); true when written. */
+function writeIfChanged(file: string, text: string): boolean {
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return false;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return true;
 }

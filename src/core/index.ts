@@ -20,4 +20,8 @@ export { describeError, explain, render, PLAIN_TERMS, type Advice, type ErrorCod
 export type { RunEvents, RunReport, StepReport } from './run/runner';
 export type { DownTarget, UpTarget } from './model/plan';
 export type { Created } from './sources/create';
+export type { CheckedMigration, DriftReport, VerifyReport } from './verify/verify';
+export type { SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange } from './model/schema';
+export { LINT_CODES, type LintCode, type LintFinding } from './model/lint';
+export { SUM_FILE } from './sources/integrity';
 export * from './model/types';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ConfigError, DEFAULT_SETTINGS, explain, findProjectConfig, MigrationEngine, readProjectInChild, settingsFrom, type IsolateOptions, type MigrationState, type ProjectConfig, type StatusReport } from '../core';
 import { EDITOR_TERMS } from './terms';
+import { CheckResults } from './checks';
 import { passwordProvider } from './secrets';
 
 /** The status of one workspace folder, or why it could not be read. */
@@ -28,7 +29,9 @@ export class MigrationsModel implements vscode.Disposable {
   /** Each folder's `migrations.config.*` as the runner child described it, by the file's mtime. */
   private readonly projects = new Map<string, { file: string; mtimeMs: number; project?: ProjectConfig; error?: unknown }>();
   private readonly changed = new vscode.EventEmitter<void>();
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+  /** The last Verify, Lint and Check Drift results (shown in the tree and as diagnostics). */
+  readonly checks = new CheckResults();
+  private readonly disposables: vscode.Disposable[] = [this.changed, this.checks, this.checks.onDidChange(() => this.changed.fire())];
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private again = false;

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { summarize, type LockHolder, type MigrationState, type MigrationStatus } from '../core';
+import { explain, summarize, type CheckedMigration, type DriftReport, type LockHolder, type MigrationState, type MigrationStatus, type TableModel } from '../core';
+import { EDITOR_TERMS } from './terms';
 import type { MigrationsModel } from './model';
 
 /** Tree elements are plain data; `getTreeItem` builds the UI from them. */
@@ -9,7 +10,14 @@ export type Node =
   | { kind: 'source'; folder: vscode.WorkspaceFolder; id: string; dir: string }
   | { kind: 'migration'; folder: vscode.WorkspaceFolder; state: MigrationState; last: boolean }
   | { kind: 'lock'; folder: vscode.WorkspaceFolder; holder: LockHolder & { stale: boolean } }
-  | { kind: 'error'; folder: vscode.WorkspaceFolder; message: string };
+  | { kind: 'error'; folder: vscode.WorkspaceFolder; message: string }
+  /** The live database's tables → columns, read when expanded (read-only). */
+  | { kind: 'schema'; folder: vscode.WorkspaceFolder }
+  | { kind: 'table'; folder: vscode.WorkspaceFolder; table: TableModel }
+  | { kind: 'column'; folder: vscode.WorkspaceFolder; text: string; key: string }
+  /** The last Check Drift: its differences below it. */
+  | { kind: 'drift'; folder: vscode.WorkspaceFolder; report: DriftReport }
+  | { kind: 'difference'; folder: vscode.WorkspaceFolder; text: string; key: string };
 
 const ICONS: Record<MigrationStatus, [string, string]> = {
   applied: ['pass-filled', 'testing.iconPassed'],
@@ -38,13 +46,22 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     this.changed.dispose();
   }
 
-  getChildren(node?: Node): Node[] {
+  async getChildren(node?: Node): Promise<Node[]> {
     const states = this.model.states;
     if (!node) {
       if (states.length === 1) return this.folderChildren(states[0].folder);
       return states.map((s) => ({ kind: 'folder', folder: s.folder }));
     }
     if (node.kind === 'folder') return this.folderChildren(node.folder);
+    if (node.kind === 'schema') return this.tables(node.folder);
+    if (node.kind === 'table') {
+      const { table } = node;
+      return table.columns.map((c) => ({
+        kind: 'column', folder: node.folder, key: `${table.name}.${c.name}`,
+        text: `${c.name}  ${c.type}${c.nullable ? '' : ' not null'}${c.default !== null ? ` default ${c.default}` : ''}${table.primaryKey.includes(c.name) ? '  (primary key)' : ''}`,
+      }));
+    }
+    if (node.kind === 'drift') return node.report.changes.map((c, i) => ({ kind: 'difference', folder: node.folder, text: c.summary, key: String(i) }));
     if (node.kind !== 'source') return [];
     const source = this.model.source(node.folder, node.id);
     // The one Redo and Roll Back Last act on: the engine's choice, by apply order.
@@ -56,7 +73,19 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     if (!state) return [];
     if (state.error) return [{ kind: 'error', folder, message: state.error }];
     const lock: Node[] = state.report?.lock ? [{ kind: 'lock', folder, holder: state.report.lock }] : [];
-    return [...lock, ...(state.report?.sources ?? []).map((s): Node => ({ kind: 'source', folder, id: s.id, dir: s.dir }))];
+    const drift = this.model.checks.drift(folder);
+    const checks: Node[] = [...(drift ? [{ kind: 'drift', folder, report: drift } as const] : []), { kind: 'schema', folder }];
+    return [...lock, ...(state.report?.sources ?? []).map((s): Node => ({ kind: 'source', folder, id: s.id, dir: s.dir })), ...checks];
+  }
+
+  /** The live schema's tables; a database that cannot be read says why, as an item. */
+  private async tables(folder: vscode.WorkspaceFolder): Promise<Node[]> {
+    try {
+      const { model } = await this.model.engine(folder).schema();
+      return model.tables.map((table) => ({ kind: 'table', folder, table }));
+    } catch (err) {
+      return [{ kind: 'error', folder, message: explain(err, EDITOR_TERMS) }];
+    }
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -96,20 +125,59 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         return item;
       }
       case 'migration':
-        return migrationItem(node);
+        return migrationItem(node, this.model.checks.of(node.folder, node.state.source, node.state.version));
+      case 'schema': {
+        const item = new vscode.TreeItem('Schema', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `schema:${node.folder.uri}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-structure');
+        item.description = 'live, read-only';
+        item.contextValue = 'schema';
+        return item;
+      }
+      case 'table': {
+        const item = new vscode.TreeItem(node.table.name, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `table:${node.folder.uri}:${node.table.name}`;
+        item.iconPath = new vscode.ThemeIcon('table');
+        item.description = `${node.table.columns.length} column(s)${node.table.indexes.length ? `, ${node.table.indexes.length} index(es)` : ''}`;
+        item.tooltip = [...node.table.indexes.map((i) => `${i.unique ? 'unique ' : ''}index ${i.name} (${i.columns.join(', ')})`), ...node.table.foreignKeys.map((f) => `foreign key (${f.columns.join(', ')}) → ${f.table} (${f.references.join(', ')})`)].join('\n') || undefined;
+        return item;
+      }
+      case 'column': {
+        const item = new vscode.TreeItem(node.text);
+        item.id = `column:${node.folder.uri}:${node.key}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-field');
+        return item;
+      }
+      case 'drift': {
+        const { drifted, changes } = node.report;
+        const item = new vscode.TreeItem(drifted ? `Drift: ${changes.length} difference(s)` : 'No drift', drifted ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        item.id = `drift:${node.folder.uri}`;
+        item.iconPath = new vscode.ThemeIcon(drifted ? 'warning' : 'pass', new vscode.ThemeColor(drifted ? 'editorWarning.foreground' : 'testing.iconPassed'));
+        item.tooltip = `The database against its applied migrations replayed on ${node.report.shadow}.`;
+        item.contextValue = 'drift';
+        return item;
+      }
+      case 'difference': {
+        const item = new vscode.TreeItem(node.text);
+        item.id = `difference:${node.folder.uri}:${node.key}`;
+        return item;
+      }
     }
   }
 }
 
-function migrationItem(node: Extract<Node, { kind: 'migration' }>): vscode.TreeItem {
+function migrationItem(node: Extract<Node, { kind: 'migration' }>, checked: CheckedMigration | undefined): vscode.TreeItem {
   const { state } = node;
   const item = new vscode.TreeItem(`${String(state.version).padStart(3, '0')} ${state.description}`);
   item.id = `migration:${node.folder.uri}:${state.source}:${state.version}:${state.path ?? 'missing'}`;
-  item.description = state.status;
+  // What the last Verify or Lint found, while it is still pending (once applied it no longer applies).
+  const shown = checked && !state.applied ? checked : undefined;
+  const findings = shown?.lint.length ? ` · ${shown.lint.length} lint` : '';
+  item.description = shown ? `${state.status} · ${shown.outcome === 'checked' ? 'linted' : shown.outcome}${findings}` : state.status;
   const [icon, color] = ICONS[state.status];
   item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
   item.contextValue = `migration:${state.status}${node.last ? ':last' : ''}`;
-  item.tooltip = tooltip(state);
+  item.tooltip = tooltip(state, shown);
   if (state.path) {
     item.resourceUri = vscode.Uri.file(state.path);
     item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(state.path)] };
@@ -117,7 +185,7 @@ function migrationItem(node: Extract<Node, { kind: 'migration' }>): vscode.TreeI
   return item;
 }
 
-function tooltip(state: MigrationState): vscode.MarkdownString {
+function tooltip(state: MigrationState, checked?: CheckedMigration): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${state.version} ${escape(state.description)}** — ${state.status}\n\n`);
   if (state.appliedAt) md.appendMarkdown(`Applied ${state.appliedAt} in ${state.durationMs} ms\n\n`);
@@ -127,6 +195,9 @@ function tooltip(state: MigrationState): vscode.MarkdownString {
   if (state.environments) md.appendMarkdown(`Runs in: ${escape(state.environments.join(', '))}${state.skippedAt ? ` (skipped ${state.skippedAt})` : ''}\n\n`);
   if (state.tags) md.appendMarkdown(`Tags: ${escape(state.tags.join(', '))}\n\n`);
   for (const p of state.problems) md.appendMarkdown(`${p.severity}: ${escape(p.message)} (line ${p.line})\n\n`);
+  if (checked) md.appendMarkdown(`Last check on a shadow database: ${checked.outcome}\n\n`);
+  for (const p of checked?.problems ?? []) md.appendMarkdown(`- ${escape(p)}\n`);
+  for (const f of checked?.lint ?? []) md.appendMarkdown(`- ${f.severity} [${f.code}]: ${escape(f.message)}\n`);
   return md;
 }
 

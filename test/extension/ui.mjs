@@ -1,8 +1,8 @@
 // UI end-to-end: packages the VSIX, installs it into code-server, opens a copy of the
 // sample workspace in Chromium and drives the workbench as a user would: the activity
 // bar, the tree, the view's title action, the command palette, a broken file's squiggle.
-// Screenshots go to test-results/ (git-ignored); the last one becomes media/screenshot.png
-// when that is missing or UPDATE_SCREENSHOT is set.
+// Screenshots go to test-results/ (git-ignored); the diagnostic one becomes media/screenshot.png
+// and the Show History one media/history.png when missing or UPDATE_SCREENSHOT is set.
 //
 //   node test/extension/ui.mjs     (after `node scripts/build.mjs`)
 import * as fs from 'node:fs';
@@ -34,6 +34,27 @@ function activationTime(userData) {
     if (line) return logTime(line);
   }
   return undefined;
+}
+
+/** A migration file whose up() runs `up` (one line) and whose down() does nothing. */
+function migrationFile(name, version, description, up) {
+  return `import type { Knex } from 'knex';
+
+export class ${name} {
+  readonly version = ${version};
+  readonly description = '${description}';
+
+  async up(knex: Knex): Promise<void> {
+    ${up}
+  }
+
+  async down(): Promise<void> {}
+}
+
+export function getMigration() {
+  return ${name};
+}
+`;
 }
 
 /** Drags the side bar's edge so the tree's labels are not cut in the screenshots. */
@@ -187,6 +208,55 @@ export async function runUiTest({ print = console.log } = {}) {
       // The README's image: written when missing or asked for, so a test run leaves the tree clean.
       const readmeShot = path.join(ROOT, 'media', 'screenshot.png');
       if (!fs.existsSync(readmeShot) || process.env.UPDATE_SCREENSHOT) fs.copyFileSync(file, readmeShot);
+    });
+
+    await step('"Migrations: Show History" draws the runs as a timeline, a colour per source, filterable in the page, following new runs', async () => {
+      const applyAll = page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').first();
+      fs.rmSync(path.join(workspace, 'versions', 'migration_005_add_nicknames.ts'));
+      await row('005 Add nicknames').waitFor({ state: 'detached', timeout: 20_000 });
+      await applyAll.click();
+      await rowStatus('004 add index', 'applied');
+      // Then a second source whose second migration fails: two colours and an error in the picture.
+      // It moves in whole, as a checkout or a copy brings it.
+      const staged = path.join(base, 'staged', 'billing');
+      fs.mkdirSync(path.join(staged, 'versions'), { recursive: true });
+      fs.writeFileSync(path.join(staged, 'versions', 'migration_001_create_invoices.ts'), migrationFile('CreateInvoices', 1, 'Create invoices', "await knex.schema.createTable('invoices', (t) => { t.increments('id'); t.integer('total_cents'); });"));
+      fs.writeFileSync(path.join(staged, 'versions', 'migration_002_backfill_invoice_totals.ts'), migrationFile('BackfillTotals', 2, 'Backfill invoice totals', "await knex.raw('update invoices set total_cents = amount * 100');"));
+      fs.renameSync(staged, path.join(workspace, 'billing'));
+      await rowStatus('002 Backfill invoice totals', 'pending');
+      await applyAll.click();
+      await rowStatus('001 Create invoices', 'applied');
+      await rowStatus('002 Backfill invoice totals', 'failed');
+      // Room for the page: no Problems panel, no toasts over it.
+      await paletteCommand('View: Toggle Panel Visibility');
+      await paletteCommand('Notifications: Clear All Notifications');
+      await paletteCommand('Migrations: Show History');
+      await page.locator('.tab', { hasText: 'History: workspace' }).waitFor({ timeout: 20_000 });
+      // A webview is an iframe inside an iframe: the frame holding the timeline is the page.
+      // A redraw swaps the inner frame, so it is looked up afresh each time.
+      const marks = (f) => f.locator('#timeline .mark');
+      const timeline = async () => {
+        for (const f of page.frames()) if (!f.isDetached() && (await marks(f).count().catch(() => 0)) > 0) return f;
+        return undefined;
+      };
+      const frame = await waitFor('the history webview to draw its timeline', timeline);
+      const drawn = await marks(frame).evaluateAll((els) => els.map((e) => `${e.dataset.direction} ${e.dataset.source} ${e.dataset.version} ${e.dataset.outcome}`));
+      const expected = ['up versions 1 ok', 'up versions 2 ok', 'up versions 3 ok', 'up versions 4 ok', 'up billing/versions 1 ok', 'up billing/versions 2 failed'];
+      if (drawn.length !== expected.length || !expected.every((m) => drawn.includes(m))) throw new Error(`the timeline shows ${JSON.stringify(drawn)}`);
+      const hover = await marks(frame).filter({ hasText: 'Backfill invoice totals' }).getAttribute('title');
+      if (!/no such column: amount/.test(hover ?? '')) throw new Error(`the failed mark's hover lacks its error: ${hover}`);
+      // The filter works in the page: billing off hides its two marks, on brings them back.
+      const billingBox = frame.locator('#sources input[data-filter="billing/versions"]');
+      await billingBox.uncheck();
+      await waitFor('billing/versions to be filtered out', async () => (await frame.locator('#timeline .mark:visible').count()) === 4, { timeoutMs: 5000 });
+      await billingBox.check();
+      await waitFor('billing/versions to come back', async () => (await frame.locator('#timeline .mark:visible').count()) === 6, { timeoutMs: 5000 });
+      const file = await shot('history');
+      const readmeShot = path.join(ROOT, 'media', 'history.png');
+      if (!fs.existsSync(readmeShot) || process.env.UPDATE_SCREENSHOT) fs.copyFileSync(file, readmeShot);
+      // The open page follows the model: another (failing) run adds its mark without reopening it.
+      await applyAll.click();
+      await waitFor('the open history to draw the new run', async () => (await marks(await timeline()).count()) === 7, { timeoutMs: 20_000 });
     });
   } finally {
     if (broken && page) await shot('failure').catch(() => {});

@@ -33,6 +33,15 @@ export interface Settings {
   readonly staleLockMs: number;
   /** One migration's up()/down() is stopped and rolled back after this long; 0: no limit. */
   readonly migrationTimeoutMs: number;
+  /**
+   * A database on the same server that verification may empty and use as its scratch copy
+   * (PostgreSQL, MySQL/MariaDB); unset: one is created and dropped for each check.
+   */
+  readonly shadowDatabase?: string;
+  /** Where the schema snapshot goes (relative to the workspace); unset: schema.sql beside the first source; "off": none. */
+  readonly schemaFile?: string;
+  /** Safety-lint rules by code: "off" silences one, "warning"/"error" sets its severity. */
+  readonly lint: Readonly<Record<string, 'off' | 'warning' | 'error'>>;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -46,6 +55,7 @@ export const DEFAULT_SETTINGS: Settings = {
   lockTimeoutMs: 10_000,
   staleLockMs: 10 * 60_000,
   migrationTimeoutMs: 10 * 60_000,
+  lint: {},
 };
 
 /** Reads `migrations.*` from `<workspace>/.vscode/settings.json` (JSON with comments). */
@@ -97,6 +107,10 @@ export function settingsFrom(raw: Record<string, unknown>, origin = 'settings'):
   if (typeof sources !== 'object' || Array.isArray(sources) || !Object.values(sources as object).every((v) => typeof v === 'number')) {
     fail('sources', 'an object mapping a source folder to a priority number');
   }
+  const lint = get('lint') ?? {};
+  if (typeof lint !== 'object' || Array.isArray(lint) || !Object.values(lint as object).every((v) => v === 'off' || v === 'warning' || v === 'error')) {
+    fail('lint', 'an object mapping a lint rule code to "off", "warning" or "error"');
+  }
   return {
     versionsDir,
     client: client as Client,
@@ -110,5 +124,8 @@ export function settingsFrom(raw: Record<string, unknown>, origin = 'settings'):
     lockTimeoutMs: num('lockTimeoutMs') ?? DEFAULT_SETTINGS.lockTimeoutMs,
     staleLockMs: num('staleLockMs') ?? DEFAULT_SETTINGS.staleLockMs,
     migrationTimeoutMs: num('migrationTimeoutMs') ?? DEFAULT_SETTINGS.migrationTimeoutMs,
+    shadowDatabase: str('shadowDatabase'),
+    schemaFile: str('schemaFile'),
+    lint: lint as Settings['lint'],
   };
 }

@@ -41,7 +41,10 @@ export type ChildRequest =
   | { readonly op: 'validate'; readonly source?: string }
   | { readonly op: 'load'; readonly files: readonly MigrationFile[] }
   /** The project config as plain data (describeProject), for a parent that must not execute it. */
-  | { readonly op: 'project' };
+  | { readonly op: 'project' }
+  /** Verify (reversibility) or lint the pending migrations on a shadow database. */
+  | { readonly op: 'check'; readonly reversibility: boolean; readonly source?: string; readonly version?: number }
+  | { readonly op: 'drift' };
 
 /** Messages from the child. */
 export type ChildMessage =

@@ -314,6 +314,33 @@ class ThrownValue extends Error {
  * Runs the steps inside one transaction that is always rolled back, collecting the SQL.
  * Nothing is written, not even history rows.
  */
+/**
+ * Runs one migration's up() or down() on a scratch database (the shadow), in a transaction of its
+ * own unless it opts out, and keeps the SQL it sent; nothing is recorded anywhere.
+ */
+export async function tryOn(knex: Knex, migration: Migration, direction: Direction): Promise<{ sql: string[]; error?: unknown }> {
+  const sql: string[] = [];
+  const listener = (q: { sql: string }) => sql.push(q.sql);
+  try {
+    if (migration.transaction === false) {
+      knex.on('query', listener);
+      try {
+        await invoke(migration, direction, knex);
+      } finally {
+        knex.removeListener('query', listener);
+      }
+    } else {
+      await knex.transaction(async (trx) => {
+        trx.on('query', listener);
+        await invoke(migration, direction, trx);
+      });
+    }
+    return { sql };
+  } catch (error) {
+    return { sql, error };
+  }
+}
+
 export async function captureSql(steps: readonly LoadedStep[], knex: Knex): Promise<{ step: StepReport; sql: string[] }[]> {
   const captured: { step: StepReport; sql: string[] }[] = [];
   const rollback = new Error('dry run rollback');

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { HistoryPanels } from '../historyView';
 import { applyAll } from './applyAll';
+import { checkDrift, lint, rehash, verify, writeSchema } from './checks';
 import { applyTo } from './applyTo';
 import { create } from './create';
 import { forceUnlock } from './forceUnlock';
@@ -16,16 +18,17 @@ import { rollbackTo } from './rollbackTo';
 import { rollbackToHere } from './rollbackToHere';
 import { selectDatabase } from './selectDatabase';
 import { command, type CommandSpec, type Context } from './shared';
-import { HistoryDocuments, registerHistoryDocuments, showHistory } from './showHistory';
+import { showHistory } from './showHistory';
 import { validate } from './validate';
 
 /** Every command of the extension (package.json's `contributes.commands`), each in the one error wrapper. */
 export function registerCommands(ctx: Context): vscode.Disposable[] {
-  const history = new HistoryDocuments(ctx);
+  const history = new HistoryPanels(ctx);
   const commands: CommandSpec[] = [
     applyAll, applyTo, rollbackLast, rollbackToHere, rollbackTo, redoLast, redo,
     create, previewSqlCommand, previewSqlItem, showHistory(history), validate,
     markApplied, forget, renameSource, forceUnlock, refresh, openFile, selectDatabase,
+    verify, lint, checkDrift, writeSchema, rehash,
   ];
-  return [history, registerHistoryDocuments(history), ...commands.map((c) => command(ctx, c.id, (...args) => c.run(ctx, ...args)))];
+  return [history, ...commands.map((c) => command(ctx, c.id, (...args) => c.run(ctx, ...args)))];
 }

@@ -1,0 +1,78 @@
+import * as vscode from 'vscode';
+import { checkSummary } from '../checks';
+import { requireTrust, targetOf, type CommandSpec, type Context, type Target } from './shared';
+
+/** Verify: each pending migration (or the one chosen) up → down → up on a shadow database. */
+export const verify: CommandSpec = {
+  id: 'migrations.verify',
+  run: (ctx, ...args) => check(ctx, args[0], 'Verify'),
+};
+
+/** Lint: each pending migration's SQL, captured on a shadow database, against the safety rules. */
+export const lint: CommandSpec = {
+  id: 'migrations.lint',
+  run: (ctx, ...args) => check(ctx, args[0], 'Lint'),
+};
+
+async function check(ctx: Context, arg: unknown, what: 'Verify' | 'Lint') {
+  // Both execute the migrations (on the shadow): only in a trusted workspace.
+  requireTrust();
+  const target = await targetOf(ctx, arg);
+  const engine = ctx.model.engine(target.folder);
+  const opts = { source: target.source, version: target.version };
+  const report = await progress(`${what}: trying ${describe(target)} on a shadow database`, () => (what === 'Verify' ? engine.verify(opts) : engine.lint(opts)));
+  ctx.model.checks.record(target.folder, report);
+  const message = checkSummary(report, what);
+  ctx.log.info(message);
+  for (const m of report.migrations) for (const p of m.problems) ctx.log.warn(`${m.source} ${m.version}: ${p}`);
+  if (report.ok) void vscode.window.showInformationMessage(message);
+  else void vscode.window.showWarningMessage(message, 'Show Problems').then((c) => c && vscode.commands.executeCommand('workbench.actions.view.problems'));
+  return report;
+}
+
+/** Check Drift: the live schema against the applied migrations replayed on a shadow; shown in the tree. */
+export const checkDrift: CommandSpec = {
+  id: 'migrations.checkDrift',
+  async run(ctx, ...args) {
+    requireTrust();
+    const target = await targetOf(ctx, args[0]);
+    const report = await progress('Check Drift: replaying the applied migrations on a shadow database', () => ctx.model.engine(target.folder).drift());
+    ctx.model.checks.recordDrift(target.folder, report);
+    const message = report.drifted ? `Drift: ${report.changes.length} difference(s) between the database and its migrations (see the Migrations view).` : 'No drift: the database is what its migrations make.';
+    ctx.log.info([message, ...report.changes.map((c) => `  ${c.summary}`)].join('\n'));
+    if (report.drifted) void vscode.window.showWarningMessage(message);
+    else void vscode.window.showInformationMessage(message);
+    return report;
+  },
+};
+
+/** Write Schema Snapshot: the live schema to schema.sql (migrations.schemaFile), opened beside. */
+export const writeSchema: CommandSpec = {
+  id: 'migrations.writeSchema',
+  async run(ctx, ...args) {
+    const target = await targetOf(ctx, args[0]);
+    const dumped = await ctx.model.engine(target.folder).schema({ write: true });
+    if (dumped.path) await vscode.window.showTextDocument(vscode.Uri.file(dumped.path), { preview: true, preserveFocus: true });
+    return dumped;
+  },
+};
+
+/** Rehash: each source's migrations.sum rewritten from its files (after a merge, or an edit that is meant). */
+export const rehash: CommandSpec = {
+  id: 'migrations.rehash',
+  async run(ctx, ...args) {
+    const target = await targetOf(ctx, args[0]);
+    const written = ctx.model.engine(target.folder).rehash(target.source);
+    await ctx.model.refresh();
+    void vscode.window.showInformationMessage(`Rehash: ${written.filter((w) => w.changed).length} of ${written.length} migrations.sum file(s) rewritten.`);
+    return written;
+  },
+};
+
+function describe(target: Target): string {
+  return target.version !== undefined ? `migration ${target.version}` : 'the pending migrations';
+}
+
+function progress<T>(title: string, work: () => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, work);
+}
