@@ -20,9 +20,8 @@ import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, typ
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
-import { introspect } from './database/introspect';
 import { schemaKind } from './database/shadow';
-import { dumpSchema } from './model/schemaDiff';
+import { dumpLive, schemaFilePath, writeIfChanged } from './verify/schemaFile';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
 import { checkSum, writeSum } from './sources/integrity';
@@ -398,8 +397,7 @@ export class MigrationEngine {
   /** The live database's schema, dumped deterministically; `write` also saves it to the schema file. */
   async schema(opts: { write?: boolean } = {}): Promise<{ model: SchemaModel; text: string; path?: string; written: boolean }> {
     return this.guard(async () => {
-      const model = await this.liveSchema();
-      const text = dumpSchema(model, this.dialect.name);
+      const { model, text } = await dumpLive(this.readDb(), schemaKind(this.target), this.dialect.name);
       const file = opts.write ? this.schemaFile(true) : undefined;
       return { model, text, path: file, written: file !== undefined && writeIfChanged(file, text) };
     });
@@ -442,20 +440,12 @@ export class MigrationEngine {
   }
 
   private async liveSchema(): Promise<SchemaModel> {
-    const knex = this.readDb();
-    return knex ? introspect(knex, schemaKind(this.target)) : { tables: [] };
+    return (await dumpLive(this.readDb(), schemaKind(this.target), this.dialect.name)).model;
   }
 
-  /**
-   * The schema snapshot's file: `migrations.schemaFile`, else schema.sql beside the first folder
-   * source; undefined when "off", or (unless asked) for an app's own runs, which keep no files.
-   */
   private schemaFile(asked = false): string | undefined {
-    const set = this.settings.schemaFile;
-    if (set === 'off' || (!asked && set === undefined && this.options.runner === 'app')) return undefined;
-    if (set) return path.resolve(this.workspace, set);
     const first = this.folderSources()[0];
-    return path.join(first ? path.dirname(first.dir) : this.workspace, 'schema.sql');
+    return schemaFilePath({ setting: this.settings.schemaFile, workspace: this.workspace, firstSourceDir: first?.dir, app: this.options.runner === 'app', asked });
   }
 
   /** After a run that changed something: the schema file rewritten, so a pull request shows what the migrations did. */
@@ -463,7 +453,7 @@ export class MigrationEngine {
     const file = this.schemaFile();
     if (!file) return;
     try {
-      writeIfChanged(file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
+      writeIfChanged(file, (await dumpLive(knex, schemaKind(this.target), this.dialect.name)).text);
     } catch (err) {
       // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
       this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err)}.`);
@@ -726,10 +716,3 @@ function refuseUnreadable(history: HistorySnapshot, where: string): HistorySnaps
   return history;
 }
 
-/** Writes `text` unless the file already holds it (no churn in git or in file watchers); true when written. */
-function writeIfChanged(file: string, text: string): boolean {
-  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return false;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, text);
-  return true;
-}
