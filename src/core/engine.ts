@@ -144,8 +144,10 @@ export class MigrationEngine {
     });
     this.dialect = dialectOf(this.target);
     this.logger = options.logger ?? silentLogger;
-    const folderIds = new Set(this.folderSources().map((s) => s.id));
-    for (const source of this.project ? codeSources(this.project) : []) {
+    // Discovery only when there is something to check against it: a status reads the files once.
+    const code = this.project ? codeSources(this.project) : [];
+    const folderIds = new Set(code.length > 0 ? this.folderSources().map((s) => s.id) : []);
+    for (const source of code) {
       if (folderIds.has(source.id)) throw new ConfigError(`${this.project!.file}: "${source.id}" is the id of a folder source too; give one of them another id.`, { source: source.id });
       this.registered.set(source.id, source);
     }

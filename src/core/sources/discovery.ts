@@ -180,8 +180,15 @@ function staticDescription(text: string): string | undefined {
 }
 
 /** A literal list of strings (`environments = ['production']`, `tags: ["seed"]`), when the file declares exactly one. */
+const LISTS = {
+  environments: /\benvironments\s*(?::[^=\n]*)?[=:]\s*\[([^\]]*)\]/g,
+  tags: /\btags\s*(?::[^=\n]*)?[=:]\s*\[([^\]]*)\]/g,
+};
+
 function staticList(text: string, key: 'environments' | 'tags'): string[] | undefined {
-  const matches = [...text.matchAll(new RegExp(`\\b${key}\\s*(?::[^=\\n]*)?[=:]\\s*\\[([^\\]]*)\\]`, 'g'))];
+  // Most files declare neither: a plain search first spares the regular expression.
+  if (!text.includes(key)) return undefined;
+  const matches = [...text.matchAll(LISTS[key])];
   if (matches.length !== 1) return undefined;
   const items = matches[0][1].split(',').map((i) => i.trim()).filter(Boolean);
   const values = items.map((i) => /^(['"])([^'"\\]*)\1$/.exec(i)?.[2]);
