@@ -44,7 +44,7 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
       case 'load':
         return await engine.loadProblems(request.files);
       case 'check':
-        return await (request.reversibility ? engine.verify(request) : engine.lint(request));
+        return await (request.reversibility ? engine.verify({ source: request.source, version: request.version }) : engine.lint({ source: request.source, version: request.version }));
       case 'drift':
         return await engine.drift();
     }

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MigrationEngine, VerifyReport, DriftReport } from '../src/core';
-import { cli, DEFAULT_DB, engine as makeEngine, tempWorkspace, tsMigration } from './helpers';
+import { cli, DEFAULT_DB, engine as makeEngine, RUNNER, tempWorkspace, tsMigration } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 
 const closing: { close(): Promise<void> }[] = [];
@@ -290,3 +290,30 @@ test('PostgreSQL: migrations.shadowDatabase is the scratch copy: emptied first, 
   assert.equal(left.includes('leftover'), false, 'the shadow was emptied first');
   assert.equal((await db.db.raw("select count(*)::int as n from pg_database where datname like 'mm_shadow_%'")).rows[0].n, databasesBefore, 'no temporary database was made');
 });
+
+test('a check stuck in a migration\'s synchronous loop is ended at once by a cancel: the child is gone, nothing real touched', async () => {
+  const marker = path.join(tempWorkspace(), 'looping');
+  const ws = tempWorkspace({
+    'versions/migration_001_users.ts': users,
+    'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); for (;;) {}` }),
+  });
+  const e = makeEngine(ws, { isolate: { execPath: process.execPath, entry: RUNNER } });
+  closing.push(e);
+  const abort = new AbortController();
+  const checking = e.verify({ signal: abort.signal });
+  const pid = Number(await waitForFile(marker));
+  abort.abort();
+  await assert.rejects(checking, /Cancelled: the process trying the migrations on a shadow database was stopped/);
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the child that looped is gone');
+  assert.equal(fs.existsSync(DEFAULT_DB(ws)), false, 'the real database was never created');
+});
+
+/** The file's text once it exists (the child writes it as its migration starts looping). */
+async function waitForFile(file: string): Promise<string> {
+  const started = Date.now();
+  while (!fs.existsSync(file)) {
+    if (Date.now() - started > 20_000) throw new Error(`${file} did not appear within 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return fs.readFileSync(file, 'utf8');
+}

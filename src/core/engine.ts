@@ -94,6 +94,14 @@ export interface StatusReport {
   readonly lock?: LockHolder & { readonly stale: boolean };
 }
 
+/** What verify and lint check: every pending migration, or those of one source, or one version. */
+export interface CheckRequest {
+  readonly source?: string;
+  readonly version?: number;
+  /** Checked between migrations here; in a child process, a cancel ends it at once. */
+  readonly signal?: AbortSignal;
+}
+
 export interface SqlReport {
   readonly steps: readonly { step: StepReport; sql: string[] }[];
 }
@@ -380,18 +388,18 @@ export class MigrationEngine {
    * Proves each pending migration reversible on a shadow database (never this one): the applied
    * ones replayed from empty, then up → down → up, comparing schemas. Executes workspace code.
    */
-  async verify(opts: { source?: string; version?: number } = {}): Promise<VerifyReport> {
+  async verify(opts: CheckRequest = {}): Promise<VerifyReport> {
     return this.check({ ...opts, reversibility: true });
   }
 
   /** Each pending migration's SQL, captured on a shadow database, checked by the safety-lint rules. */
-  async lint(opts: { source?: string; version?: number } = {}): Promise<VerifyReport> {
+  async lint(opts: CheckRequest = {}): Promise<VerifyReport> {
     return this.check({ ...opts, reversibility: false });
   }
 
   /** The live schema against the applied migrations replayed on a shadow: what changed outside migrations. */
-  async drift(): Promise<DriftReport> {
-    if (this.options.isolate) return this.inChild({ op: 'drift' }, {});
+  async drift(opts: { signal?: AbortSignal } = {}): Promise<DriftReport> {
+    if (this.options.isolate) return this.inChild({ op: 'drift' }, { signal: opts.signal });
     const { applied } = await this.checkSteps();
     return this.guard(async () => driftOf(this.target, this.settings, applied, await this.liveSchema()));
   }
@@ -410,8 +418,9 @@ export class MigrationEngine {
     return this.sources(only).filter((s) => s.dir !== '').map((s) => ({ source: s.id, ...writeSum(s.dir, s.migrations) }));
   }
 
-  private async check(opts: { reversibility: boolean; source?: string; version?: number }): Promise<VerifyReport> {
-    if (this.options.isolate) return this.inChild({ op: 'check', ...opts }, {});
+  private async check({ signal, ...opts }: CheckRequest & { reversibility: boolean }): Promise<VerifyReport> {
+    checkOptions(opts.reversibility ? 'verify' : 'lint', opts, ['source', 'version', 'reversibility']);
+    if (this.options.isolate) return this.inChild({ op: 'check', ...opts }, { signal });
     const wanted = new Set(this.sources(opts.source).map((s) => s.id));
     const { applied, pending } = await this.checkSteps();
     const only = (step: LoadedStep) => wanted.has(step.source.id) && (opts.version === undefined || step.file.version === opts.version);
@@ -420,7 +429,7 @@ export class MigrationEngine {
     }
     // Nothing after the last one asked about needs to run.
     const last = pending.map(only).lastIndexOf(true);
-    return this.guard(() => checkOnShadow(this.target, this.settings, applied, pending.slice(0, last + 1), { reversibility: opts.reversibility, lint: this.settings.lint, only }));
+    return this.guard(() => checkOnShadow(this.target, this.settings, applied, pending.slice(0, last + 1), { reversibility: opts.reversibility, lint: this.settings.lint, only, signal }));
   }
 
   /** The applied migrations in the order they were applied, and the pending ones this environment runs, loaded. */
@@ -487,6 +496,7 @@ export class MigrationEngine {
     return runInChild<T>(child ?? forkRunner(options.isolate!), config, request, {
       events: opts.events, signal: opts.signal, logger: this.logger, timeoutMs: this.settings.migrationTimeoutMs,
       recordStopped: (stopped) => this.recordStopped(stopped),
+      killOnCancel: request.op === 'check' || request.op === 'drift',
     });
   }
 

@@ -104,6 +104,11 @@ export interface ChildRunOptions {
   readonly timeoutMs: number;
   /** Records a migration whose process was ended, with the lock taken over from the dead child. */
   readonly recordStopped: (stopped: StoppedStep) => Promise<void>;
+  /**
+   * A cancel ends the child at once, whatever it is doing: for work on a shadow database, which
+   * has nothing to record or roll back (and may be stuck in a migration's synchronous loop).
+   */
+  readonly killOnCancel?: boolean;
 }
 
 /**
@@ -130,7 +135,7 @@ export async function runInChild<T>(child: ChildProcess, config: ChildEngineConf
     stopping = { reason };
     child.kill('SIGKILL');
   };
-  const onAbort = () => (running ? stop('cancel') : send(child, { type: 'cancel' }));
+  const onAbort = () => (running || opts.killOnCancel ? stop('cancel') : send(child, { type: 'cancel' }));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   child.on('message', (m: ChildMessage) => {
@@ -169,6 +174,7 @@ export async function runInChild<T>(child: ChildProcess, config: ChildEngineConf
     const { code, signal } = await exited;
     if (settled?.error) throw deserializeError(settled.error);
     if (settled) return settled.value as T;
+    if (stopping && opts.killOnCancel) throw new MigrationsError('Cancelled: the process trying the migrations on a shadow database was stopped. Nothing but the shadow was touched.', { code: 'error' });
     if (stopping && running) return (await stopped(stopping.reason, steps, running, opts)) as T;
     if (stopping) return { ok: false, steps, cancelled: true, error: `Cancelled after ${steps.filter((s) => s.outcome === 'done').length} of ${steps.length} migration(s).` } as T;
     throw new MigrationsError(`The process running the migrations ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}). Check the database's status before running again: a migration that was running was rolled back if it ran in a transaction.`);

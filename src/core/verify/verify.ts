@@ -44,6 +44,7 @@ export interface CheckOptions {
   readonly lint: Readonly<Record<string, 'off' | 'warning' | 'error'>>;
   /** Which pending migrations to report on (the others before them are only applied); unset: all. */
   readonly only?: (step: LoadedStep) => boolean;
+  readonly signal?: AbortSignal;
 }
 
 /** Replays what the database has applied onto the empty shadow, so pending migrations meet the schema they will meet. */
@@ -72,6 +73,7 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
   let model = start;
   let stopped = false;
   for (const [index, step] of pending.entries()) {
+    if (opts.signal?.aborted) throw new MigrationsError(`Cancelled after checking ${results.length} migration(s); nothing but the shadow was touched.`);
     const reported = opts.only?.(step) ?? true;
     const base = { source: step.source.id, version: step.file.version, description: step.description, path: step.file.path || null };
     if (stopped) {
