@@ -47,7 +47,7 @@ export function writeSum(dir: string, files: readonly { path: string }[]): { pat
 }
 
 /** What differs between `dir`'s sum and its migration files. No sum file: nothing (the sum is opt-in). */
-export function checkSum(dir: string, files: readonly { path: string; version: number }[]): Problem[] {
+export function checkSum(dir: string, files: readonly { path: string; version: number; checksum?: string }[]): Problem[] {
   const sumPath = path.join(dir, SUM_FILE);
   let text: string | undefined;
   try {
@@ -90,7 +90,7 @@ export function checkSum(dir: string, files: readonly { path: string; version: n
 }
 
 /** Strict (writing a sum): an unreadable file throws, so no sum silently leaves it out. Else a file gone is left out, one unreadable has no hash. */
-function entries(dir: string, files: readonly { path: string }[], strict: boolean): Entry[] {
+function entries(dir: string, files: readonly { path: string; checksum?: string }[], strict: boolean): Entry[] {
   const folder = path.resolve(dir);
   const byName = new Map<string, Entry>();
   for (const f of files) {
@@ -99,6 +99,11 @@ function entries(dir: string, files: readonly { path: string }[], strict: boolea
     const parsed = parseMigrationName(name);
     // Only this folder's migrations: code-registered ones have no path, other sources keep their own sum.
     if (!parsed || path.dirname(full) !== folder || byName.has(name)) continue;
+    // Discovery's checksum is the same hash of the same text: a status re-reads no file.
+    if (f.checksum) {
+      byName.set(name, { name, version: parsed.version, path: full, hash: Buffer.from(f.checksum, 'hex').toString('base64') });
+      continue;
+    }
     let text: string | undefined;
     try {
       text = fs.readFileSync(full, 'utf8');
