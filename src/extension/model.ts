@@ -26,6 +26,7 @@ const SETTING_KEYS = [...Object.keys(DEFAULT_SETTINGS), 'knexfile', 'templatesDi
  */
 export class MigrationsModel implements vscode.Disposable {
   private readonly engines = new Map<string, MigrationEngine>();
+  private readonly sourceWatchers = new Map<string, vscode.Disposable>();
   /** Each folder's `migrations.config.*` as the runner child described it, by the file's mtime. */
   private readonly projects = new Map<string, { file: string; mtimeMs: number; project?: ProjectConfig; error?: unknown }>();
   private readonly changed = new vscode.EventEmitter<void>();
@@ -54,10 +55,7 @@ export class MigrationsModel implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
     const projectFiles = vscode.workspace.createFileSystemWatcher('**/migrations.config.{ts,mts,js,mjs,cjs}');
     const folders = vscode.workspace.createFileSystemWatcher('**', false, true, false);
-    const onFile = (uri: vscode.Uri) => {
-      for (const engine of this.engines.values()) engine.invalidate(uri.fsPath);
-      this.scheduleRefresh();
-    };
+    const onFile = (uri: vscode.Uri) => this.fileChanged(uri);
     this.disposables.push(
       // A password stored or forgotten (Select Database, or another window) applies at once.
       secrets.onDidChange((e) => {
@@ -135,6 +133,32 @@ export class MigrationsModel implements vscode.Disposable {
     this.timer = setTimeout(() => void this.refresh(), delayMs);
   }
 
+  private fileChanged(uri: vscode.Uri): void {
+    for (const engine of this.engines.values()) engine.invalidate(uri.fsPath);
+    this.scheduleRefresh();
+  }
+
+  /**
+   * One watcher per source folder besides the workspace-wide one: code-server's recursive
+   * watcher reports nothing inside a versions/ folder made after start-up but its first file.
+   */
+  private watchSources(): void {
+    // A read that ends after close() must not leave new watchers behind.
+    if (this.closed) return;
+    const dirs = new Set(this.states.flatMap((f) => (f.report?.sources ?? []).map((s) => s.dir).filter((d) => d !== '')));
+    for (const [dir, watching] of this.sourceWatchers) {
+      if (dirs.has(dir)) continue;
+      watching.dispose();
+      this.sourceWatchers.delete(dir);
+    }
+    for (const dir of dirs) {
+      if (this.sourceWatchers.has(dir)) continue;
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '*'));
+      const on = (uri: vscode.Uri) => this.fileChanged(uri);
+      this.sourceWatchers.set(dir, vscode.Disposable.from(watcher, watcher.onDidCreate(on), watcher.onDidChange(on), watcher.onDidDelete(on)));
+    }
+  }
+
   /** Re-reads every folder; concurrent calls coalesce into one more pass. */
   async refresh(): Promise<void> {
     if (this.refreshing) {
@@ -146,6 +170,7 @@ export class MigrationsModel implements vscode.Disposable {
         this.again = false;
         const started = performance.now();
         this.states = await Promise.all(this.folders.map((folder) => this.read(folder)));
+        this.watchSources();
         this.lastRefreshMs = performance.now() - started;
         if (this.firstReadyMs === undefined) {
           this.firstReadyMs = performance.now() - this.created;
@@ -216,7 +241,8 @@ export class MigrationsModel implements vscode.Disposable {
   /** Stops refreshing and closes every engine's connections (awaited by `deactivate`). */
   close(): Promise<void> {
     clearTimeout(this.timer);
-    for (const d of this.disposables.splice(0)) d.dispose();
+    for (const d of [...this.disposables.splice(0), ...this.sourceWatchers.values()]) d.dispose();
+    this.sourceWatchers.clear();
     const engines = [...this.engines.values()];
     this.engines.clear();
     // A read in flight ends first: closing knex under it would leave it waiting out the pool's timeout.

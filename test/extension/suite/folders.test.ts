@@ -30,4 +30,20 @@ suite('Folders that come and go whole', () => {
     fs.rmSync(moved, { recursive: true });
     await waitFor('the deleted source to leave the model', () => inMoved() === 0);
   });
+
+  test('a versions/ folder made after start-up: a file written into it later still appears', async () => {
+    const { model } = await api();
+    const dir = workspacePath('late', 'versions');
+    const inLate = () => model.migrations().filter((m) => m.state.source === 'late/versions').length;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'migration_001_create_table_t1.ts'), migration(1));
+      await waitFor('the new source with its first file', () => inLate() === 1);
+      fs.writeFileSync(path.join(dir, 'migration_002_create_table_t2.ts'), migration(2));
+      await waitFor('the second file, written later, without a manual refresh', () => inLate() === 2);
+    } finally {
+      fs.rmSync(workspacePath('late'), { recursive: true, force: true });
+      await waitFor('the source gone', () => inLate() === 0);
+    }
+  });
 });
