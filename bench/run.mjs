@@ -350,13 +350,6 @@ async function main() {
     log(`bench: run ${run}/${RUNS}: up`);
     const [upOurs, upKnex] = pairs(() => ours('up', oursDb), () => knexCli('migrate:latest', knexDb));
 
-    log(`bench: run ${run}/${RUNS}: verify all ${N} pending on a shadow (up, down, up each)`);
-    const verified = ours('verify', path.join(DBS, `verify-${run}.sqlite3`));
-    expect(/Every migration is reversible/.test(verified.stdout) && (verified.stdout.match(/^\s+reversible\s/gm) ?? []).length === N,
-      `verify did not find all ${N} migrations reversible: ${verified.stdout.slice(-300)}${verified.stderr.slice(0, 300)}`);
-    expect(!fs.existsSync(path.join(DBS, `verify-${run}.sqlite3`)), 'verify created the real database file');
-    verifySamples.push({ ms: verified.ms, rssMb: verified.rssMb });
-
     log(`bench: run ${run}/${RUNS}: no-op with everything applied`);
     const [noopOurs, noopKnex] = pairs(() => ours('status', oursDb), () => knexCli('migrate:latest', knexDb));
     const appliedLines = noopOurs.stdout.split('\n').filter((l) => /^\s+\d+\s+applied\s/.test(l)).length;
@@ -367,6 +360,13 @@ async function main() {
     log(`bench: run ${run}/${RUNS}: roll back all`);
     const [downOurs, downKnex] = pairs(() => ours('down --all', oursDb), () => knexCli('migrate:rollback --all', knexDb));
     await verifyRolledBack(oursDb, knexDb);
+
+    log(`bench: run ${run}/${RUNS}: verify all ${N} pending on a shadow (up, down, up each)`);
+    const verified = ours('verify', path.join(DBS, `verify-${run}.sqlite3`));
+    expect(/Every migration is reversible/.test(verified.stdout) && (verified.stdout.match(/^\s+reversible\s/gm) ?? []).length === N,
+      `verify did not find all ${N} migrations reversible: ${verified.stdout.slice(-300)}${verified.stderr.slice(0, 300)}`);
+    expect(!fs.existsSync(path.join(DBS, `verify-${run}.sqlite3`)), 'verify created the real database file');
+    verifySamples.push({ ms: verified.ms, rssMb: verified.rssMb });
 
     log(`bench: run ${run}/${RUNS}: knex on better-sqlite3 (reference)`);
     const betterDb = path.join(DBS, `better-${run}.sqlite3`);

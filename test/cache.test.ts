@@ -76,3 +76,16 @@ test('a file whose size and mtime are unchanged is not read again; an edit, a ra
   plant();
   assert.deepEqual(run(), []);
 });
+
+test('a process that looked at no file (the parent of a verify, whose child discovers) leaves the index as it was', () => {
+  const ws = tempWorkspace({ 'versions/migration_001_a.ts': tsMigration(1, 'a'), 'versions/migration_002_b.ts': tsMigration(2, 'b') });
+  const cacheFile = path.join(tempWorkspace(), 'cache.json');
+  const first = new ResultCache(cacheFile);
+  new Discovery(ws, [], first).discover();
+  first.save();
+  const indexFile = cacheFile.replace(/\.json$/, '.files.json');
+  const stored = fs.readFileSync(indexFile, 'utf8');
+  assert.equal(Object.keys(JSON.parse(stored).files).length, 2);
+  new ResultCache(cacheFile).save();
+  assert.equal(fs.readFileSync(indexFile, 'utf8'), stored, 'the index is untouched');
+});

@@ -128,7 +128,9 @@ export class ResultCache {
     };
     const dropped = <T>(before: Record<string, T>, now: Record<string, T>) => Object.keys(before).some((k) => !(k in now));
     const index = this.index();
-    const indexChanged = this.dirty || dropped(index.files, this.used.files);
+    // A run that looked at no file (verify's parent: its child discovers) keeps the index as it was.
+    const sawFiles = Object.keys(this.used.files).length > 0;
+    const indexChanged = this.dirty || (sawFiles && dropped(index.files, this.used.files));
     // The results are read only when this run needed them, or when a file is stored anew.
     if (this.loaded || this.dirty) {
       const before = this.results();
