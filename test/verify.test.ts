@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { MigrationEngine, VerifyReport, DriftReport } from '../src/core';
+import { LINT_CODES, type MigrationEngine, type VerifyReport, type DriftReport } from '../src/core';
 import { cli, DEFAULT_DB, engine as makeEngine, RUNNER, tempWorkspace, tsMigration } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 
@@ -28,6 +28,8 @@ interface Target {
   readonly name: string;
   readonly verify: (ws: string) => Promise<{ code: number; report: VerifyReport }>;
   readonly lint: (ws: string) => Promise<{ code: number; report: VerifyReport }>;
+  /** Lint again with the `migrations.lint` setting given. */
+  readonly lintWith: (ws: string, lint: Record<string, 'off' | 'warning' | 'error'>) => Promise<{ code: number; report: VerifyReport }>;
   readonly drift: (ws: string) => Promise<{ code: number; report: DriftReport }>;
   readonly up: (ws: string, to?: number) => Promise<void>;
   /** Runs SQL on the real database (a change by hand). */
@@ -45,6 +47,11 @@ const sqlite: Target = {
   name: 'SQLite',
   verify: viaCli('verify'),
   lint: viaCli('lint'),
+  lintWith: (ws, lint) => {
+    fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+    fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'migrations.lint': lint }));
+    return viaCli('lint')(ws);
+  },
   drift: viaCli('drift'),
   up: async (ws, to) => assert.equal(cli(['up', ...(to ? ['--to', String(to)] : [])], { cwd: ws }).code, 0),
   exec: async (ws, sql) => {
@@ -84,6 +91,13 @@ function serverTarget(server: (typeof SERVERS)[number]): Target {
     },
     lint: async (ws) => {
       const report = await (await of(ws)).engine.lint();
+      return { code: report.ok ? 0 : 1, report };
+    },
+    lintWith: async (ws, lint) => {
+      const { db } = await of(ws);
+      const e = makeEngine(ws, { settings: db.settings({ lint }) });
+      closing.push(e);
+      const report = await e.lint();
       return { code: report.ok ? 0 : 1, report };
     },
     drift: async (ws) => {
@@ -193,6 +207,10 @@ for (const target of TARGETS) {
     assert.equal(first.line, 5, "on the line of the migration's up()");
     assert.match(first.message, /^Drops table legacy and every row in it\./);
     if (pg) assert.deepEqual(report.migrations.find((m) => m.version === 11)?.outcome, 'failed', 'CONCURRENTLY in a transaction fails on PostgreSQL too');
+    // Every rule can be turned off by the setting: nothing is found, and lint passes (but on PostgreSQL, where 11 fails on the shadow).
+    const off = await target.lintWith(ws, Object.fromEntries(LINT_CODES.map((c) => [c, 'off' as const])));
+    assert.deepEqual(off.report.migrations.flatMap((m) => m.lint), []);
+    assert.equal(off.code, pg ? 1 : 0);
   });
 }
 
