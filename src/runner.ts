@@ -29,6 +29,7 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
     afterMigration: (step, index, total) => send({ type: 'after', step, index, total }),
   };
   const run = { signal: abort.signal, events };
+  const trying = (step: { source: string; version: number } | undefined) => send({ type: 'trying', step });
   try {
     switch (request.op) {
       case 'up':
@@ -43,10 +44,12 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
         return await engine.validate(request.source);
       case 'load':
         return await engine.loadProblems(request.files);
-      case 'check':
-        return await (request.reversibility ? engine.verify({ source: request.source, version: request.version }) : engine.lint({ source: request.source, version: request.version }));
+      case 'check': {
+        const opts = { source: request.source, version: request.version, onMigration: trying };
+        return await (request.reversibility ? engine.verify(opts) : engine.lint(opts));
+      }
       case 'drift':
-        return await engine.drift();
+        return await engine.drift({ onMigration: trying });
     }
   } finally {
     await engine.close();

@@ -335,3 +335,27 @@ async function waitForFile(file: string): Promise<string> {
   }
   return fs.readFileSync(file, 'utf8');
 }
+
+test('migrationTimeoutMs holds on the shadow too: an up() that never settles fails the check; a synchronous loop ends the CLI\'s child', async () => {
+  const settings = { 'migrations.migrationTimeoutMs': 400 };
+  const hangs = tempWorkspace({
+    'versions/migration_001_users.ts': users,
+    'versions/migration_002_hangs.ts': tsMigration(2, 'x', { up: 'await new Promise(() => {});' }),
+    '.vscode/settings.json': JSON.stringify(settings),
+  });
+  const e = makeEngine(hangs);
+  closing.push(e);
+  const report = await e.verify();
+  assert.deepEqual(outcomes(report), ['1 reversible', '2 failed']);
+  assert.match(report.migrations[1].problems[0], /^up\(\) failed on the shadow: .*did not finish within 400 ms/);
+
+  const loops = tempWorkspace({
+    'versions/migration_001_loops.ts': tsMigration(1, 'x', { up: 'for (;;) {}' }),
+    '.vscode/settings.json': JSON.stringify(settings),
+  });
+  // Without the parent's watchdog this would hang until the helper's own 120 s limit (exit -1).
+  const r = cli(['verify'], { cwd: loops });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Migration 1 \(versions\) kept the process trying it on a shadow database busy past migrations\.migrationTimeoutMs \(400 ms, a synchronous loop\?\); the process was stopped\. Nothing but the shadow was touched\./);
+  assert.equal(fs.existsSync(DEFAULT_DB(loops)), false);
+});

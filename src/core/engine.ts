@@ -100,6 +100,8 @@ export interface CheckRequest {
   readonly version?: number;
   /** Checked between migrations here; in a child process, a cancel ends it at once. */
   readonly signal?: AbortSignal;
+  /** Called as each migration's tries on the shadow begin, and with undefined as they end (the runner child's progress). */
+  readonly onMigration?: (step: { source: string; version: number } | undefined) => void;
 }
 
 export interface SqlReport {
@@ -398,10 +400,18 @@ export class MigrationEngine {
   }
 
   /** The live schema against the applied migrations replayed on a shadow: what changed outside migrations. */
-  async drift(opts: { signal?: AbortSignal } = {}): Promise<DriftReport> {
+  async drift(opts: Pick<CheckRequest, 'signal' | 'onMigration'> = {}): Promise<DriftReport> {
     if (this.options.isolate) return this.inChild({ op: 'drift' }, { signal: opts.signal });
     const { applied } = await this.checkSteps();
-    return this.guard(async () => driftOf(this.target, this.settings, applied, await this.liveSchema()));
+    return this.guard(async () => driftOf(this.target, this.settings, applied, await this.liveSchema(), this.shadowLimits(opts.onMigration)));
+  }
+
+  /** migrationTimeoutMs for each try on a shadow, and the progress a parent process watches to enforce it. */
+  private shadowLimits(onMigration: CheckRequest['onMigration']): { timeoutMs: number; around?: { before(step: LoadedStep): void; after(): void } } {
+    return {
+      timeoutMs: this.settings.migrationTimeoutMs,
+      around: onMigration && { before: (step) => onMigration({ source: step.source.id, version: step.file.version }), after: () => onMigration(undefined) },
+    };
   }
 
   /** The live database's schema, dumped deterministically; `write` also saves it to the schema file. */
@@ -418,7 +428,7 @@ export class MigrationEngine {
     return this.sources(only).filter((s) => s.dir !== '').map((s) => ({ source: s.id, ...writeSum(s.dir, s.migrations) }));
   }
 
-  private async check({ signal, ...opts }: CheckRequest & { reversibility: boolean }): Promise<VerifyReport> {
+  private async check({ signal, onMigration, ...opts }: CheckRequest & { reversibility: boolean }): Promise<VerifyReport> {
     checkOptions(opts.reversibility ? 'verify' : 'lint', opts, ['source', 'version', 'reversibility']);
     if (this.options.isolate) return this.inChild({ op: 'check', ...opts }, { signal });
     const wanted = new Set(this.sources(opts.source).map((s) => s.id));
@@ -429,7 +439,7 @@ export class MigrationEngine {
     }
     // Nothing after the last one asked about needs to run.
     const last = pending.map(only).lastIndexOf(true);
-    return this.guard(() => checkOnShadow(this.target, this.settings, applied, pending.slice(0, last + 1), { reversibility: opts.reversibility, lint: this.settings.lint, only, signal }));
+    return this.guard(() => checkOnShadow(this.target, this.settings, applied, pending.slice(0, last + 1), { reversibility: opts.reversibility, lint: this.settings.lint, only, signal, ...this.shadowLimits(onMigration) }));
   }
 
   /** The applied migrations in the order they were applied, and the pending ones this environment runs, loaded. */

@@ -53,6 +53,8 @@ export type ChildMessage =
   | { readonly type: 'partial-risk'; readonly index: number }
   | { readonly type: 'after'; readonly step: StepReport; readonly index: number; readonly total: number }
   | { readonly type: 'log'; readonly level: keyof Logger; readonly message: string }
+  /** A migration's tries on a shadow database begin (verify, lint, drift), or end (`step` unset). */
+  | { readonly type: 'trying'; readonly step?: { readonly source: string; readonly version: number } }
   | { readonly type: 'result'; readonly value: unknown }
   | { readonly type: 'error'; readonly error: SerializedError };
 
@@ -129,6 +131,7 @@ export async function runInChild<T>(child: ChildProcess, config: ChildEngineConf
   let stopping: { reason: 'timeout' | 'cancel' } | undefined;
   let watchdog: NodeJS.Timeout | undefined;
   let settled: { value?: unknown; error?: SerializedError } | undefined;
+  let trying: { source: string; version: number } | undefined;
 
   const stop = (reason: 'timeout' | 'cancel') => {
     if (stopping || settled) return;
@@ -157,6 +160,12 @@ export async function runInChild<T>(child: ChildProcess, config: ChildEngineConf
         return opts.events?.afterMigration?.(m.step, m.index, m.total);
       case 'log':
         return opts.logger[m.level](m.message);
+      case 'trying':
+        // Up, down and up again on the shadow: each try has the limit, and the child stops an async one itself.
+        clearTimeout(watchdog);
+        trying = m.step;
+        if (trying && opts.timeoutMs > 0) watchdog = setTimeout(() => stop('timeout'), 3 * opts.timeoutMs + KILL_GRACE_MS);
+        return;
       case 'result':
         settled = { value: m.value };
         return;
@@ -174,6 +183,9 @@ export async function runInChild<T>(child: ChildProcess, config: ChildEngineConf
     const { code, signal } = await exited;
     if (settled?.error) throw deserializeError(settled.error);
     if (settled) return settled.value as T;
+    if (stopping?.reason === 'timeout' && trying) {
+      throw new MigrationsError(`Migration ${trying.version} (${trying.source}) kept the process trying it on a shadow database busy past migrations.migrationTimeoutMs (${opts.timeoutMs} ms, a synchronous loop?); the process was stopped. Nothing but the shadow was touched.`, { code: 'timeout', facts: { source: trying.source, version: trying.version } });
+    }
     if (stopping && opts.killOnCancel) throw new MigrationsError('Cancelled: the process trying the migrations on a shadow database was stopped. Nothing but the shadow was touched.', { code: 'error' });
     if (stopping && running) return (await stopped(stopping.reason, steps, running, opts)) as T;
     if (stopping) return { ok: false, steps, cancelled: true, error: `Cancelled after ${steps.filter((s) => s.outcome === 'done').length} of ${steps.length} migration(s).` } as T;

@@ -318,21 +318,21 @@ class ThrownValue extends Error {
  * Runs one migration's up() or down() on a scratch database (the shadow), in a transaction of its
  * own unless it opts out, and keeps the SQL it sent; nothing is recorded anywhere.
  */
-export async function tryOn(knex: Knex, migration: Migration, direction: Direction): Promise<{ sql: string[]; error?: unknown }> {
+export async function tryOn(knex: Knex, migration: Migration, direction: Direction, timeoutMs?: number): Promise<{ sql: string[]; error?: unknown }> {
   const sql: string[] = [];
   const listener = (q: { sql: string }) => sql.push(q.sql);
   try {
     if (migration.transaction === false) {
       knex.on('query', listener);
       try {
-        await invoke(migration, direction, knex);
+        await within(invoke(migration, direction, knex), timeoutMs, false);
       } finally {
         knex.removeListener('query', listener);
       }
     } else {
       await knex.transaction(async (trx) => {
         trx.on('query', listener);
-        await invoke(migration, direction, trx);
+        await within(invoke(migration, direction, trx), timeoutMs, true);
       });
     }
     return { sql };

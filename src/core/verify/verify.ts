@@ -45,12 +45,21 @@ export interface CheckOptions {
   /** Which pending migrations to report on (the others before them are only applied); unset: all. */
   readonly only?: (step: LoadedStep) => boolean;
   readonly signal?: AbortSignal;
+  /** One up() or down() on the shadow longer than this fails (`migrationTimeoutMs`); 0: no limit. */
+  readonly timeoutMs?: number;
+  /**
+   * Around each migration's tries: in the runner child they become messages, so the parent can end
+   * a child stuck in a synchronous loop when the time limit has long passed.
+   */
+  readonly around?: { before(step: LoadedStep): void; after(step: LoadedStep): void };
 }
 
 /** Replays what the database has applied onto the empty shadow, so pending migrations meet the schema they will meet. */
-export async function replayApplied(shadow: Shadow, applied: readonly LoadedStep[]): Promise<SchemaModel> {
+export async function replayApplied(shadow: Shadow, applied: readonly LoadedStep[], opts: Pick<CheckOptions, 'timeoutMs' | 'around'> = {}): Promise<SchemaModel> {
   for (const step of applied) {
-    const { error } = await tryOn(shadow.knex, step.migration, 'up');
+    opts.around?.before(step);
+    const { error } = await tryOn(shadow.knex, step.migration, 'up', opts.timeoutMs);
+    opts.around?.after(step);
     if (error) {
       throw new MigrationsError(
         `Cannot rebuild the schema on ${shadow.label}: applied migration ${step.file.version} (${step.source.id}) failed there: ${describeError(error)}. ` +
@@ -81,7 +90,8 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
       continue;
     }
     const before = model;
-    const up = await tryOn(shadow.knex, step.migration, 'up');
+    opts.around?.before(step);
+    const up = await tryOn(shadow.knex, step.migration, 'up', opts.timeoutMs);
     const after = up.error ? undefined : await snapshotAfter(shadow.knex, shadow.kind, before, up.sql);
     const changes = after ? diffSchemas(before, after) : [];
     const lint = reported ? located(step, withSettings(lintMigration({
@@ -91,21 +101,26 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
       stopped = true;
       // One not asked about failing is still why the ones after it cannot be checked: it is said.
       results.push({ ...base, outcome: 'failed', problems: [`up() failed on the shadow: ${describeError(up.error)}`], lint });
+      opts.around?.after(step);
       continue;
     }
     model = after;
-    if (!reported) continue;
+    if (!reported) {
+      opts.around?.after(step);
+      continue;
+    }
     if (!opts.reversibility) {
       results.push({ ...base, outcome: 'checked', problems: [], lint });
     } else if (typeof step.migration.down !== 'function') {
       results.push({ ...base, outcome: 'no-down', problems: ['down() is missing: it cannot be rolled back.'], lint });
     } else {
-      const checked = await reverse(shadow, step, before, after, up.sql);
+      const checked = await reverse(shadow, step, before, after, up.sql, opts.timeoutMs);
       if (checked.failed) stopped = true;
       else if (checked.model) model = checked.model;
       else ({ shadow, model } = await rebuild(index + 1));
       results.push({ ...base, outcome: checked.failed ? 'failed' : checked.problems.length > 0 ? 'irreversible' : 'reversible', problems: checked.problems, lint });
     }
+    opts.around?.after(step);
   }
   // Verify fails on anything not proven reversible (its lint findings are shown, as lint's own); lint on findings of error severity.
   const ok = opts.reversibility ? results.every((r) => r.outcome === 'reversible') : results.every((r) => r.outcome === 'checked' && r.lint.every((f) => f.severity !== 'error'));
@@ -116,14 +131,14 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
  * down() must give back the schema before up(); up() again must give the same schema as the first
  * time. `model`: the shadow's schema afterwards, unset when down() left it in a state to rebuild.
  */
-async function reverse(shadow: Shadow, step: LoadedStep, before: SchemaModel, after: SchemaModel, firstSql: readonly string[]): Promise<{ problems: string[]; model?: SchemaModel; failed: boolean }> {
-  const down = await tryOn(shadow.knex, step.migration, 'down');
+async function reverse(shadow: Shadow, step: LoadedStep, before: SchemaModel, after: SchemaModel, firstSql: readonly string[], timeoutMs?: number): Promise<{ problems: string[]; model?: SchemaModel; failed: boolean }> {
+  const down = await tryOn(shadow.knex, step.migration, 'down', timeoutMs);
   if (down.error) return { problems: [`down() failed on the shadow: ${describeError(down.error)}`], failed: true };
   const back = await snapshotAfter(shadow.knex, shadow.kind, after, down.sql);
   const problems = diffSchemas(before, back).map(leftBehind);
   // up() again on what a wrong down() left would mostly fail for that reason alone.
   if (problems.length > 0) return { problems, failed: false };
-  const again = await tryOn(shadow.knex, step.migration, 'up');
+  const again = await tryOn(shadow.knex, step.migration, 'up', timeoutMs);
   if (again.error) return { problems: [`up() failed when run again after down(): ${describeError(again.error)}`], failed: true };
   // The same statements on the same schema make the same schema: only SQL that differs (a
   // migration that looks at the data) needs reading again.
@@ -162,20 +177,20 @@ export async function checkOnShadow(target: DatabaseTarget, settings: Settings, 
   const rebuild = async (count: number) => {
     await shadow.dispose();
     shadow = await openShadow(target, settings);
-    return { shadow, model: await replayApplied(shadow, [...applied, ...pending.slice(0, count)]) };
+    return { shadow, model: await replayApplied(shadow, [...applied, ...pending.slice(0, count)], opts) };
   };
   try {
-    return await checkPending(shadow, await replayApplied(shadow, applied), pending, opts, rebuild);
+    return await checkPending(shadow, await replayApplied(shadow, applied, opts), pending, opts, rebuild);
   } finally {
     await shadow.dispose();
   }
 }
 
 /** The live schema against the applied migrations replayed on a shadow. */
-export async function driftOf(target: DatabaseTarget, settings: Settings, applied: readonly LoadedStep[], live: SchemaModel): Promise<DriftReport> {
+export async function driftOf(target: DatabaseTarget, settings: Settings, applied: readonly LoadedStep[], live: SchemaModel, opts: Pick<CheckOptions, 'timeoutMs' | 'around'> = {}): Promise<DriftReport> {
   const shadow = await openShadow(target, settings);
   try {
-    return drift(shadow.label, await replayApplied(shadow, applied), live);
+    return drift(shadow.label, await replayApplied(shadow, applied, opts), live);
   } finally {
     await shadow.dispose();
   }
