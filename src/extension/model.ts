@@ -170,7 +170,12 @@ export class MigrationsModel implements vscode.Disposable {
         this.again = false;
         const started = performance.now();
         this.states = await Promise.all(this.folders.map((folder) => this.read(folder)));
-        this.watchSources();
+        try {
+          this.watchSources();
+        } catch (err) {
+          // The workspace-wide watcher still reports most changes: a refresh must not fail for this.
+          this.log.warn(`Watching the source folders failed: ${explain(err, EDITOR_TERMS)}`);
+        }
         this.lastRefreshMs = performance.now() - started;
         if (this.firstReadyMs === undefined) {
           this.firstReadyMs = performance.now() - this.created;

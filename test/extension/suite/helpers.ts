@@ -106,3 +106,23 @@ export async function step<T>(what: string, work: Thenable<T>, timeoutMs = 20_00
     clearTimeout(timer);
   }
 }
+
+/** The last lines of the extension's Migrations log, for a failure's message (code-server runs keep it in the run's profile). */
+export function lastLogLines(count = 15): string {
+  const logs = path.join(path.dirname(config().result), 'profile', 'user-data', 'logs');
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name === 'Migrations.log') found.push(full);
+    }
+  };
+  try {
+    walk(logs);
+  } catch {
+    return `(no log under ${logs})`;
+  }
+  const newest = found.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+  return newest ? fs.readFileSync(newest, 'utf8').trimEnd().split('\n').slice(-count).join('\n') : `(no Migrations.log under ${logs})`;
+}

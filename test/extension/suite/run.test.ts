@@ -8,7 +8,7 @@ import type { Created, HistoryRow, MigrationState, Problem, RunReport } from '..
 import { automationOf } from '../../../src/extension/commands/shared';
 import { EDITOR_TERMS } from '../../../src/extension/terms';
 import { render } from '../../../src/core';
-import { api, columns, dbFile, folder, modelShows, states, statuses, tables, waitFor, workspacePath } from './helpers';
+import { api, columns, dbFile, folder, lastLogLines, modelShows, states, statuses, tables, waitFor, workspacePath } from './helpers';
 
 async function history(): Promise<HistoryRow[]> {
   const { model } = await api();
@@ -97,7 +97,8 @@ suite('Running migrations from the commands', () => {
     assert.deepEqual(state.problems, []);
     // Validate loads the file (trusted workspace): the template must pass every check.
     const problems = await vscode.commands.executeCommand<Problem[]>('migrations.validate');
-    assert.deepEqual(problems?.filter((p) => p.file === expected), []);
+    assert.ok(problems, `Validate returned nothing (it failed); the log's last lines:\n${lastLogLines()}`);
+    assert.deepEqual(problems.filter((p) => p.file === expected), []);
   });
 
   test('Apply All then Roll Back Last: only the newest is rolled back', async () => {
