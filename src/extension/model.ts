@@ -16,6 +16,9 @@ export interface FolderState {
 /** Folders discovery never enters (dot folders, node_modules, build output): their churn is not ours. */
 const IGNORED_DIR = /[\\/](?:\.[^\\/]*|node_modules|out|dist)(?:[\\/]|$)/;
 
+/** How long after a new source folder's watcher is asked for the folder is read once more. */
+const WATCHER_SETTLE_MS = 1000;
+
 /** Every `migrations.*` key the engine reads: the defaulted ones and the two that default to unset. */
 const SETTING_KEYS = [...Object.keys(DEFAULT_SETTINGS), 'knexfile', 'templatesDir'];
 
@@ -34,6 +37,7 @@ export class MigrationsModel implements vscode.Disposable {
   readonly checks = new CheckResults();
   private readonly disposables: vscode.Disposable[] = [this.changed, this.checks, this.checks.onDidChange(() => this.changed.fire())];
   private timer: NodeJS.Timeout | undefined;
+  private settle: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private again = false;
   private closed: Promise<void> | undefined;
@@ -151,11 +155,19 @@ export class MigrationsModel implements vscode.Disposable {
       watching.dispose();
       this.sourceWatchers.delete(dir);
     }
+    let added = false;
     for (const dir of dirs) {
       if (this.sourceWatchers.has(dir)) continue;
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '*'));
       const on = (uri: vscode.Uri) => this.fileChanged(uri);
       this.sourceWatchers.set(dir, vscode.Disposable.from(watcher, watcher.onDidCreate(on), watcher.onDidChange(on), watcher.onDidDelete(on)));
+      added = true;
+    }
+    // A watcher starts a moment after it is asked for, with no event to say so: what was written
+    // meanwhile is read by one more pass once it surely runs.
+    if (added) {
+      clearTimeout(this.settle);
+      this.settle = setTimeout(() => this.scheduleRefresh(0), WATCHER_SETTLE_MS);
     }
   }
 
@@ -246,6 +258,7 @@ export class MigrationsModel implements vscode.Disposable {
   /** Stops refreshing and closes every engine's connections (awaited by `deactivate`). */
   close(): Promise<void> {
     clearTimeout(this.timer);
+    clearTimeout(this.settle);
     for (const d of [...this.disposables.splice(0), ...this.sourceWatchers.values()]) d.dispose();
     this.sourceWatchers.clear();
     const engines = [...this.engines.values()];
