@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LINT_CODES, type MigrationEngine, type VerifyReport, type DriftReport } from '../src/core';
-import { cli, DEFAULT_DB, engine as makeEngine, RUNNER, tempWorkspace, tsMigration } from './helpers';
+import { cli, DEFAULT_DB, engine as makeEngine, RUNNER, tempWorkspace, tsMigration, userTables } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 
 const closing: { close(): Promise<void> }[] = [];
@@ -60,14 +60,7 @@ const sqlite: Target = {
     db.exec(sql);
     db.close();
   },
-  tables: async (ws) => {
-    if (!fs.existsSync(DEFAULT_DB(ws))) return [];
-    const { DatabaseSync } = await import('node:sqlite');
-    const db = new DatabaseSync(DEFAULT_DB(ws), { readOnly: true });
-    const names = db.prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name").all().map((r) => String(r.name));
-    db.close();
-    return names;
-  },
+  tables: (ws) => userTables(DEFAULT_DB(ws)),
 };
 
 function serverTarget(server: (typeof SERVERS)[number]): Target {

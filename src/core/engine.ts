@@ -21,7 +21,9 @@ import { readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
 import { schemaKind } from './database/shadow';
-import { dumpLive, schemaFilePath, writeIfChanged } from './verify/schemaFile';
+import { schemaFilePath, writeIfChanged } from './verify/schemaFile';
+import { introspect } from './database/introspect';
+import { dumpSchema } from './model/schemaDiff';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
 import { checkSum, writeSum } from './sources/integrity';
@@ -417,7 +419,8 @@ export class MigrationEngine {
   /** The live database's schema, dumped deterministically; `write` also saves it to the schema file. */
   async schema(opts: { write?: boolean } = {}): Promise<{ model: SchemaModel; text: string; path?: string; written: boolean }> {
     return this.guard(async () => {
-      const { model, text } = await dumpLive(this.readDb(), schemaKind(this.target), this.dialect.name);
+      const model = await this.liveSchema();
+      const text = dumpSchema(model, this.dialect.name);
       const file = opts.write ? this.schemaFile(true) : undefined;
       return { model, text, path: file, written: file !== undefined && writeIfChanged(file, text) };
     });
@@ -461,7 +464,8 @@ export class MigrationEngine {
   }
 
   private async liveSchema(): Promise<SchemaModel> {
-    return (await dumpLive(this.readDb(), schemaKind(this.target), this.dialect.name)).model;
+    const knex = this.readDb();
+    return knex ? introspect(knex, schemaKind(this.target)) : { tables: [] };
   }
 
   private schemaFile(asked = false): string | undefined {
@@ -474,7 +478,7 @@ export class MigrationEngine {
     const file = this.schemaFile();
     if (!file) return;
     try {
-      writeIfChanged(file, (await dumpLive(knex, schemaKind(this.target), this.dialect.name)).text);
+      writeIfChanged(file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
     } catch (err) {
       // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
       this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err)}.`);

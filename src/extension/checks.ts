@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CheckedMigration, DriftReport, VerifyReport } from '../core';
+import { toDiagnostic } from './diagnostics';
 
 /**
  * The last Verify, Lint and Check Drift results per folder: the tree shows them on the items, and
@@ -19,7 +20,7 @@ export class CheckResults implements vscode.Disposable {
       const known = results.get(key(m));
       // Lint and verify each find half: what one found is kept when the other runs.
       results.set(key(m), known && m.outcome === 'checked' ? { ...known, lint: m.lint } : m);
-      if (m.path) this.diagnostics.set(vscode.Uri.file(m.path), m.lint.map((f) => diagnostic(f)));
+      if (m.path) this.diagnostics.set(vscode.Uri.file(m.path), m.lint.map(lintDiagnostic));
     }
     this.checked.set(folder.uri.toString(), results);
     this.changed.fire();
@@ -31,7 +32,7 @@ export class CheckResults implements vscode.Disposable {
   }
 
   of(folder: vscode.WorkspaceFolder, source: string, version: number): CheckedMigration | undefined {
-    return this.checked.get(folder.uri.toString())?.get(`${source}\u241f${version}`);
+    return this.checked.get(folder.uri.toString())?.get(key({ source, version }));
   }
 
   drift(folder: vscode.WorkspaceFolder): DriftReport | undefined {
@@ -46,11 +47,10 @@ export class CheckResults implements vscode.Disposable {
 
 const key = (m: { source: string; version: number }) => `${m.source}\u241f${m.version}`;
 
-function diagnostic(f: CheckedMigration['lint'][number]): vscode.Diagnostic {
-  const line = Math.max(0, f.line - 1);
-  const d = new vscode.Diagnostic(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+/** A finding as the editor's diagnostics are made, under a source of its own (the file's other diagnostics are another collection's). */
+function lintDiagnostic(f: CheckedMigration['lint'][number]): vscode.Diagnostic {
+  const d = toDiagnostic({ ...f, column: 1 });
   d.source = 'migrations lint';
-  d.code = f.code;
   return d;
 }
 

@@ -95,7 +95,7 @@ function statusProblem(m: MigrationState): Problem | undefined {
   return undefined;
 }
 
-export function toDiagnostic(p: Problem): vscode.Diagnostic {
+export function toDiagnostic(p: Pick<Problem, 'line' | 'column' | 'severity' | 'message'> & { readonly code: string }): vscode.Diagnostic {
   const line = p.line - 1;
   const range = new vscode.Range(line, p.column - 1, line, Number.MAX_SAFE_INTEGER);
   const d = new vscode.Diagnostic(range, p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);

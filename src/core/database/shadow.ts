@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { MigrationsError } from '../model/errors';
 import { isSqlite, type Settings } from '../config/settings';
 import { openServer, openSqlite, type DatabaseTarget } from './database';
-import { describeError } from '../model/errors';
+import { describeError, MigrationsError } from '../model/errors';
 
 /** A scratch database to try migrations on, never the user's: built empty, thrown away after. */
 export interface Shadow {

@@ -1,4 +1,4 @@
-import type { SchemaChange, SchemaModel } from './schema';
+import { bareName as unquote, type SchemaChange, type SchemaModel } from './schema';
 import type { Severity } from './types';
 
 /** Stable codes: what `// migrations-disable-next-line <code>` and the `lint` setting name. */
@@ -28,7 +28,6 @@ export interface LintInput {
 
 /** knex rebuilds a SQLite table through a temporary copy: its renames and drops are not the migration's own. */
 const KNEX_TEMP = /^_knex_temp_alter/;
-const unquote = (name: string) => name.replace(/^[`"[]|[`"\]]$/g, '').replace(/^.*\./, '').replace(/^[`"[]|[`"\]]$/g, '');
 
 const RENAME_TABLE = /^\s*alter\s+table\s+(\S+)\s+rename\s+to\s+(\S+)/i;
 const RENAME_TABLE_MYSQL = /^\s*rename\s+table\s+(\S+)\s+to\s+(\S+)/i;

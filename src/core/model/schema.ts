@@ -54,3 +54,8 @@ export interface SchemaChange {
   /** `column chat_users.is_spammer`, `index users_email_unique on users (email)`. */
   readonly text: string;
 }
+
+/** A table or column name as SQL wrote it (`"public"."users"`, `` `users` ``, `users(`): the bare name. */
+export function bareName(raw: string): string {
+  return raw.replace(/[(;,].*$/, '').split('.').pop()!.replace(/^[`"[]|[`"\]]$/g, '');
+}

@@ -47,7 +47,7 @@ export function writeSum(dir: string, files: readonly { path: string }[]): { pat
 }
 
 /** What differs between `dir`'s sum and its migration files. No sum file: nothing (the sum is opt-in). */
-export function checkSum(dir: string, files: readonly { path: string; version: number; checksum?: string }[]): Problem[] {
+export function checkSum(dir: string, files: readonly { path: string; checksum?: string }[]): Problem[] {
   const sumPath = path.join(dir, SUM_FILE);
   let text: string | undefined;
   try {

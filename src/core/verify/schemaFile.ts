@@ -1,10 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Knex } from 'knex';
-import { introspect } from '../database/introspect';
-import type { SchemaKind } from '../database/shadow';
-import { dumpSchema } from '../model/schemaDiff';
-import type { SchemaModel } from '../model/schema';
 
 /**
  * The schema snapshot's file: `migrations.schemaFile` (relative to the workspace), else schema.sql
@@ -16,12 +11,6 @@ export function schemaFilePath(opts: { setting?: string; workspace: string; firs
   if (setting === 'off' || (!opts.asked && setting === undefined && opts.app)) return undefined;
   if (setting) return path.resolve(opts.workspace, setting);
   return path.join(opts.firstSourceDir ? path.dirname(opts.firstSourceDir) : opts.workspace, 'schema.sql');
-}
-
-/** The live schema and its dump. */
-export async function dumpLive(knex: Knex | undefined, kind: SchemaKind, dialectName: string): Promise<{ model: SchemaModel; text: string }> {
-  const model = knex ? await introspect(knex, kind) : { tables: [] };
-  return { model, text: dumpSchema(model, dialectName) };
 }
 
 /** Writes `text` unless the file already holds it (no churn in git or in file watchers); true when written. */

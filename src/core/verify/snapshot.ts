@@ -1,12 +1,11 @@
 import type { Knex } from 'knex';
 import { introspect } from '../database/introspect';
 import type { SchemaKind } from '../database/shadow';
-import type { SchemaModel, TableModel } from '../model/schema';
+import { bareName as name, type SchemaModel, type TableModel } from '../model/schema';
 
 /** Statements that change the schema; anything else (inserts, updates) leaves the model as it was. */
 const DDL = /^\s*(create|alter|drop|rename|truncate|comment)\b/i;
 
-const name = (raw: string) => raw.replace(/[(;,].*$/, '').split('.').pop()!.replace(/^[`"[]|[`"\]]$/g, '');
 
 /**
  * The tables these statements may have changed, or 'all' when one cannot be told (then the whole

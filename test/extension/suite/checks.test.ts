@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { DriftReport, VerifyReport } from '../../../src/core';
 // The tree as compiled beside this suite: the same code as the bundle's, in this host.
 import { MigrationsTree, type Node } from '../../../src/extension/tree';
-import { api, dbFile, folder, waitFor, workspacePath } from './helpers';
+import { api, dbFile, folder, tables, waitFor, workspacePath } from './helpers';
 
 const file = (version: number, name: string, up: string, down: string | null) => `import type { Knex } from 'knex';
 export class M${version} {
@@ -52,7 +52,7 @@ suite('Checks on a shadow database', () => {
     } finally {
       tree.dispose();
     }
-    assert.equal(fs.existsSync(dbFile()) ? tablesOf(dbFile()).includes('verify_left') : false, false, 'the real database is untouched');
+    assert.equal((await tables(dbFile())).includes('verify_left'), false, 'the real database is untouched');
   });
 
   test('Lint puts its findings on the file, on the line of up()', async () => {
@@ -104,12 +104,3 @@ suite('Checks on a shadow database', () => {
     await waitFor('the diagnostic gone', () => !vscode.languages.getDiagnostics(vscode.Uri.file(irreversible)).some((d) => d.code === 'sum-edited'));
   });
 });
-
-function tablesOf(file: string): string[] {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    return db.prepare("select name from sqlite_schema where type = 'table'").all().map((r) => String(r.name));
-  } finally {
-    db.close();
-  }
-}
