@@ -4,7 +4,8 @@
 // migrations in a child process is charged both peaks, as if they coincided.
 'use strict';
 const file = process.env.BENCH_RSS_FILE;
-if (file) {
+// Threads share their process's peak: only the main thread writes it.
+if (file && require('node:worker_threads').isMainThread) {
   process.on('exit', () => {
     try {
       require('node:fs').appendFileSync(file, `${process.resourceUsage().maxRSS}\n`);

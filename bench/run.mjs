@@ -328,7 +328,7 @@ async function main() {
   const loadBefore = os.loadavg()[0];
   generate();
 
-  const ops = ['up', 'noop', 'rollbackAll'];
+  const ops = ['up', 'noop', 'noopUp', 'rollbackAll'];
   const samples = Object.fromEntries(ops.map((op) => [op, { ours: [], knex: [], better: [] }]));
   const verifySamples = [];
 
@@ -355,6 +355,9 @@ async function main() {
     const appliedLines = noopOurs.stdout.split('\n').filter((l) => /^\s+\d+\s+applied\s/.test(l)).length;
     expect(appliedLines === N && !/\bpending\b/.test(noopOurs.stdout), `ours status listed ${appliedLines} applied migrations (want ${N}, none pending)`);
     expect(/Already up to date/i.test(noopKnex.stdout + noopKnex.stderr), `knex no-op migrate:latest did not say "Already up to date": ${noopKnex.stdout.slice(0, 300)}`);
+    // The other no-op the target names: `up` with nothing to do (against the same knex no-op).
+    const noopUpOurs = ours('up', oursDb);
+    expect(/Nothing to apply/.test(noopUpOurs.stdout), `ours no-op up did not say "Nothing to apply": ${noopUpOurs.stdout.slice(0, 300)}`);
     await verifyApplied(oursDb, knexDb);
 
     log(`bench: run ${run}/${RUNS}: roll back all`);
@@ -375,7 +378,7 @@ async function main() {
     const downBetter = knexCli('migrate:rollback --all', betterDb, KNEXFILE_BETTER);
     await inspectDb(betterDb, async (db) => expect((await countRows(db, 'knex_migrations')) === 0 && (await countGeneratedTables(db)) === 0, 'knex on better-sqlite3 left tables or rows after rollback --all'));
 
-    for (const [op, o, k, b] of [['up', upOurs, upKnex, upBetter], ['noop', noopOurs, noopKnex, noopBetter], ['rollbackAll', downOurs, downKnex, downBetter]]) {
+    for (const [op, o, k, b] of [['up', upOurs, upKnex, upBetter], ['noop', noopOurs, noopKnex, noopBetter], ['noopUp', noopUpOurs, noopKnex, noopBetter], ['rollbackAll', downOurs, downKnex, downBetter]]) {
       samples[op].ours.push({ ms: o.ms, rssMb: o.rssMb });
       samples[op].knex.push({ ms: k.ms, rssMb: k.rssMb });
       samples[op].better.push({ ms: b.ms, rssMb: b.rssMb });
@@ -433,6 +436,7 @@ async function main() {
     up: { ...TARGETS.up, value: summary.up.ratio, met: summary.up.ratio <= TARGETS.up.max },
     rollbackAll: { ...TARGETS.rollbackAll, value: summary.rollbackAll.ratio, met: summary.rollbackAll.ratio <= TARGETS.rollbackAll.max },
     noop: { ...TARGETS.noop, value: summary.noop.ratio, met: summary.noop.ratio <= TARGETS.noop.max },
+    noopUp: { ...TARGETS.noop, value: summary.noopUp.ratio, met: summary.noopUp.ratio <= TARGETS.noop.max },
     peakRss: { ...TARGETS.peakRss, value: oursPeak / knexPeak, met: oursPeak <= knexPeak },
     discovery: { ...TARGETS.discovery, value: discoveryMs, met: discoveryMs <= TARGETS.discovery.maxMs },
   };
@@ -443,7 +447,8 @@ async function main() {
     ['measurement', 'ours ms', 'knex ms', 'ours/knex', 'ours RSS MB', 'knex RSS MB', 'target', 'result'],
     ['up (apply all)', summary.up.oursMs, summary.up.knexMs, summary.up.ratio, summary.up.oursPeakRssMb, summary.up.knexPeakRssMb, TARGETS.up.text, mark(targets.up)],
     ['rollback all', summary.rollbackAll.oursMs, summary.rollbackAll.knexMs, summary.rollbackAll.ratio, summary.rollbackAll.oursPeakRssMb, summary.rollbackAll.knexPeakRssMb, TARGETS.rollbackAll.text, mark(targets.rollbackAll)],
-    ['no-op (all applied)', summary.noop.oursMs, summary.noop.knexMs, summary.noop.ratio, summary.noop.oursPeakRssMb, summary.noop.knexPeakRssMb, TARGETS.noop.text, mark(targets.noop)],
+    ['no-op status (all applied)', summary.noop.oursMs, summary.noop.knexMs, summary.noop.ratio, summary.noop.oursPeakRssMb, summary.noop.knexPeakRssMb, TARGETS.noop.text, mark(targets.noop)],
+    ['no-op up (all applied)', summary.noopUp.oursMs, summary.noopUp.knexMs, summary.noopUp.ratio, summary.noopUp.oursPeakRssMb, summary.noopUp.knexPeakRssMb, TARGETS.noop.text, mark(targets.noopUp)],
     ['peak RSS (all ops)', '', '', oursPeak / knexPeak, oursPeak, knexPeak, TARGETS.peakRss.text, mark(targets.peakRss)],
     ['verify all pending', verifyMs, '', '', max(verifySamples.map((s) => s.rssMb)), '', TARGETS.verify.text, `${mark(targets.verify)} (${targets.verify.value.toFixed(2)}× our up)`],
     ['discovery + static checks', discoveryMs, '', '', median(discovery.map((d) => d.rssMb)), '', TARGETS.discovery.text, mark(targets.discovery)],
@@ -458,7 +463,7 @@ async function main() {
   console.log('');
   console.log(`knex on better-sqlite3 (reference): up ${round(summary.up.betterMs, 0)} ms, no-op ${round(summary.noop.betterMs, 0)} ms, rollback all ${round(summary.rollbackAll.betterMs, 0)} ms;` +
     ` ours/that: up ${(summary.up.oursMs / summary.up.betterMs).toFixed(2)}×, no-op ${(summary.noop.oursMs / summary.noop.betterMs).toFixed(2)}×, rollback all ${(summary.rollbackAll.oursMs / summary.rollbackAll.betterMs).toFixed(2)}×; peak RSS ${round(max(ops.map((op) => summary[op].betterPeakRssMb)))} MB`);
-  console.log(`ours:  node dist/cli.js up | status | down --all  --dir <ws> --db <fresh file>`);
+  console.log(`ours:  node dist/cli.js up | status, up (no-op) | down --all  --dir <ws> --db <fresh file>`);
   console.log(`knex:  node node_modules/knex/bin/cli.js migrate:latest | migrate:latest (no-op) | migrate:rollback --all  --knexfile <kf>`);
   console.log(`discovery: new Discovery(ws).discover() in a fresh process; median ${round(discoveryMs)} ms` +
     ` (module load ${round(median(discovery.map((d) => d.loadMs)))} ms, cached re-run ${round(median(discovery.map((d) => d.cachedMs)), 2)} ms, whole process ${round(median(discovery.map((d) => d.processMs)))} ms)`);
