@@ -28,9 +28,10 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
       project: loadProjectConfig(args.dir),
       environment: args.env,
       workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
-      // Migration files run in a child process, which a migration past migrationTimeoutMs ends.
-      // A smaller young generation keeps the child's peak memory down at no cost in time (bench).
-      isolate: { execPath: process.execPath, entry: path.join(__dirname, 'runner.js'), execArgv: ['--max-semi-space-size=4'] },
+      // Migration files run on a worker thread, which a migration past migrationTimeoutMs ends: one
+      // process (the editor's child costs a second Node heap). A smaller young generation keeps
+      // the thread's peak memory down at no cost in time (bench).
+      isolate: { execPath: process.execPath, entry: path.join(__dirname, 'runner.js'), thread: { maxYoungGenerationSizeMb: 6 } },
     });
     return await run(engine, args, write, io.err);
   } catch (err) {

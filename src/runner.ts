@@ -1,15 +1,38 @@
-// The child process that executes migration files for the CLI and the extension (see
-// core/run/isolated.ts): one request in, progress and logs out, then the result, then exit.
-import { describeProject, loadProjectConfig, MigrationEngine, ResultCache, serializeError, type ChildMessage, type ChildRequest, type Logger, type ParentMessage, type RunEvents } from './core';
+// Executes migration files for the CLI (on a worker thread of its process) and the extension (as
+// a child process); see core/run/isolated.ts: one request in, progress and logs out, then the result.
+import { parentPort } from 'node:worker_threads';
+import {
+  describeProject,
+  loadProjectConfig,
+  MigrationEngine,
+  processAlive,
+  RECORD_STOPPED_ENV,
+  ResultCache,
+  serializeError,
+  type ChildEngineConfig,
+  type ChildMessage,
+  type ChildRequest,
+  type Logger,
+  type ParentMessage,
+  type ProjectConfig,
+  type RunEvents,
+  type StoppedRecord,
+} from './core';
 
-const send = (message: ChildMessage, then?: () => void) => process.send!(message, undefined, {}, then);
+// A worker thread talks through parentPort, a child process through its IPC channel.
+const send = (message: ChildMessage, then?: () => void): void => {
+  if (!parentPort) {
+    process.send!(message, undefined, {}, then);
+    return;
+  }
+  parentPort.postMessage(message);
+  then?.();
+};
 const abort = new AbortController();
 
-async function serve(config: Extract<ParentMessage, { type: 'start' }>['config'], request: ChildRequest): Promise<unknown> {
-  const log = (level: keyof Logger) => (message: string) => send({ type: 'log', level, message });
-  const project = config.project || request.op === 'project' ? loadProjectConfig(config.workspace) : undefined;
-  if (request.op === 'project') return project ? describeProject(project) : null;
-  const engine = new MigrationEngine({
+/** The engine the parent described (the parent planned on a read: it reads again under the lock). */
+function engineFor(config: ChildEngineConfig, logger: Logger, project: ProjectConfig | undefined): MigrationEngine {
+  return new MigrationEngine({
     project,
     workspace: config.workspace,
     settings: config.settings,
@@ -17,11 +40,17 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
     runner: config.runner,
     templatesDir: config.templatesDir,
     cache: config.cache ? ResultCache.forWorkspace(config.workspace) : undefined,
-    logger: { info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') },
+    logger,
     password: config.password === undefined ? undefined : async () => config.password,
-    // The parent planned on a read before it asked: the history is read once more, under the lock.
     prechecked: true,
   });
+}
+
+async function serve(config: ChildEngineConfig, request: ChildRequest): Promise<unknown> {
+  const log = (level: keyof Logger) => (message: string) => send({ type: 'log', level, message });
+  const project = config.project || request.op === 'project' ? loadProjectConfig(config.workspace) : undefined;
+  if (request.op === 'project') return project ? describeProject(project) : null;
+  const engine = engineFor(config, { info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') }, project);
   const events: RunEvents = {
     started: (steps) => send({ type: 'started', steps }),
     beforeMigration: (step, index, total, info) => send({ type: 'before', step, index, total, info }),
@@ -56,14 +85,36 @@ async function serve(config: Extract<ParentMessage, { type: 'start' }>['config']
   }
 }
 
-process.on('message', (message: ParentMessage) => {
+/**
+ * The helper a CLI starts as it ends itself with its runner thread stuck in one SQLite statement
+ * (see RunnerThread): once the CLI is gone, and its connection and lock with it, it records the
+ * migration that was stopped, as the CLI would have.
+ */
+async function recordStopped(record: StoppedRecord): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (processAlive(record.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const quiet = () => {};
+  const engine = engineFor(record.config, { info: quiet, warn: quiet, error: quiet, debug: quiet }, record.config.project ? loadProjectConfig(record.config.workspace) : undefined);
+  try {
+    await engine.recordStopped({ ...record.stopped, startedAt: new Date(record.stopped.startedAt) });
+  } finally {
+    await engine.close();
+  }
+}
+
+const onMessage = (message: ParentMessage) => {
   if (message.type === 'cancel') return abort.abort();
   // Disconnect only once the answer is written: a large report could otherwise be cut off.
-  const answer = (reply: ChildMessage) => send(reply, () => process.disconnect());
+  const answer = (reply: ChildMessage) => send(reply, () => (parentPort ? parentPort.close() : process.disconnect()));
   serve(message.config, message.request).then(
     (value) => answer({ type: 'result', value }),
     (err) => answer({ type: 'error', error: serializeError(err) }),
   );
-});
+};
+const record = process.env[RECORD_STOPPED_ENV];
+if (record) void recordStopped(JSON.parse(record) as StoppedRecord);
+else if (parentPort) parentPort.on('message', onMessage);
+else process.on('message', onMessage);
 // The parent gone (editor closed, CLI killed): stop at the next migration boundary.
-process.on('disconnect', () => abort.abort());
+if (parentPort) parentPort.once('close', () => abort.abort());
+else process.on('disconnect', () => abort.abort());

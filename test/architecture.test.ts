@@ -18,7 +18,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   loading: ['model', 'config', 'sources'],
   // knex, dialects, history storage, locks.
   database: ['model', 'config'],
-  // Runs loaded steps against a database, here or in a child process.
+  // Runs loaded steps against a database, here, in a child process or on a worker thread.
   run: ['model', 'config', 'database'],
   // Tries loaded migrations on a shadow database and compares schemas: verify, lint, drift.
   verify: ['model', 'config', 'database', 'run'],
@@ -32,6 +32,7 @@ const ONLY_IN: Record<string, readonly string[]> = {
   knex: ['database', 'run'],
   'node:sqlite': ['database'],
   'node:child_process': ['run'],
+  'node:worker_threads': ['run'],
   'node:fs': ['config', 'sources', 'loading', 'database', 'verify'],
 };
 
@@ -102,7 +103,7 @@ test('imports between core folders only go the allowed way (sources never import
   assert.deepEqual(wrong, []);
 });
 
-test('only loading/ executes code, only database/ and run/ use knex, only run/ starts processes', () => {
+test('only loading/ executes code, only database/ and run/ use knex, only run/ starts processes and threads', () => {
   const wrong: string[] = [];
   for (const { file, from, imp } of folderImports()) {
     if (imp.typeOnly) continue;
@@ -112,7 +113,7 @@ test('only loading/ executes code, only database/ and run/ use knex, only run/ s
   assert.deepEqual(wrong, []);
 });
 
-test('the front ends (CLI, runner child, extension) import the core only through its index', () => {
+test('the front ends (CLI, runner, extension) import the core only through its index', () => {
   const frontEnds = sourceFiles(path.join(ROOT, 'src')).filter((f) => folderOf(f) === undefined);
   assert.ok(frontEnds.some((f) => f.endsWith(path.join('extension', 'extension.ts'))) && frontEnds.some((f) => f.endsWith('cli.ts')));
   const wrong: string[] = [];

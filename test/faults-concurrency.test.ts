@@ -75,8 +75,7 @@ async function concurrencyTrial(trial: Trial, template: string): Promise<Outcome
     }
     const holder = BUSY.exec(report.error ?? '')?.[1];
     if (r.code === 1 && holder !== undefined && trial.timeoutMs !== LONG_TIMEOUT_MS) {
-      // The lock names the child process of a runner that executes its migrations.
-      const owner = runners.findIndex((other) => other.pid === Number(holder) || other.children.includes(Number(holder)));
+      const owner = runners.findIndex((other) => other.pid === Number(holder));
       if (owner === i || owner === -1) problems.push(`${who} failed naming pid ${holder}, not another runner: ${report.error}`);
       endings.push('busy');
       continue;
@@ -150,14 +149,13 @@ async function killWhileWaiting(n: number, delay: number, template: string): Pro
   let victim = runners[n % 3];
   const released = Date.now();
   for (const r of runners) r.go();
-  // The lock names the child process that runs a runner's migrations; a crash takes both.
-  const kill = (r: HeldRunner) => [r.pid, ...r.children].forEach((pid) => {
+  const kill = (r: HeldRunner) => {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(r.pid, 'SIGKILL');
     } catch {
       /* already gone */
     }
-  });
+  };
   // At `delay`, the runner holding the lock then (or, if none yet, the first to take it) dies:
   // with fast migrations most of a race is start-up, so a kill at a bare random moment would
   // seldom land on a holder.
@@ -165,7 +163,7 @@ async function killWhileWaiting(n: number, delay: number, template: string): Pro
   const killHolder = async () => {
     for (const deadline = Date.now() + 10_000; !settled && Date.now() < deadline;) {
       const holder = Number((await lockRows(DEFAULT_DB(ws)).catch(() => []))[0]?.pid);
-      const owner = runners.find((r) => r.pid === holder || r.children.includes(holder));
+      const owner = runners.find((r) => r.pid === holder);
       if (owner) {
         victim = owner;
         break;
@@ -198,7 +196,7 @@ async function killWhileWaiting(n: number, delay: number, template: string): Pro
   // What the survivors did not apply, the victim did before it died.
   const byVictim = versionsOf(KW).filter((v) => !applied.includes(v));
   const diedHolding = byVictim.length > 0 && byVictim.length < KW.count;
-  const named = (text: string) => [victim.pid, ...victim.children].some((pid) => text.includes(`(pid ${pid} `));
+  const named = (text: string) => text.includes(`(pid ${victim.pid} `);
   if (tookOver.length > 1 || (diedHolding && !(tookOver.length === 1 && named(tookOver[0])))) {
     problems.push(`the victim (pid ${victim.pid}) applied ${byVictim.join(',') || 'nothing'}; the survivors said about its lock: ${JSON.stringify(tookOver)}`);
   }

@@ -109,7 +109,7 @@ async function crashTrial(trial: Trial, template: string, fullMs: (kind: Kind) =
     problems.push(...statusProblems(await cliWithin(['status', '--json', '--dir', ws], env, RECOVERY_LIMIT_MS), after, W).map((p) => `${at}: ${p}`));
     const total = kind === 'up' ? W.count - snap.present.size : snap.present.size;
     const done = committed(snap, after, kind);
-    // A lock row this run left (its runner child's): it died holding the lock.
+    // A lock row this run left: it died holding the lock.
     const held = after.locks.some((l) => !snap.locks.some((b) => b.pid === l.pid));
     landed.push(!run.killed ? 'finished' : done === 0 ? (held ? 'locked' : 'starting') : done === total ? 'after' : 'mid');
     snap = after;

@@ -234,9 +234,8 @@ export async function plantLock(ws: string, pid: number): Promise<void> {
 
 /** A CLI run in a child process that waits for `go()` before starting (see faults-runner.ts). */
 export interface HeldRunner {
+  /** The CLI's process, which the lock row names (its migrations run on a thread of it). */
   readonly pid: number;
-  /** The child processes it started to run migrations (the lock names one of these). */
-  readonly children: readonly number[];
   go(): void;
   readonly result: Promise<CliResult>;
 }
@@ -253,9 +252,7 @@ export async function heldRunner(args: readonly string[], env: NodeJS.ProcessEnv
   const result = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr: stderr + (signal ? `\n(killed by ${signal})` : '') })));
   const [message] = (await Promise.race([once(child, 'message'), result.then((r) => [r])])) as unknown[];
   if (message !== 'ready') throw new Error(`the runner exited before reaching the barrier: ${JSON.stringify(message)}`);
-  const children: number[] = [];
-  child.on('message', (m: { child?: number }) => m?.child && children.push(m.child));
-  return { pid: child.pid!, children, go: () => child.send('go'), result };
+  return { pid: child.pid!, go: () => child.send('go'), result };
 }
 
 /** Runs `fn` for every item, at most `limit` at a time. */

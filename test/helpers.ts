@@ -125,3 +125,12 @@ export async function lockRows(dbFile: string): Promise<Record<string, unknown>[
   if (!fs.existsSync(dbFile)) return [];
   return inspect(dbFile, async (db) => ((await db.schema.hasTable('migration_lock')) ? db('migration_lock').select('*') : []));
 }
+
+/** Polls `condition` every 20 ms; fails after `ms` naming what it waited for. */
+export async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,4 +1,4 @@
-// migrations.config.* at the workspace root: one project config the CLI, the runner child and
+// migrations.config.* at the workspace root: one project config the CLI, the runner and
 // the library all read (the editor's reading of it is tested in the extension host).
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';

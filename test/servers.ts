@@ -187,7 +187,9 @@ export class M${version} {
   readonly description = 'create ${table} when let through';
   async up(knex: Knex) {
     const dir = ${JSON.stringify(ws)};
-    fs.writeFileSync(path.join(dir, 'started-${version}'), String(process.pid));
+    // Written whole, then named: a test that sees the file reads the pid, never an empty file.
+    fs.writeFileSync(path.join(dir, 'started-${version}.part'), String(process.pid));
+    fs.renameSync(path.join(dir, 'started-${version}.part'), path.join(dir, 'started-${version}'));
     // Bounded: a test that fails before letting it through must not hang the run.
     for (const deadline = Date.now() + 30_000; !fs.existsSync(path.join(dir, 'go-${version}'));) {
       if (Date.now() > deadline) throw new Error('the test never let migration ${version} through');
@@ -203,15 +205,6 @@ export function getMigration() { return M${version}; }
 
 export function letThrough(ws: string, version: number): void {
   fs.writeFileSync(path.join(ws, `go-${version}`), '');
-}
-
-/** Polls `condition` every 20 ms; fails after `ms` naming what it waited for. */
-export async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** The built CLI as a child process the test can kill. */

@@ -1,6 +1,6 @@
 // Know before it runs: reversibility (verify), safety lint, drift and the schema snapshot, on a
 // shadow database — SQLite in memory, a temporary database on PostgreSQL and MariaDB — never the
-// user's. SQLite goes through the CLI (and its runner child); the servers through the engine.
+// user's. SQLite goes through the CLI (and its runner thread); the servers through the engine.
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
@@ -10,9 +9,9 @@ import { Discovery } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
 import { ConfigError, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
-import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type StoppedStep } from './run/isolated';
+import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type RunnerProcess, type StoppedStep } from './run/isolated';
 import { loadMigrations } from './loading/loader';
-import { isStale, type MigrationLock } from './database/lock';
+import { isStale, releaseOwnLock, type MigrationLock } from './database/lock';
 import { mergeProblems } from './model/problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
 import { registeredSource } from './loading/registry';
@@ -495,7 +494,7 @@ export class MigrationEngine {
   }
 
   /** The same operation on an engine in a child process (see `EngineOptions.isolate`). */
-  private async inChild<T>(request: ChildRequest, opts: RunOptions, child?: ChildProcess): Promise<T> {
+  private async inChild<T>(request: ChildRequest, opts: RunOptions, child?: RunnerProcess): Promise<T> {
     // Registered migrations live in this process's memory: they cannot cross to the child.
     if (this.inMemory.size > 0) throw new ConfigError('Migrations registered in code cannot run in a child process; declare them in migrations.config.ts, or create the engine without "isolate".');
     if (this.options.database !== undefined) throw new ConfigError('A database given in code cannot cross to a child process; create the engine without "isolate".');
@@ -517,16 +516,22 @@ export class MigrationEngine {
   /**
    * Records a migration whose process was ended mid-way (time-out, cancel) as failed. Its
    * transaction died with that process; the lock it held is taken over as its holder is gone.
+   * Also called by the helper a CLI leaves when it had to end its whole process (runner.ts).
    */
-  private async recordStopped(stopped: StoppedStep): Promise<void> {
-    await this.guard(() => this.underLock(async (_knex, history) => {
-      const { step, info } = stopped;
-      await history.append({
-        source: step.source, version: step.version, description: step.description, checksum: info.checksum, direction: step.direction,
-        startedAt: stopped.startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - stopped.startedAt.valueOf(),
-        success: false, error: stopped.error, transactional: info.transactional, partial: stopped.partial,
+  async recordStopped(stopped: StoppedStep): Promise<void> {
+    await this.guard(async () => {
+      // A runner thread's lock row carries this process's pid, so it looks alive; the thread is gone.
+      // (A server's lock went with the thread's connection.)
+      if (this.options.isolate?.thread && !this.dialect.server) await releaseOwnLock(this.lock(this.writeDb()));
+      await this.underLock(async (_knex, history) => {
+        const { step, info } = stopped;
+        await history.append({
+          source: step.source, version: step.version, description: step.description, checksum: info.checksum, direction: step.direction,
+          startedAt: stopped.startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - stopped.startedAt.valueOf(),
+          success: false, error: stopped.error, transactional: info.transactional, partial: stopped.partial,
+        });
       });
-    }));
+    });
   }
 
   /**
@@ -569,7 +574,7 @@ export class MigrationEngine {
       });
     } finally {
       // Unused (nothing to do, a refusal), or left alive by a failure before it was asked: ended.
-      if (child && child.exitCode === null && child.signalCode === null) child.kill();
+      if (child?.connected) child.kill();
     }
   }
 

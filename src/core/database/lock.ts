@@ -92,6 +92,12 @@ export function isStale(holder: LockHolder, staleMs: number, now = Date.now()): 
   return Number.isNaN(beat) || now - beat > staleMs;
 }
 
+/** Releases a lock row of this process left by a thread that was ended (its pid, ours, looks alive). */
+export async function releaseOwnLock(lock: MigrationLock): Promise<void> {
+  const holder = await lock.current();
+  if (holder && holder.host === os.hostname() && holder.pid === process.pid) await lock.unlock(true);
+}
+
 /** Whether `pid` is a process that has not exited (on this host). */
 export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;

@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import type { DownTarget, UpTarget } from '../model/plan';
 import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorCode, type ErrorFacts, type ErrorText } from '../model/errors';
 import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
@@ -16,6 +17,44 @@ export interface IsolateOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Runtime flags for the child (the CLI's Node; VS Code's runtime is started without any). */
   readonly execArgv?: readonly string[];
+  /**
+   * Run `entry` on a worker thread of this process instead of a child process (the CLI): one
+   * Node heap fewer. Terminating the thread stops a synchronous loop and closes its connections
+   * (SQLite rolls the open transaction back); only a single native call that never returns (a
+   * long SQLite statement) outlives it, and then the whole process has to end (see RunnerThread).
+   */
+  readonly thread?: { readonly maxYoungGenerationSizeMb?: number };
+}
+
+/** What a process says, and leaves to be recorded, as it ends itself with its runner thread. */
+export interface LastResort {
+  readonly message: string;
+  /** The migration that was running: a helper process records it once this process is gone. */
+  readonly record?: StoppedRecord;
+}
+
+/** A stopped migration to record from another process (plain data: it crosses as JSON). */
+export interface StoppedRecord {
+  readonly pid: number;
+  readonly config: ChildEngineConfig;
+  readonly stopped: StoppedStep;
+}
+
+/** The environment variable that makes `runner.js` the helper that records a StoppedRecord. */
+export const RECORD_STOPPED_ENV = 'MIGRATIONS_RECORD_STOPPED';
+
+/** What runInChild needs of the process or thread that runs the engine. */
+export interface RunnerProcess {
+  readonly connected: boolean;
+  send(message: ParentMessage): void;
+  /**
+   * Ends it at once. `lastResort` is for a runner that shares this process: if it cannot be ended
+   * alone, the process ends, after saying so and handing the record of the stopped migration on.
+   */
+  kill(signal?: NodeJS.Signals, lastResort?: () => LastResort): void;
+  on(event: 'message', listener: (message: ChildMessage) => void): this;
+  once(event: 'error', listener: (err: Error) => void): this;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }
 
 /** What the child needs to build the same engine (plain data: it crosses a pipe). */
@@ -125,7 +164,7 @@ export const KILL_GRACE_MS = 2000;
  * migration past its time limit, ends the child: the database rolls that migration's
  * transaction back (the process and its connection are gone), and the failure is recorded here.
  */
-export async function runInChild<T>(child: ChildProcess, config: ChildEngineConfig, request: ChildRequest, opts: ChildRunOptions): Promise<T> {
+export async function runInChild<T>(child: RunnerProcess, config: ChildEngineConfig, request: ChildRequest, opts: ChildRunOptions): Promise<T> {
   let steps: StepReport[] = [];
   let running: { index: number; info: StepInfo; startedAt: Date; partial: boolean } | undefined;
   let stopping: { reason: 'timeout' | 'cancel' } | undefined;
@@ -136,7 +175,12 @@ export async function runInChild<T>(child: ChildProcess, config: ChildEngineConf
   const stop = (reason: 'timeout' | 'cancel') => {
     if (stopping || settled) return;
     stopping = { reason };
-    child.kill('SIGKILL');
+    child.kill('SIGKILL', () => {
+      if (!running) return { message: uninterruptible(reason, opts.timeoutMs, undefined, trying) };
+      const stop = stoppedStep(reason, steps, running, opts.timeoutMs);
+      // No password in a helper's environment (a SQLite statement is the only thing that gets here).
+      return { message: uninterruptible(reason, opts.timeoutMs, stop, trying), record: { pid: process.pid, config: { ...config, password: undefined }, stopped: stop } };
+    });
   };
   const onAbort = () => (running || opts.killOnCancel ? stop('cancel') : send(child, { type: 'cancel' }));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -200,7 +244,8 @@ export async function runInChild<T>(child: ChildProcess, config: ChildEngineConf
  * Starts the runner child, which loads its bundle while waiting for a request: a run forks it
  * before its own checks, so the two overlap. `kill()` it when there is nothing to ask after all.
  */
-export function forkRunner(isolate: IsolateOptions): ChildProcess {
+export function forkRunner(isolate: IsolateOptions): RunnerProcess {
+  if (isolate.thread) return new RunnerThread(isolate.entry, isolate.thread.maxYoungGenerationSizeMb);
   // Required here, not at the top: a status never starts a child, and loading it costs ~1.5 ms.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { fork } = require('node:child_process') as typeof import('node:child_process');
@@ -213,18 +258,89 @@ export function forkRunner(isolate: IsolateOptions): ChildProcess {
   });
 }
 
-/** Records the migration that was running when its process was ended, and reports the run. */
-async function stopped(reason: 'timeout' | 'cancel', steps: StepReport[], running: { index: number; info: StepInfo; startedAt: Date; partial: boolean }, opts: ChildRunOptions): Promise<RunReport> {
+/** The migration that was running when its runner was ended, as it is recorded. */
+function stoppedStep(reason: 'timeout' | 'cancel', steps: StepReport[], running: { index: number; info: StepInfo; startedAt: Date; partial: boolean }, timeoutMs: number): StoppedStep & { readonly text: ErrorText } {
   const step = steps[running.index];
-  const cause = reason === 'timeout' ? new MigrationTimeoutError(opts.timeoutMs, true) : new MigrationsError('it was cancelled while running, and the process running it was stopped');
+  const cause = reason === 'timeout' ? new MigrationTimeoutError(timeoutMs, true) : new MigrationsError('it was cancelled while running, and the process running it was stopped');
   const failure = new MigrationRunError(step.source, step.version, step.direction, step.path ?? undefined, running.info.transactional, cause, running.partial);
-  await opts.recordStopped({ step, info: running.info, startedAt: running.startedAt, partial: running.partial, error: failure.message });
-  steps[running.index] = { ...step, outcome: 'failed', durationMs: Date.now() - running.startedAt.valueOf(), error: failure.message };
-  opts.events?.afterMigration?.(steps[running.index], running.index, steps.length);
-  opts.logger.error(failure.message);
-  return { ok: false, steps, error: failure.message, errorText: failure.text, cancelled: reason === 'cancel' || undefined };
+  return { step, info: running.info, startedAt: running.startedAt, partial: running.partial, error: failure.message, text: failure.text };
 }
 
-function send(child: ChildProcess, message: ParentMessage): void {
+/** Records the migration that was running when its process was ended, and reports the run. */
+async function stopped(reason: 'timeout' | 'cancel', steps: StepReport[], running: { index: number; info: StepInfo; startedAt: Date; partial: boolean }, opts: ChildRunOptions): Promise<RunReport> {
+  const stop = stoppedStep(reason, steps, running, opts.timeoutMs);
+  await opts.recordStopped(stop);
+  steps[running.index] = { ...stop.step, outcome: 'failed', durationMs: Date.now() - running.startedAt.valueOf(), error: stop.error };
+  opts.events?.afterMigration?.(steps[running.index], running.index, steps.length);
+  opts.logger.error(stop.error);
+  return { ok: false, steps, error: stop.error, errorText: stop.text, cancelled: reason === 'cancel' || undefined };
+}
+
+/**
+ * The runner on a worker thread, as a RunnerProcess. `kill()` terminates the thread, which stops
+ * JavaScript at once; a thread inside one native call (node:sqlite cannot interrupt a statement)
+ * is only terminated when that call returns, and a process cannot exit before its threads do, so
+ * past a grace the process kills itself: the database rolls the transaction back, and the next
+ * open records the migration as failed (the lock's holder is then gone).
+ */
+class RunnerThread extends EventEmitter implements RunnerProcess {
+  connected = true;
+  private readonly worker: Worker;
+
+  constructor(
+    private readonly entry: string,
+    maxYoungGenerationSizeMb?: number,
+  ) {
+    super();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+    this.worker = new Worker(entry, { resourceLimits: maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb } : undefined, stdout: false, stderr: false });
+    this.worker.on('message', (m: ChildMessage) => this.emit('message', m));
+    this.worker.once('error', (err) => this.emit('error', err));
+    this.worker.once('exit', (code) => {
+      this.connected = false;
+      this.emit('exit', code, this.killed ? 'SIGKILL' : null);
+    });
+  }
+
+  private killed = false;
+
+  send(message: ParentMessage): void {
+    if (this.connected) this.worker.postMessage(message);
+  }
+
+  kill(_signal?: NodeJS.Signals, lastResort?: () => LastResort): void {
+    if (this.killed || !this.connected) return;
+    this.killed = true;
+    void this.worker.terminate();
+    const last = setTimeout(() => {
+      const words = lastResort?.();
+      // The database stays locked by the stuck statement until this process is gone, so the
+      // record is written by a helper that waits for that (runner.js as a detached process).
+      if (words?.record) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { spawn } = require('node:child_process') as typeof import('node:child_process');
+        spawn(process.execPath, [this.entry], { detached: true, stdio: 'ignore', env: { ...process.env, [RECORD_STOPPED_ENV]: JSON.stringify(words.record) } }).unref();
+      }
+      // Synchronous on Linux pipes, files and terminals: written before the process goes.
+      process.stderr.write(`error: ${words?.message ?? 'the migrations runner cannot be stopped alone; this process ends now.'}\n`);
+      process.kill(process.pid, 'SIGKILL');
+    }, KILL_GRACE_MS);
+    this.worker.once('exit', () => clearTimeout(last));
+  }
+}
+
+/** What a process says as it ends itself because its runner thread is stuck in one native call. */
+function uninterruptible(reason: 'timeout' | 'cancel', timeoutMs: number, running: StoppedStep | undefined, trying: { source: string; version: number } | undefined): string {
+  const which = running?.step ?? trying;
+  const what = which ? `Migration ${which.version} (${which.source})` : 'A migration';
+  const why = reason === 'timeout' ? `past migrations.migrationTimeoutMs (${timeoutMs} ms)` : 'when it was cancelled';
+  const outcome = !running
+    ? 'nothing but the shadow database was touched'
+    : `${running.info.transactional ? 'the database rolls its transaction back' : 'what it changed before this statement stays (it runs outside a transaction)'}, and a helper process records it as ${running.partial ? 'failed-partial' : 'failed'} once this one is gone (the lock is taken over)`;
+  return `${what} was inside one database statement ${why}, which SQLite cannot interrupt. This process ends now: ${outcome}.`;
+}
+
+function send(child: RunnerProcess, message: ParentMessage): void {
   if (child.connected) child.send(message);
 }
