@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isSqlite, type Settings } from '../config/settings';
 import { openServer, openSqlite, type DatabaseTarget } from './database';
 import { describeError, MigrationsError } from '../model/errors';
+import { crypto } from '../model/checksum';
 
 /** A scratch database to try migrations on, never the user's: built empty, thrown away after. */
 export interface Shadow {
@@ -41,7 +41,7 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
     }
     return { knex, kind, label: `the shadow database ${settings.shadowDatabase}`, dispose: () => knex.destroy() };
   }
-  const name = `mm_shadow_${randomBytes(6).toString('hex')}`;
+  const name = `mm_shadow_${crypto().randomBytes(6).toString('hex')}`;
   const admin = openServer({ ...target, instance: undefined, knexConfig: config });
   try {
     await admin.raw(`create database ${name}`);

@@ -11,7 +11,9 @@ export class ProcessExitError extends MigrationsError {
 const RUN = Symbol.for('migration-manager.bounded');
 // The script only calls back into the loader: what matters is that the call runs under vm's
 // watchdog, which interrupts any synchronous JavaScript, even an endless loop no try/catch stops.
-const GUARD = new vm.Script(`globalThis[Symbol.for('migration-manager.bounded')]()`, { filename: 'migration-manager-load-guard.js' });
+// Compiled on first use: a status executes no migration file, and a script costs every start.
+let guard: vm.Script | undefined;
+const GUARD = () => (guard ??= new vm.Script(`globalThis[Symbol.for('migration-manager.bounded')]()`, { filename: 'migration-manager-load-guard.js' }));
 
 /**
  * Runs code of a migration file (its top-level code, getMigration()) with a time limit,
@@ -39,7 +41,7 @@ export function bounded<T>(timeoutMs: number, fn: () => T): T {
   g.setInterval = ((...args: Parameters<typeof setInterval>) => saved.setInterval(...args).unref()) as typeof setInterval;
   inBatch = true;
   try {
-    GUARD.runInThisContext({ timeout: timeoutMs });
+    GUARD().runInThisContext({ timeout: timeoutMs });
     return result!.value;
   } finally {
     inBatch = false;
