@@ -1,10 +1,9 @@
-import { EventEmitter } from 'node:events';
-import type { Worker } from 'node:worker_threads';
 import type { DownTarget, UpTarget } from '../model/plan';
 import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorCode, type ErrorFacts, type ErrorText } from '../model/errors';
 import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
 import type { Settings } from '../config/settings';
 import type { Logger, MigrationFile, Problem } from '../model/types';
+import { RunnerThread, type LastResort } from './thread';
 
 /**
  * How to start the process that executes migration files: VS Code's own runtime
@@ -21,27 +20,10 @@ export interface IsolateOptions {
    * Run `entry` on a worker thread of this process instead of a child process (the CLI): one
    * Node heap fewer. Terminating the thread stops a synchronous loop and closes its connections
    * (SQLite rolls the open transaction back); only a single native call that never returns (a
-   * long SQLite statement) outlives it, and then the whole process has to end (see RunnerThread).
+   * long SQLite statement) outlives it, and then the whole process has to end (see thread.ts).
    */
   readonly thread?: { readonly maxYoungGenerationSizeMb?: number };
 }
-
-/** What a process says, and leaves to be recorded, as it ends itself with its runner thread. */
-export interface LastResort {
-  readonly message: string;
-  /** The migration that was running: a helper process records it once this process is gone. */
-  readonly record?: StoppedRecord;
-}
-
-/** A stopped migration to record from another process (plain data: it crosses as JSON). */
-export interface StoppedRecord {
-  readonly pid: number;
-  readonly config: ChildEngineConfig;
-  readonly stopped: StoppedStep;
-}
-
-/** The environment variable that makes `runner.js` the helper that records a StoppedRecord. */
-export const RECORD_STOPPED_ENV = 'MIGRATIONS_RECORD_STOPPED';
 
 /** What runInChild needs of the process or thread that runs the engine. */
 export interface RunnerProcess {
@@ -245,7 +227,7 @@ export async function runInChild<T>(child: RunnerProcess, config: ChildEngineCon
  * before its own checks, so the two overlap. `kill()` it when there is nothing to ask after all.
  */
 export function forkRunner(isolate: IsolateOptions): RunnerProcess {
-  if (isolate.thread) return new RunnerThread(isolate.entry, isolate.thread.maxYoungGenerationSizeMb);
+  if (isolate.thread) return new RunnerThread(isolate.entry, KILL_GRACE_MS, isolate.thread.maxYoungGenerationSizeMb);
   // Required here, not at the top: a status never starts a child, and loading it costs ~1.5 ms.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { fork } = require('node:child_process') as typeof import('node:child_process');
@@ -274,60 +256,6 @@ async function stopped(reason: 'timeout' | 'cancel', steps: StepReport[], runnin
   opts.events?.afterMigration?.(steps[running.index], running.index, steps.length);
   opts.logger.error(stop.error);
   return { ok: false, steps, error: stop.error, errorText: stop.text, cancelled: reason === 'cancel' || undefined };
-}
-
-/**
- * The runner on a worker thread, as a RunnerProcess. `kill()` terminates the thread, which stops
- * JavaScript at once; a thread inside one native call (node:sqlite cannot interrupt a statement)
- * is only terminated when that call returns, and a process cannot exit before its threads do, so
- * past a grace the process kills itself: the database rolls the transaction back, and the next
- * open records the migration as failed (the lock's holder is then gone).
- */
-class RunnerThread extends EventEmitter implements RunnerProcess {
-  connected = true;
-  private readonly worker: Worker;
-
-  constructor(
-    private readonly entry: string,
-    maxYoungGenerationSizeMb?: number,
-  ) {
-    super();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    this.worker = new Worker(entry, { resourceLimits: maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb } : undefined, stdout: false, stderr: false });
-    this.worker.on('message', (m: ChildMessage) => this.emit('message', m));
-    this.worker.once('error', (err) => this.emit('error', err));
-    this.worker.once('exit', (code) => {
-      this.connected = false;
-      this.emit('exit', code, this.killed ? 'SIGKILL' : null);
-    });
-  }
-
-  private killed = false;
-
-  send(message: ParentMessage): void {
-    if (this.connected) this.worker.postMessage(message);
-  }
-
-  kill(_signal?: NodeJS.Signals, lastResort?: () => LastResort): void {
-    if (this.killed || !this.connected) return;
-    this.killed = true;
-    void this.worker.terminate();
-    const last = setTimeout(() => {
-      const words = lastResort?.();
-      // The database stays locked by the stuck statement until this process is gone, so the
-      // record is written by a helper that waits for that (runner.js as a detached process).
-      if (words?.record) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { spawn } = require('node:child_process') as typeof import('node:child_process');
-        spawn(process.execPath, [this.entry], { detached: true, stdio: 'ignore', env: { ...process.env, [RECORD_STOPPED_ENV]: JSON.stringify(words.record) } }).unref();
-      }
-      // Synchronous on Linux pipes, files and terminals: written before the process goes.
-      process.stderr.write(`error: ${words?.message ?? 'the migrations runner cannot be stopped alone; this process ends now.'}\n`);
-      process.kill(process.pid, 'SIGKILL');
-    }, KILL_GRACE_MS);
-    this.worker.once('exit', () => clearTimeout(last));
-  }
 }
 
 /** What a process says as it ends itself because its runner thread is stuck in one native call. */
