@@ -277,14 +277,15 @@ const DDL = /^\s*(create|alter|drop|rename|truncate)\b/i;
 async function within<T>(work: Promise<T>, ms: number | undefined, stoppable: boolean, onTimeout?: () => Promise<void>): Promise<T> {
   if (!ms) return work;
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new MigrationTimeoutError(ms, stoppable);
+  // Made when the time is up, not before: an Error captures a stack, ~30 µs for each of 1000 migrations.
+  let timedOut: MigrationTimeoutError | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut), ms);
+    timer = setTimeout(() => reject((timedOut = new MigrationTimeoutError(ms, stoppable))), ms);
   });
   try {
     return await Promise.race([work, expired]);
   } catch (err) {
-    if (err === timedOut) await onTimeout?.().catch(() => undefined);
+    if (timedOut && err === timedOut) await onTimeout?.().catch(() => undefined);
     throw err;
   } finally {
     clearTimeout(timer);
