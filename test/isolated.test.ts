@@ -74,10 +74,7 @@ for (const kind of KINDS) {
     assert.equal((await e.up()).ok, true);
     assert.deepEqual(await userTables(db), ['t1', 't2', 't3']);
   });
-}
 
-
-for (const kind of KINDS) {
   test(`isolated (${kind}): outside a transaction, a stopped migration that had changed the database is failed-partial`, async () => {
     const ws = tempWorkspace(migrationFiles([1], { 1: { transaction: false, up: `await knex.schema.createTable('t1', (t) => { t.increments('id'); }); for (;;) {}` } }));
     const e = engine(ws, 200, kind);
