@@ -5,7 +5,7 @@ import type { ResultCache } from './sources/cache';
 import { createMigration, type Created } from './sources/create';
 import { chooseTarget, type DatabaseTarget, type PasswordProvider } from './database/database';
 import { dialectOf, type Dialect } from './database/dialect';
-import { Discovery } from './sources/discovery';
+import { Discovery, sourceId } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
 import { ConfigError, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
@@ -198,8 +198,8 @@ export class MigrationEngine {
     const priority = (s: Source) => priorityOf(s.id, this.project, this.settings);
     const ordered = all.sort((a, b) => priority(b) - priority(a) || a.id.localeCompare(b.id));
     if (only === undefined) return ordered;
-    const wanted = path.relative(this.workspace, path.resolve(this.workspace, only)).split(path.sep).join('/') || '.';
-    const found = ordered.filter((s) => s.id === only || s.id === wanted || (s.dir !== '' && path.relative(this.workspace, s.dir).split(path.sep).join('/') === wanted));
+    const wanted = sourceId(this.workspace, path.resolve(this.workspace, only));
+    const found = ordered.filter((s) => s.id === only || s.id === wanted || (s.dir !== '' && sourceId(this.workspace, s.dir) === wanted));
     if (found.length === 0) throw new ConfigError(`No migration source "${only}"; the sources are: ${ordered.map((s) => s.id).join(', ') || '(none)'}.`);
     return found;
   }

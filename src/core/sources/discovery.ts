@@ -279,7 +279,8 @@ function hasMigrationExtension(fileName: string): boolean {
   return MIGRATION_EXTENSIONS.some((e) => fileName.endsWith(e)) && !fileName.endsWith('.d.ts');
 }
 
-function sourceId(workspace: string, dir: string): string {
+/** A folder source's id: its path relative to the workspace, with `/` (`.` for the workspace itself). */
+export function sourceId(workspace: string, dir: string): string {
   return path.relative(workspace, dir).split(path.sep).join('/') || '.';
 }
 
