@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { checkSummary } from '../checks';
-import { requireTrust, targetOf, type CommandSpec, type Context, type Target } from './shared';
+import { cancellableProgress, requireTrust, targetOf, type CommandSpec, type Context, type Target } from './shared';
 
 /** Verify: each pending migration (or the one chosen) up → down → up on a shadow database. */
 export const verify: CommandSpec = {
@@ -19,7 +19,8 @@ async function check(ctx: Context, arg: unknown, what: 'Verify' | 'Lint') {
   requireTrust();
   const target = await targetOf(ctx, arg);
   const engine = ctx.model.engine(target.folder);
-  const report = await progress(`${what}: trying ${describe(target)} on a shadow database`, (signal) => {
+  // A cancel ends the child trying migrations on the shadow at once (a migration may loop forever).
+  const report = await cancellableProgress(`${what}: trying ${describe(target)} on a shadow database`, (signal) => {
     const opts = { source: target.source, version: target.version, signal };
     return what === 'Verify' ? engine.verify(opts) : engine.lint(opts);
   });
@@ -38,7 +39,7 @@ export const checkDrift: CommandSpec = {
   async run(ctx, ...args) {
     requireTrust();
     const target = await targetOf(ctx, args[0]);
-    const report = await progress('Check Drift: replaying the applied migrations on a shadow database', (signal) => ctx.model.engine(target.folder).drift({ signal }));
+    const report = await cancellableProgress('Check Drift: replaying the applied migrations on a shadow database', (signal) => ctx.model.engine(target.folder).drift({ signal }));
     ctx.model.checks.recordDrift(target.folder, report);
     const message = report.drifted ? `Drift: ${report.changes.length} difference(s) between the database and its migrations (see the Migrations view).` : 'No drift: the database is what its migrations make.';
     ctx.log.info([message, ...report.changes.map((c) => `  ${c.summary}`)].join('\n'));
@@ -75,11 +76,3 @@ function describe(target: Target): string {
   return target.version !== undefined ? `migration ${target.version}` : 'the pending migrations';
 }
 
-/** Cancellable: the child trying migrations on the shadow is ended at once (a migration may loop forever). */
-function progress<T>(title: string, work: (signal: AbortSignal) => Promise<T>): Thenable<T> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return work(abort.signal);
-  });
-}

@@ -101,6 +101,15 @@ export async function confirm(message: string, action: string, automation?: Auto
   if (choice !== action) throw new Cancelled();
 }
 
+/** A cancellable progress notification whose cancel button aborts `work`'s signal. */
+export function cancellableProgress<T>(title: string, work: (signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return work(abort.signal, progress);
+  });
+}
+
 /**
  * Runs engine work under a cancellable progress notification (cancel stops between
  * migrations), logs each step, refreshes the model and reports the outcome.
@@ -108,9 +117,7 @@ export async function confirm(message: string, action: string, automation?: Auto
 export async function runWithProgress(ctx: Context, target: Target, title: string, work: (engine: MigrationEngine, opts: { signal: AbortSignal; events: RunEvents; source?: string }) => Promise<RunReport>): Promise<RunReport> {
   requireTrust();
   const engine = ctx.model.engine(target.folder);
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
+  const report = await cancellableProgress(title, async (signal, progress) => {
     const events: RunEvents = {
       beforeMigration: (s, i, total) => progress.report({ message: `${i + 1}/${total}: ${s.direction} ${s.version} ${s.description}`, increment: i === 0 ? 0 : 100 / total }),
       afterMigration: (s) => {
@@ -119,7 +126,7 @@ export async function runWithProgress(ctx: Context, target: Target, title: strin
       },
     };
     try {
-      return await work(engine, { signal: abort.signal, events, source: target.source });
+      return await work(engine, { signal, events, source: target.source });
     } finally {
       await ctx.model.refresh();
     }
