@@ -91,36 +91,35 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
     }
     const before = model;
     opts.around?.before(step);
-    const up = await tryOn(shadow.knex, step.migration, 'up', opts.timeoutMs);
-    const after = up.error ? undefined : await snapshotAfter(shadow.knex, shadow.kind, before, up.sql);
-    const changes = after ? diffSchemas(before, after) : [];
-    const lint = reported ? located(step, withSettings(lintMigration({
-      kind: shadow.kind, before, after, changes, sql: up.sql, transactional: step.migration.transaction !== false, hasDown: typeof step.migration.down === 'function',
-    }), opts.lint)) : [];
-    if (up.error || !after) {
-      stopped = true;
-      // One not asked about failing is still why the ones after it cannot be checked: it is said.
-      results.push({ ...base, outcome: 'failed', problems: [`up() failed on the shadow: ${describeError(up.error)}`], lint });
+    try {
+      const up = await tryOn(shadow.knex, step.migration, 'up', opts.timeoutMs);
+      const after = up.error ? undefined : await snapshotAfter(shadow.knex, shadow.kind, before, up.sql);
+      const changes = after ? diffSchemas(before, after) : [];
+      const lint = reported ? located(step, withSettings(lintMigration({
+        kind: shadow.kind, before, after, changes, sql: up.sql, transactional: step.migration.transaction !== false, hasDown: typeof step.migration.down === 'function',
+      }), opts.lint)) : [];
+      if (up.error || !after) {
+        stopped = true;
+        // One not asked about failing is still why the ones after it cannot be checked: it is said.
+        results.push({ ...base, outcome: 'failed', problems: [`up() failed on the shadow: ${describeError(up.error)}`], lint });
+        continue;
+      }
+      model = after;
+      if (!reported) continue;
+      if (!opts.reversibility) {
+        results.push({ ...base, outcome: 'checked', problems: [], lint });
+      } else if (typeof step.migration.down !== 'function') {
+        results.push({ ...base, outcome: 'no-down', problems: ['down() is missing: it cannot be rolled back.'], lint });
+      } else {
+        const checked = await reverse(shadow, step, before, after, up.sql, opts.timeoutMs);
+        if (checked.failed) stopped = true;
+        else if (checked.model) model = checked.model;
+        else ({ shadow, model } = await rebuild(index + 1));
+        results.push({ ...base, outcome: checked.failed ? 'failed' : checked.problems.length > 0 ? 'irreversible' : 'reversible', problems: checked.problems, lint });
+      }
+    } finally {
       opts.around?.after(step);
-      continue;
     }
-    model = after;
-    if (!reported) {
-      opts.around?.after(step);
-      continue;
-    }
-    if (!opts.reversibility) {
-      results.push({ ...base, outcome: 'checked', problems: [], lint });
-    } else if (typeof step.migration.down !== 'function') {
-      results.push({ ...base, outcome: 'no-down', problems: ['down() is missing: it cannot be rolled back.'], lint });
-    } else {
-      const checked = await reverse(shadow, step, before, after, up.sql, opts.timeoutMs);
-      if (checked.failed) stopped = true;
-      else if (checked.model) model = checked.model;
-      else ({ shadow, model } = await rebuild(index + 1));
-      results.push({ ...base, outcome: checked.failed ? 'failed' : checked.problems.length > 0 ? 'irreversible' : 'reversible', problems: checked.problems, lint });
-    }
-    opts.around?.after(step);
   }
   // Verify fails on anything not proven reversible (its lint findings are shown, as lint's own); lint on findings of error severity.
   const ok = opts.reversibility ? results.every((r) => r.outcome === 'reversible') : results.every((r) => r.outcome === 'checked' && r.lint.every((f) => f.severity !== 'error'));
