@@ -98,6 +98,20 @@ for (const kind of KINDS) {
     assert.deepEqual(await lockRows(db), []);
     assert.deepEqual(summary(await e.history()), [[1, 'up', true, false], [2, 'up', false, false]]);
   });
+
+  test(`isolated (${kind}): a runner kept alive by a timer a migration left is ended once it has answered, with a warning`, async () => {
+    const ws = tempWorkspace(migrationFiles([1], { 1: { up: "setInterval(() => {}, 1000); await knex.schema.createTable('t1', (t) => { t.increments('id'); });" } }));
+    const warnings: string[] = [];
+    const quiet = () => {};
+    const isolate = { execPath: process.execPath, entry: RUNNER, thread: kind === 'thread' ? {} : undefined };
+    const e = makeEngine(ws, { isolate, logger: { info: quiet, debug: quiet, error: quiet, warn: (m: string) => warnings.push(m) } });
+    open.push(e);
+    const report = await e.up();
+    assert.equal(report.ok, true, report.error);
+    assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+    assert.match(warnings.join('\n'), /still running 1 s after it finished \(a timer or a connection a migration left open\?\); it was stopped/);
+    assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+  });
 }
 
 test('isolated (child): an endless SQLite statement (node:sqlite cannot interrupt it) is ended the same way', async () => {
@@ -118,6 +132,17 @@ test('CLI: a synchronous loop in up() is stopped by migrationTimeoutMs; exit 1 w
   const status = JSON.parse(cli(['status', '--dir', ws, '--json']).stdout) as { sources: { migrations: { status: string }[] }[]; lock?: unknown };
   assert.deepEqual(status.sources[0].migrations.map((m) => m.status), ['applied', 'failed']);
   assert.equal(status.lock, undefined);
+});
+
+test('CLI: a migration that leaves a timer running does not keep the CLI waiting: exit 0, applied, with a warning', () => {
+  const ws = tempWorkspace(migrationFiles([1], { 1: { up: "setInterval(() => {}, 1000); await knex.schema.createTable('t1', (t) => { t.increments('id'); });" } }));
+  const started = Date.now();
+  const r = cli(['up', '--dir', ws]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Date.now() - started < 60_000, 'the CLI ended on its own');
+  assert.match(r.stderr, /still running 1 s after it finished .*it was stopped/);
+  const status = JSON.parse(cli(['status', '--dir', ws, '--json']).stdout) as { sources: { migrations: { status: string }[] }[] };
+  assert.deepEqual(status.sources[0].migrations.map((m) => m.status), ['applied']);
 });
 
 test('CLI: migrations run on a worker thread; one stuck in an endless SQLite statement ends the process, which says so, and a helper records the failure', async () => {

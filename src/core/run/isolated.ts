@@ -31,7 +31,8 @@ export interface RunnerProcess {
   send(message: ParentMessage): void;
   /**
    * Ends it at once. `lastResort` is for a runner that shares this process: if it cannot be ended
-   * alone, the process ends, after saying so and handing the record of the stopped migration on.
+   * alone, the process ends, after saying so and handing the record of the stopped migration on
+   * (without one, a runner that cannot be ended is left to end when it can).
    */
   kill(signal?: NodeJS.Signals, lastResort?: () => LastResort): void;
   on(event: 'message', listener: (message: ChildMessage) => void): this;
@@ -142,6 +143,13 @@ export interface ChildRunOptions {
 export const KILL_GRACE_MS = 2000;
 
 /**
+ * A runner has answered and closed its channel: it ends within milliseconds unless something a
+ * migration started keeps its event loop alive (a timer, a socket). Past this, it is ended, or the
+ * CLI (and the editor's Apply) would wait on it for ever.
+ */
+export const SETTLED_GRACE_MS = 1000;
+
+/**
  * Runs one engine operation in a child process and streams its progress back. A cancel, or a
  * migration past its time limit, ends the child: the database rolls that migration's
  * transaction back (the process and its connection are gone), and the failure is recorded here.
@@ -153,6 +161,14 @@ export async function runInChild<T>(child: RunnerProcess, config: ChildEngineCon
   let watchdog: NodeJS.Timeout | undefined;
   let settled: { value?: unknown; error?: SerializedError } | undefined;
   let trying: { source: string; version: number } | undefined;
+  let lingering: NodeJS.Timeout | undefined;
+  const answered = (answer: { value?: unknown; error?: SerializedError }) => {
+    settled = answer;
+    lingering = setTimeout(() => {
+      opts.logger.warn(`The migrations runner was still running ${SETTLED_GRACE_MS / 1000} s after it finished (a timer or a connection a migration left open?); it was stopped. Clear timers and close connections before up() and down() return.`);
+      child.kill('SIGKILL');
+    }, SETTLED_GRACE_MS);
+  };
 
   const stop = (reason: 'timeout' | 'cancel') => {
     if (stopping || settled) return;
@@ -193,11 +209,9 @@ export async function runInChild<T>(child: RunnerProcess, config: ChildEngineCon
         if (trying && opts.timeoutMs > 0) watchdog = setTimeout(() => stop('timeout'), 3 * opts.timeoutMs + KILL_GRACE_MS);
         return;
       case 'result':
-        settled = { value: m.value };
-        return;
+        return answered({ value: m.value });
       case 'error':
-        settled = { error: m.error };
-        return;
+        return answered({ error: m.error });
     }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
@@ -218,6 +232,7 @@ export async function runInChild<T>(child: RunnerProcess, config: ChildEngineCon
     throw new MigrationsError(`The process running the migrations ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}). Check the database's status before running again: a migration that was running was rolled back if it ran in a transaction.`);
   } finally {
     clearTimeout(watchdog);
+    clearTimeout(lingering);
     opts.signal?.removeEventListener('abort', onAbort);
   }
 }

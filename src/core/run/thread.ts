@@ -56,17 +56,19 @@ export class RunnerThread extends EventEmitter implements RunnerProcess {
     if (this.killed || !this.connected) return;
     this.killed = true;
     void this.worker.terminate();
+    // Without a last resort (a runner that has already answered) the thread is only terminated.
+    if (!lastResort) return;
     const last = setTimeout(() => {
-      const words = lastResort?.();
+      const words = lastResort();
       // The database stays locked by the stuck statement until this process is gone, so the
       // record is written by a helper that waits for that (runner.js as a detached process).
-      if (words?.record) {
+      if (words.record) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { spawn } = require('node:child_process') as typeof import('node:child_process');
         spawn(process.execPath, [this.entry], { detached: true, stdio: 'ignore', env: { ...process.env, [RECORD_STOPPED_ENV]: JSON.stringify(words.record) } }).unref();
       }
       // Synchronous on Linux pipes, files and terminals: written before the process goes.
-      process.stderr.write(`error: ${words?.message ?? 'the migrations runner cannot be stopped alone; this process ends now.'}\n`);
+      process.stderr.write(`error: ${words.message}\n`);
       process.kill(process.pid, 'SIGKILL');
     }, this.graceMs);
     this.worker.once('exit', () => clearTimeout(last));
