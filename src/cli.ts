@@ -20,6 +20,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   const write = (text: string) => io.out.write(text.endsWith('\n') ? text : text + '\n');
   const logger: Logger = { info: () => {}, debug: () => {}, warn: (m) => io.err.write(`warning: ${m}\n`), error: () => {} };
   let engine: MigrationEngine | undefined;
+  const interrupt = CANCELLABLE.has(args.command) ? onInterrupt(io.err) : undefined;
   try {
     // MIGRATIONS_CACHE=0 turns the parse/transpile cache off (e.g. to measure a cold run).
     const cache = process.env.MIGRATIONS_CACHE === '0' ? undefined : ResultCache.forWorkspace(args.dir);
@@ -33,7 +34,8 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
       // the thread's peak memory down at no cost in time (bench).
       isolate: { execPath: process.execPath, entry: path.join(__dirname, 'runner.js'), thread: { maxYoungGenerationSizeMb: 6 } },
     });
-    return await run(engine, args, write, io.err);
+    const code = await run(engine, args, write, io.err, interrupt?.signal);
+    return interrupt?.signal.aborted ? 130 : code;
   } catch (err) {
     if (err instanceof UsageError) {
       io.err.write(`${err.message}\n`);
@@ -48,15 +50,16 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     // Anything not raised on purpose is a bug: keep its stack for the report, after the message.
     if (!(err instanceof MigrationsError) && process.env.MIGRATIONS_DEBUG) io.err.write(`${(err as Error).stack}\n`);
     // An incomplete or ambiguous request is a usage error wherever the engine finds it out.
-    return code === 'usage' ? 2 : 1;
+    return interrupt?.signal.aborted ? 130 : code === 'usage' ? 2 : 1;
   } finally {
     await engine?.close();
+    interrupt?.dispose();
   }
 }
 
-async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) => void, err: NodeJS.WritableStream): Promise<number> {
+async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) => void, err: NodeJS.WritableStream, signal?: AbortSignal): Promise<number> {
   const json = (value: unknown) => write(JSON.stringify(value, null, 2));
-  const runOpts = { source: args.source, events: args.json ? undefined : progress(err) };
+  const runOpts = { source: args.source, events: args.json ? undefined : progress(err), signal };
   const finish = (report: RunReport, verb: string): number => {
     // The documented keys (ok, steps, error, cancelled), the error's advice in the terminal's terms.
     if (args.json) json({ ...report, error: runError(report, CLI_TERMS), errorText: undefined });
@@ -125,13 +128,13 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
     }
     case 'verify':
     case 'lint': {
-      const report = await engine[args.command]({ source: args.source, version: args.version });
+      const report = await engine[args.command]({ source: args.source, version: args.version, signal });
       if (args.json) json(report);
       else write(formatCheck(report, args.command, engine.workspace));
       return report.ok ? 0 : 1;
     }
     case 'drift': {
-      const report = await engine.drift();
+      const report = await engine.drift({ signal });
       if (args.json) json(report);
       else write(report.drifted ? [`The database differs from its applied migrations (replayed on ${report.shadow}):`, ...report.changes.map((c) => `  ${c.summary}`)].join('\n') : `No drift: the database's schema is what its applied migrations make (replayed on ${report.shadow}).`);
       return report.drifted ? 1 : 0;
@@ -155,6 +158,25 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       return 0;
     }
   }
+}
+
+/** The commands that run migrations, which Ctrl-C stops cleanly rather than kills. */
+const CANCELLABLE = new Set<CliArgs['command']>(['up', 'down', 'redo', 'verify', 'lint', 'drift']);
+
+/**
+ * Ctrl-C (or SIGTERM) stops a run as the editor's Cancel does, leaving nothing behind: the running
+ * migration is rolled back and recorded as failed, a temporary shadow database dropped, the lock
+ * freed. A second Ctrl-C quits at once (the database still rolls back; a stale lock is recovered).
+ */
+function onInterrupt(err: NodeJS.WritableStream): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    err.write(`\nStopping (${signal}); press Ctrl-C again to quit at once.\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  return { signal: controller.signal, dispose: () => void process.off('SIGINT', stop).off('SIGTERM', stop) };
 }
 
 /** One updating line on a terminal; nothing when output is piped. */

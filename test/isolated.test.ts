@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_SETTINGS, type HistoryRow, type MigrationEngine, type StepReport } from '../src/core';
+import { spawnCli } from './servers';
 import { cli, CLI, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, migrationPath, RUNNER, tempWorkspace, tsMigration, until, userTables } from './helpers';
 
 const open: MigrationEngine[] = [];
@@ -143,6 +144,22 @@ test('CLI: a migration that leaves a timer running does not keep the CLI waiting
   assert.match(r.stderr, /still running 1 s after it finished .*it was stopped/);
   const status = JSON.parse(cli(['status', '--dir', ws, '--json']).stdout) as { sources: { migrations: { status: string }[] }[] };
   assert.deepEqual(status.sources[0].migrations.map((m) => m.status), ['applied']);
+});
+
+test('CLI: Ctrl-C during a migration stops it as Cancel does: rolled back, recorded as failed, the lock free, exit 130', async () => {
+  const marker = path.join(tempWorkspace({}), 'looping');
+  const ws = tempWorkspace(migrationFiles([1, 2], { 2: { up: `await knex.schema.createTable('t2', (t) => { t.increments('id'); }); require('node:fs').writeFileSync(${JSON.stringify(marker)}, ''); for (;;) {}` } }));
+  const { child, done } = spawnCli(['up', '--dir', ws]);
+  await until('migration 2 to start looping', () => fs.existsSync(marker));
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /Stopping \(SIGINT\)/);
+  assert.match(r.stdout + r.stderr, /Migration 2 \(versions\) failed during up\(\): it was cancelled while running, and the process running it was stopped\. Its changes were rolled back/);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+  const status = JSON.parse(cli(['status', '--dir', ws, '--json']).stdout) as { sources: { migrations: { status: string }[] }[] };
+  assert.deepEqual(status.sources[0].migrations.map((m) => m.status), ['applied', 'failed']);
 });
 
 test('CLI: migrations run on a worker thread; one stuck in an endless SQLite statement ends the process, which says so, and a helper records the failure', async () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LINT_CODES, type MigrationEngine, type VerifyReport, type DriftReport } from '../src/core';
 import { cli, DEFAULT_DB, engine as makeEngine, RUNNER, tempWorkspace, tsMigration, userTables } from './helpers';
-import { probe, SERVERS, TestDatabase } from './servers';
+import { probe, SERVERS, spawnCli, TestDatabase } from './servers';
 
 const closing: { close(): Promise<void> }[] = [];
 const databases: TestDatabase[] = [];
@@ -352,3 +352,32 @@ test('migrationTimeoutMs holds on the shadow too: an up() that never settles fai
   assert.match(r.stderr, /Migration 1 \(versions\) kept the process trying it on a shadow database busy past migrations\.migrationTimeoutMs \(400 ms, a synchronous loop\?\); the process was stopped\. Nothing but the shadow was touched\./);
   assert.equal(fs.existsSync(DEFAULT_DB(loops)), false);
 });
+
+for (const server of SERVERS) {
+  test(`${server.name}: Ctrl-C while verify's runner is stuck in a synchronous loop ends it, and its temporary shadow database is dropped`, async () => {
+    await reachable({ name: server.name } as Target);
+    const db = await TestDatabase.create(server);
+    databases.push(db);
+    const marker = path.join(tempWorkspace(), 'looping');
+    const ws = tempWorkspace({
+      'versions/migration_001_users.ts': users,
+      'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, ''); for (;;) {}` }),
+      '.vscode/settings.json': db.settingsJson(),
+    });
+    const { child, done } = spawnCli(['verify', '--dir', ws]);
+    const shadowsOfCli = async () => {
+      const names = server.client === 'pg'
+        ? (await db.db.raw("select datname as name from pg_database")).rows
+        : (await db.db.raw('select schema_name as name from information_schema.schemata'))[0];
+      return (names as { name: string }[]).map((r) => r.name).filter((n) => n.startsWith(`mm_shadow_${child.pid}_`));
+    };
+    await waitForFile(marker);
+    assert.equal((await shadowsOfCli()).length, 1, 'the check is running on a temporary database named after the CLI');
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /Stopping \(SIGINT\); press Ctrl-C again to quit at once\.\n.*Cancelled: the process trying the migrations on a shadow database was stopped\. Nothing but the shadow was touched\./s);
+    assert.deepEqual(await shadowsOfCli(), [], 'the shadow database was dropped');
+    assert.deepEqual(await db.tables(), [], 'the real database was not touched');
+  });
+}

@@ -19,7 +19,7 @@ import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, typ
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
-import { schemaKind } from './database/shadow';
+import { dropShadowsOf, schemaKind } from './database/shadow';
 import { schemaFilePath, writeIfChanged } from './verify/schemaFile';
 import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
@@ -506,11 +506,19 @@ export class MigrationEngine {
       // The child executes the config itself: its migrations and hooks cannot cross the pipe.
       project: this.project !== undefined,
     };
+    const onShadow = request.op === 'check' || request.op === 'drift';
     return runInChild<T>(child ?? forkRunner(options.isolate!), config, request, {
       events: opts.events, signal: opts.signal, logger: this.logger, timeoutMs: this.settings.migrationTimeoutMs,
       recordStopped: (stopped) => this.recordStopped(stopped),
-      killOnCancel: request.op === 'check' || request.op === 'drift',
+      killOnCancel: onShadow,
+      // A temporary shadow database on a server outlives a runner ended mid-check: drop it from here.
+      leftBehind: onShadow && this.dialect.server && !this.settings.shadowDatabase ? (pid) => this.dropShadowsOf(pid) : undefined,
     });
+  }
+
+  private async dropShadowsOf(pid: number): Promise<void> {
+    const dropped = await dropShadowsOf(this.target, pid);
+    if (dropped.length > 0) this.logger.info(`Dropped the temporary shadow database(s) the stopped runner left: ${dropped.join(', ')}.`);
   }
 
   /**

@@ -41,7 +41,9 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
     }
     return { knex, kind, label: `the shadow database ${settings.shadowDatabase}`, dispose: () => knex.destroy() };
   }
-  const name = `mm_shadow_${crypto().randomBytes(6).toString('hex')}`;
+  // The creating process's pid in the name: a runner ended before it could drop its shadow
+  // (cancelled or past its time limit in a synchronous loop) has it dropped by its parent.
+  const name = `mm_shadow_${process.pid}_${crypto().randomBytes(6).toString('hex')}`;
   const admin = openServer({ ...target, instance: undefined, knexConfig: config });
   try {
     await admin.raw(`create database ${name}`);
@@ -64,6 +66,28 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
       }
     },
   };
+}
+
+/**
+ * Drops the temporary shadow databases a runner process made and could not drop (its parent ended
+ * it). PostgreSQL 13+ ends the dead runner's sessions, whose sockets may not be closed yet.
+ */
+export async function dropShadowsOf(target: DatabaseTarget, pid: number): Promise<string[]> {
+  const kind = schemaKind(target);
+  if (kind === 'sqlite') return [];
+  const admin = openServer({ ...target, instance: undefined, knexConfig: serverConfig(target) });
+  try {
+    const mine = new RegExp(`^mm_shadow_${pid}_[0-9a-f]{12}$`);
+    const names = kind === 'pg'
+      ? ((await admin.raw("select datname as name from pg_database where datname like 'mm%'")).rows as { name: string }[])
+      : ((await admin.raw("select schema_name as name from information_schema.schemata where schema_name like 'mm%'"))[0] as { name: string }[]);
+    const force = kind === 'pg' && Number((await admin.raw('show server_version_num')).rows[0].server_version_num) >= 130000 ? ' with (force)' : '';
+    const dropped = names.map((r) => r.name).filter((n) => mine.test(n));
+    for (const name of dropped) await admin.raw(`drop database if exists ${name}${force}`);
+    return dropped;
+  } finally {
+    await admin.destroy();
+  }
 }
 
 /** The target's knex config, also for an app's own Knex instance (its client keeps the config it was made with). */

@@ -28,6 +28,7 @@ export interface IsolateOptions {
 /** What runInChild needs of the process or thread that runs the engine. */
 export interface RunnerProcess {
   readonly connected: boolean;
+  readonly pid?: number;
   send(message: ParentMessage): void;
   /**
    * Ends it at once. `lastResort` is for a runner that shares this process: if it cannot be ended
@@ -133,6 +134,8 @@ export interface ChildRunOptions {
    * has nothing to record or roll back (and may be stuck in a migration's synchronous loop).
    */
   readonly killOnCancel?: boolean;
+  /** What a runner that ended without answering (stopped, or died) may have left behind: dropped here, by its pid. */
+  readonly leftBehind?: (pid: number) => Promise<void>;
 }
 
 /**
@@ -221,6 +224,9 @@ export async function runInChild<T>(child: RunnerProcess, config: ChildEngineCon
   send(child, { type: 'start', config, request });
   try {
     const { code, signal } = await exited;
+    if (!settled && opts.leftBehind && child.pid !== undefined) {
+      await opts.leftBehind(child.pid).catch((err: unknown) => opts.logger.warn(`Could not clean up after the stopped migrations runner: ${describeError(err)}`));
+    }
     if (settled?.error) throw deserializeError(settled.error);
     if (settled) return settled.value as T;
     if (stopping?.reason === 'timeout' && trying) {

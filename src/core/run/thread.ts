@@ -28,6 +28,8 @@ export const RECORD_STOPPED_ENV = 'MIGRATIONS_RECORD_STOPPED';
  */
 export class RunnerThread extends EventEmitter implements RunnerProcess {
   connected = true;
+  /** The thread's process: what its shadow databases are named after (see openShadow). */
+  readonly pid = process.pid;
   private killed = false;
   private readonly worker: Worker;
 
