@@ -166,12 +166,14 @@ const CANCELLABLE = new Set<CliArgs['command']>(['up', 'down', 'redo', 'verify',
 /**
  * Ctrl-C (or SIGTERM) stops a run as the editor's Cancel does, leaving nothing behind: the running
  * migration is rolled back and recorded as failed, a temporary shadow database dropped, the lock
- * freed. A second Ctrl-C quits at once (the database still rolls back; a stale lock is recovered).
+ * freed. A second Ctrl-C kills the process at once, as a crash would: the database rolls the
+ * migration back (it stays pending), and the next run takes the stale lock over.
  */
 function onInterrupt(err: NodeJS.WritableStream): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    // Not process.exit(): it waits for the runner thread, which may be inside one SQLite statement.
+    if (controller.signal.aborted) return void process.kill(process.pid, 'SIGKILL');
     err.write(`\nStopping (${signal}); press Ctrl-C again to quit at once.\n`);
     controller.abort();
   };

@@ -187,6 +187,31 @@ test('CLI: migrations run on a worker thread; one stuck in an endless SQLite sta
   assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1', 't2']);
 });
 
+test('CLI: a second Ctrl-C kills it at once, even with the runner inside one SQLite statement; the migration stays pending, the next run takes the lock over', async () => {
+  const endless = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
+  const marker = path.join(tempWorkspace({}), 'counting');
+  const ws = tempWorkspace(migrationFiles([1], { 1: { up: `await knex.schema.createTable('t1', (t) => { t.increments('id'); }); require('node:fs').writeFileSync(${JSON.stringify(marker)}, ''); await knex.raw('${endless}');` } }));
+  const { child, done } = spawnCli(['up', '--dir', ws]);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  await until('migration 1 to start its endless statement', () => fs.existsSync(marker));
+  child.kill('SIGINT');
+  await until('the CLI to say it is stopping', () => stderr.includes('Stopping (SIGINT)'));
+  const second = Date.now();
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.signal, 'SIGKILL', r.stderr);
+  assert.ok(Date.now() - second < 1500, `ended at once, before the 2 s grace of the first Ctrl-C (took ${Date.now() - second} ms)`);
+  const status = JSON.parse(cli(['status', '--dir', ws, '--json']).stdout) as { sources: { migrations: { status: string }[] }[]; lock?: { stale: boolean } };
+  assert.deepEqual(status.sources[0].migrations.map((m) => m.status), ['pending']);
+  assert.equal(status.lock?.stale, true);
+  fs.writeFileSync(path.join(ws, migrationPath(1)), tsMigration(1, 't1'));
+  const again = cli(['up', '--dir', ws]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
+});
+
 // The machine's own Node (20 here) is older than the floor; npm scripts run on the project's Node 22.
 const OLD_NODE = '/usr/bin/node';
 test('CLI: on a Node older than 22.13 it exits 2 with one sentence naming the version it needs', { skip: !fs.existsSync(OLD_NODE) && 'no system Node at /usr/bin/node' }, () => {
