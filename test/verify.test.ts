@@ -380,4 +380,31 @@ for (const server of SERVERS) {
     assert.deepEqual(await shadowsOfCli(), [], 'the shadow database was dropped');
     assert.deepEqual(await db.tables(), [], 'the real database was not touched');
   });
+
+  test(`${server.name}: the editor's cancel of a check ends its runner child, and the child's temporary shadow database is dropped`, async () => {
+    await reachable({ name: server.name } as Target);
+    const db = await TestDatabase.create(server);
+    databases.push(db);
+    const marker = path.join(tempWorkspace(), 'looping');
+    const ws = tempWorkspace({
+      'versions/migration_001_users.ts': users,
+      'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); for (;;) {}` }),
+    });
+    const e = makeEngine(ws, { settings: db.settings(), isolate: { execPath: process.execPath, entry: RUNNER } });
+    closing.push(e);
+    const abort = new AbortController();
+    const checking = e.verify({ signal: abort.signal });
+    const pid = Number(await waitForFile(marker));
+    const shadowsOf = async (owner: number) => {
+      const names = server.client === 'pg'
+        ? (await db.db.raw('select datname as name from pg_database')).rows
+        : (await db.db.raw('select schema_name as name from information_schema.schemata'))[0];
+      return (names as { name: string }[]).map((r) => r.name).filter((n) => n.startsWith(`mm_shadow_${owner}_`));
+    };
+    assert.notEqual(pid, process.pid, 'the check runs in a child process');
+    assert.equal((await shadowsOf(pid)).length, 1, 'the child made its temporary database');
+    abort.abort();
+    await assert.rejects(checking, /Cancelled: the process trying the migrations on a shadow database was stopped/);
+    assert.deepEqual(await shadowsOf(pid), [], 'the shadow database was dropped');
+  });
 }
