@@ -25,6 +25,8 @@ function engine(ws: string, migrationTimeoutMs = DEFAULT_SETTINGS.migrationTimeo
 }
 
 const summary = (rows: readonly HistoryRow[]) => rows.map((r) => [r.version, r.direction, r.success, r.partial]);
+/** An up() that leaves a timer running after it returns, which keeps its runner alive. */
+const LEAVES_TIMER = "setInterval(() => {}, 1000); await knex.schema.createTable('t1', (t) => { t.increments('id'); });";
 const SYNC_LOOP = `await knex.schema.createTable('t2', (t) => { t.increments('id'); }); for (;;) {}`;
 
 for (const kind of KINDS) {
@@ -101,7 +103,7 @@ for (const kind of KINDS) {
   });
 
   test(`isolated (${kind}): a runner kept alive by a timer a migration left is ended once it has answered, with a warning`, async () => {
-    const ws = tempWorkspace(migrationFiles([1], { 1: { up: "setInterval(() => {}, 1000); await knex.schema.createTable('t1', (t) => { t.increments('id'); });" } }));
+    const ws = tempWorkspace(migrationFiles([1], { 1: { up: LEAVES_TIMER } }));
     const warnings: string[] = [];
     const quiet = () => {};
     const isolate = { execPath: process.execPath, entry: RUNNER, thread: kind === 'thread' ? {} : undefined };
@@ -136,7 +138,7 @@ test('CLI: a synchronous loop in up() is stopped by migrationTimeoutMs; exit 1 w
 });
 
 test('CLI: a migration that leaves a timer running does not keep the CLI waiting: exit 0, applied, with a warning', () => {
-  const ws = tempWorkspace(migrationFiles([1], { 1: { up: "setInterval(() => {}, 1000); await knex.schema.createTable('t1', (t) => { t.increments('id'); });" } }));
+  const ws = tempWorkspace(migrationFiles([1], { 1: { up: LEAVES_TIMER } }));
   const started = Date.now();
   const r = cli(['up', '--dir', ws]);
   assert.equal(r.code, 0, r.stderr);

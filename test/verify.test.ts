@@ -353,6 +353,14 @@ test('migrationTimeoutMs holds on the shadow too: an up() that never settles fai
   assert.equal(fs.existsSync(DEFAULT_DB(loops)), false);
 });
 
+/** The temporary shadow databases on `db`'s server that process `pid` made (see openShadow). */
+async function shadowsOf(db: TestDatabase, pid: number): Promise<string[]> {
+  const names = db.server.client === 'pg'
+    ? (await db.db.raw('select datname as name from pg_database')).rows
+    : (await db.db.raw('select schema_name as name from information_schema.schemata'))[0];
+  return (names as { name: string }[]).map((r) => r.name).filter((n) => n.startsWith(`mm_shadow_${pid}_`));
+}
+
 for (const server of SERVERS) {
   test(`${server.name}: Ctrl-C while verify's runner is stuck in a synchronous loop ends it, and its temporary shadow database is dropped`, async () => {
     await reachable({ name: server.name } as Target);
@@ -365,12 +373,7 @@ for (const server of SERVERS) {
       '.vscode/settings.json': db.settingsJson(),
     });
     const { child, done } = spawnCli(['verify', '--dir', ws]);
-    const shadowsOfCli = async () => {
-      const names = server.client === 'pg'
-        ? (await db.db.raw("select datname as name from pg_database")).rows
-        : (await db.db.raw('select schema_name as name from information_schema.schemata'))[0];
-      return (names as { name: string }[]).map((r) => r.name).filter((n) => n.startsWith(`mm_shadow_${child.pid}_`));
-    };
+    const shadowsOfCli = () => shadowsOf(db, child.pid!);
     await waitForFile(marker);
     assert.equal((await shadowsOfCli()).length, 1, 'the check is running on a temporary database named after the CLI');
     child.kill('SIGINT');
@@ -395,16 +398,10 @@ for (const server of SERVERS) {
     const abort = new AbortController();
     const checking = e.verify({ signal: abort.signal });
     const pid = Number(await waitForFile(marker));
-    const shadowsOf = async (owner: number) => {
-      const names = server.client === 'pg'
-        ? (await db.db.raw('select datname as name from pg_database')).rows
-        : (await db.db.raw('select schema_name as name from information_schema.schemata'))[0];
-      return (names as { name: string }[]).map((r) => r.name).filter((n) => n.startsWith(`mm_shadow_${owner}_`));
-    };
     assert.notEqual(pid, process.pid, 'the check runs in a child process');
-    assert.equal((await shadowsOf(pid)).length, 1, 'the child made its temporary database');
+    assert.equal((await shadowsOf(db, pid)).length, 1, 'the child made its temporary database');
     abort.abort();
     await assert.rejects(checking, /Cancelled: the process trying the migrations on a shadow database was stopped/);
-    assert.deepEqual(await shadowsOf(pid), [], 'the shadow database was dropped');
+    assert.deepEqual(await shadowsOf(db, pid), [], 'the shadow database was dropped');
   });
 }
