@@ -19,15 +19,34 @@ import {
   type StoppedRecord,
 } from './core';
 
-// A worker thread talks through parentPort, a child process through its IPC channel.
-const send = (message: ChildMessage, then?: () => void): void => {
-  if (!parentPort) {
-    process.send!(message, undefined, {}, then);
-    return;
-  }
-  parentPort.postMessage(message);
-  then?.();
-};
+/** The way to the parent: parentPort on a worker thread, the IPC channel in a child process. */
+interface Channel {
+  /** `then` runs once the message is handed over (a child's pipe writes asynchronously). */
+  send(message: ChildMessage, then?: () => void): void;
+  onMessage(listener: (message: ParentMessage) => void): void;
+  close(): void;
+  /** The parent is gone (editor closed, CLI killed). */
+  onGone(listener: () => void): void;
+}
+
+const port = parentPort;
+const channel: Channel = port
+  ? {
+      send: (message, then) => {
+        port.postMessage(message);
+        then?.();
+      },
+      onMessage: (listener) => port.on('message', listener),
+      close: () => port.close(),
+      onGone: (listener) => port.once('close', listener),
+    }
+  : {
+      send: (message, then) => process.send!(message, undefined, {}, then),
+      onMessage: (listener) => process.on('message', listener),
+      close: () => process.disconnect(),
+      onGone: (listener) => process.on('disconnect', listener),
+    };
+const send = channel.send;
 const abort = new AbortController();
 
 /** The engine the parent described (the parent planned on a read: it reads again under the lock). */
@@ -105,7 +124,7 @@ async function recordStopped(record: StoppedRecord): Promise<void> {
 const onMessage = (message: ParentMessage) => {
   if (message.type === 'cancel') return abort.abort();
   // Disconnect only once the answer is written: a large report could otherwise be cut off.
-  const answer = (reply: ChildMessage) => send(reply, () => (parentPort ? parentPort.close() : process.disconnect()));
+  const answer = (reply: ChildMessage) => send(reply, () => channel.close());
   serve(message.config, message.request).then(
     (value) => answer({ type: 'result', value }),
     (err) => answer({ type: 'error', error: serializeError(err) }),
@@ -113,8 +132,6 @@ const onMessage = (message: ParentMessage) => {
 };
 const record = process.env[RECORD_STOPPED_ENV];
 if (record) void recordStopped(JSON.parse(record) as StoppedRecord);
-else if (parentPort) parentPort.on('message', onMessage);
-else process.on('message', onMessage);
-// The parent gone (editor closed, CLI killed): stop at the next migration boundary.
-if (parentPort) parentPort.once('close', () => abort.abort());
-else process.on('disconnect', () => abort.abort());
+else channel.onMessage(onMessage);
+// The parent gone: stop at the next migration boundary.
+channel.onGone(() => abort.abort());
