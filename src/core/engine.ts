@@ -512,11 +512,11 @@ export class MigrationEngine {
       recordStopped: (stopped) => this.recordStopped(stopped),
       killOnCancel: onShadow,
       // A temporary shadow database on a server outlives a runner ended mid-check: drop it from here.
-      leftBehind: onShadow && this.dialect.server && !this.settings.shadowDatabase ? (pid) => this.dropShadowsOf(pid) : undefined,
+      leftBehind: onShadow && this.dialect.server && !this.settings.shadowDatabase ? (pid) => this.dropShadowsLeftBy(pid) : undefined,
     });
   }
 
-  private async dropShadowsOf(pid: number): Promise<void> {
+  private async dropShadowsLeftBy(pid: number): Promise<void> {
     const dropped = await dropShadowsOf(this.target, pid);
     if (dropped.length > 0) this.logger.info(`Dropped the temporary shadow database(s) the stopped runner left: ${dropped.join(', ')}.`);
   }

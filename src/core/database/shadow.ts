@@ -41,9 +41,7 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
     }
     return { knex, kind, label: `the shadow database ${settings.shadowDatabase}`, dispose: () => knex.destroy() };
   }
-  // The creating process's pid in the name: a runner ended before it could drop its shadow
-  // (cancelled or past its time limit in a synchronous loop) has it dropped by its parent.
-  const name = `mm_shadow_${process.pid}_${crypto().randomBytes(6).toString('hex')}`;
+  const name = temporaryName(process.pid, crypto().randomBytes(6).toString('hex'));
   const admin = openServer({ ...target, instance: undefined, knexConfig: config });
   try {
     await admin.raw(`create database ${name}`);
@@ -69,6 +67,14 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
 }
 
 /**
+ * A temporary shadow database's name. The creating process's pid is in it: a runner ended before it
+ * could drop its shadow (cancelled, or past its time limit in a synchronous loop) has it dropped by its parent.
+ */
+function temporaryName(pid: number, suffix: string): string {
+  return `mm_shadow_${pid}_${suffix}`;
+}
+
+/**
  * Drops the temporary shadow databases a runner process made and could not drop (its parent ended
  * it). PostgreSQL 13+ ends the dead runner's sessions, whose sockets may not be closed yet.
  */
@@ -77,7 +83,7 @@ export async function dropShadowsOf(target: DatabaseTarget, pid: number): Promis
   if (kind === 'sqlite') return [];
   const admin = openServer({ ...target, instance: undefined, knexConfig: serverConfig(target) });
   try {
-    const mine = new RegExp(`^mm_shadow_${pid}_[0-9a-f]{12}$`);
+    const mine = new RegExp(`^${temporaryName(pid, '[0-9a-f]{12}')}$`);
     const names = kind === 'pg'
       ? ((await admin.raw("select datname as name from pg_database where datname like 'mm%'")).rows as { name: string }[])
       : ((await admin.raw("select schema_name as name from information_schema.schemata where schema_name like 'mm%'"))[0] as { name: string }[]);
