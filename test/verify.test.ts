@@ -361,17 +361,26 @@ async function shadowsOf(db: TestDatabase, pid: number): Promise<string[]> {
   return (names as { name: string }[]).map((r) => r.name).filter((n) => n.startsWith(`mm_shadow_${pid}_`));
 }
 
+/**
+ * A fresh database on `server`, and a workspace using it whose migration 2 writes its process's
+ * pid to `marker` and then loops synchronously (its check never ends on its own).
+ */
+async function loopingOn(server: (typeof SERVERS)[number]): Promise<{ db: TestDatabase; marker: string; ws: string }> {
+  await reachable({ name: server.name } as Target);
+  const db = await TestDatabase.create(server);
+  databases.push(db);
+  const marker = path.join(tempWorkspace(), 'looping');
+  const ws = tempWorkspace({
+    'versions/migration_001_users.ts': users,
+    'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); for (;;) {}` }),
+    '.vscode/settings.json': db.settingsJson(),
+  });
+  return { db, marker, ws };
+}
+
 for (const server of SERVERS) {
   test(`${server.name}: Ctrl-C while verify's runner is stuck in a synchronous loop ends it, and its temporary shadow database is dropped`, async () => {
-    await reachable({ name: server.name } as Target);
-    const db = await TestDatabase.create(server);
-    databases.push(db);
-    const marker = path.join(tempWorkspace(), 'looping');
-    const ws = tempWorkspace({
-      'versions/migration_001_users.ts': users,
-      'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, ''); for (;;) {}` }),
-      '.vscode/settings.json': db.settingsJson(),
-    });
+    const { db, marker, ws } = await loopingOn(server);
     const { child, done } = spawnCli(['verify', '--dir', ws]);
     const shadowsOfCli = () => shadowsOf(db, child.pid!);
     await waitForFile(marker);
@@ -385,14 +394,7 @@ for (const server of SERVERS) {
   });
 
   test(`${server.name}: the editor's cancel of a check ends its runner child, and the child's temporary shadow database is dropped`, async () => {
-    await reachable({ name: server.name } as Target);
-    const db = await TestDatabase.create(server);
-    databases.push(db);
-    const marker = path.join(tempWorkspace(), 'looping');
-    const ws = tempWorkspace({
-      'versions/migration_001_users.ts': users,
-      'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); for (;;) {}` }),
-    });
+    const { db, marker, ws } = await loopingOn(server);
     const e = makeEngine(ws, { settings: db.settings(), isolate: { execPath: process.execPath, entry: RUNNER } });
     closing.push(e);
     const abort = new AbortController();
