@@ -17,13 +17,13 @@ import {
   MigrationEngine,
   priorityOf,
   MigrationsError,
+  SERVICE_PRIORITY,
   projectConfigFrom,
   type ProjectConfigInput,
   readWorkspaceSettings,
   settingsFrom,
   type EngineOptions,
   type Logger,
-  type Migration,
   type RunOptions,
   type RunReport,
   type Settings,
@@ -73,8 +73,8 @@ export interface Migrator {
   up(opts?: RunOptions & UpTarget): Promise<RunReport>;
   /** Rolls back exactly one migration, the last applied (or down `to` a version, or `all`); rejects like `up`. */
   down(opts?: RunOptions & Partial<{ to: number; all: boolean }>): Promise<RunReport>;
-  /** Migrations supplied in code, as a source of their own. */
-  registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void;
+  /** Migrations supplied in code, as a source of their own (part of the database's, unless a priority places it). */
+  registerMigrations: MigrationEngine['registerMigrations'];
   /** Closes the connections this migrator opened (never the app's own Knex instance). */
   close(): Promise<void>;
   /** The database as a service: its file sources and registered migrations (priority 100 unless given). */
@@ -106,15 +106,17 @@ export function createMigrator(options: MigratorOptions): Migrator {
     engine,
     databaseService: (priority = 100) => new SourcesService('database', priority, engine, () => engine.sources().map((s) => s.id).filter((id) => !plugins.has(id))),
     service: (definition) => {
-      engine.registerMigrations(definition.name, definition.migrations);
+      // The engine orders `up()` by the same priority the orchestrator runs services in.
+      const priority = definition.priority ?? SERVICE_PRIORITY;
+      engine.registerMigrations(definition.name, definition.migrations, { priority });
       plugins.add(definition.name);
-      return new SourcesService(definition.name, definition.priority ?? 0, engine, () => [definition.name]);
+      return new SourcesService(definition.name, priority, engine, () => [definition.name]);
     },
     status: (source) => engine.status(source),
     history: (opts) => engine.history(opts),
     up: async (opts = {}) => settled(await engine.up(opts)),
     down: async (opts = {}) => settled(await engine.down(opts)),
-    registerMigrations: (sourceId, migrations) => engine.registerMigrations(sourceId, migrations),
+    registerMigrations: (sourceId, migrations, opts) => engine.registerMigrations(sourceId, migrations, opts),
     configServices: () => configServices.map((c) => new SourcesService(c.id, priorityOf(c.id, project, engine.settings), engine, () => [c.id])),
     close: () => engine.close(),
   };

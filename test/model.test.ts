@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { HistorySnapshot, MemoryHistory } from '../src/core/model/history';
 import { planDown, planUp } from '../src/core/model/plan';
-import { historyOutcome, isPending, sqlPreviewText, summarize } from '../src/core/model/present';
+import { DRY_RUN_HEADER, historyOutcome, isPending, sqlPreviewText, summarize } from '../src/core/model/present';
 import { manualRow, refuseHalfDone } from '../src/core/model/repair';
 import type { MigrationFile, NewHistoryRow, Problem, Source } from '../src/core/model/types';
 
@@ -125,6 +125,6 @@ test('history outcomes and the SQL preview read the same in the terminal and the
   assert.equal(sqlPreviewText([]), '-- Nothing to run.');
   assert.equal(
     sqlPreviewText([{ step: { direction: 'up', source: 'versions', version: 2, description: 'Add x' }, sql: ['alter table a add x int', 'SAVEPOINT trx2;'] }]),
-    '-- up versions 2: Add x\nalter table a add x int;\nSAVEPOINT trx2;',
+    `${DRY_RUN_HEADER}\n\n-- up versions 2: Add x\nalter table a add x int;\nSAVEPOINT trx2;`,
   );
 });

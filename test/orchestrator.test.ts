@@ -47,7 +47,7 @@ test('the database runs first, then a plugin\'s service; both recorded in one hi
   const rows = await migrator.history();
   assert.deepEqual(rows.map((r) => `${r.source} ${r.version} ${r.success}`), ['versions 1 true', 'versions 2 true', 'search-index 1 true', 'search-index 2 true']);
   const status = await migrator.status();
-  assert.deepEqual(status.sources.map((s) => [s.id, s.migrations.map((m) => m.status)]), [['search-index', ['applied', 'applied']], ['versions', ['applied', 'applied']]]);
+  assert.deepEqual(status.sources.map((s) => [s.id, s.migrations.map((m) => m.status)]), [['versions', ['applied', 'applied']], ['search-index', ['applied', 'applied']]]);
 });
 
 test('a failing service stops the run: the ones before it stay done, it is recorded with its error, the rest do not run', async () => {
@@ -110,4 +110,27 @@ test('a service rolls back exactly its last applied migration; an older version 
   // The database service was never run: the plugin's rollbacks touched only its own source.
   assert.deepEqual((await migrator.status()).sources.find((s) => s.id === 'versions')?.migrations.map((m) => m.status), ['pending', 'pending']);
   assert.deepEqual((await service.getMigrationHistory()).map((r) => `${r.direction} ${r.version}`), ['up 1', 'up 2', 'down 2', 'down 1']);
+});
+
+/** A plugin whose migration writes into the database's table t1: it must run after the database's migrations. */
+function needsT1(name: string, priority?: number): ServiceDefinition {
+  return { name, priority, migrations: [{ version: 1, description: 'seed t1', up: async (knex) => { await knex('t1').insert({}); }, down: async (knex) => { await knex('t1').del(); } }] };
+}
+
+test('migrator.up() orders a service by its priority as the orchestrator does: the database first unless a priority says otherwise; down all is the reverse', async () => {
+  // "aplugin" sorts before "versions": by name alone it ran first, before t1 existed.
+  const { migrator } = setUp();
+  migrator.service(needsT1('aplugin'));
+  const report = await migrator.up();
+  assert.deepEqual(report.steps.map((s) => `${s.source} ${s.version}`), ['versions 1', 'versions 2', 'aplugin 1']);
+  assert.deepEqual((await migrator.status()).sources.map((s) => s.id), ['versions', 'aplugin']);
+  const down = await migrator.down({ all: true });
+  assert.deepEqual(down.steps.map((s) => `${s.source} ${s.version}`), ['aplugin 1', 'versions 2', 'versions 1']);
+
+  // A priority above the database's (100) runs first, in up() as in the orchestrator.
+  const early = setUp();
+  const index = path.join(early.ws, 'early-index.json');
+  early.migrator.service({ ...searchIndex(index), name: 'zz-early', priority: 200 });
+  const orderUp = (await early.migrator.up()).steps.map((s) => s.source);
+  assert.deepEqual([...new Set(orderUp)], ['zz-early', 'versions']);
 });

@@ -69,6 +69,12 @@ export interface EngineOptions {
    * config's: migrations declaring others are skipped. It also picks a knexfile's environment.
    */
   readonly environment?: string;
+  /**
+   * The workspace is not trusted (VS Code's Restricted Mode): no module under it is loaded, so
+   * nothing that executes a migration file or a knexfile is allowed, and a SQLite file is read
+   * through Node's built-in driver (`sqlite3`/`better-sqlite3` would load from its node_modules).
+   */
+  readonly untrusted?: boolean;
 }
 
 export interface RunOptions {
@@ -133,6 +139,8 @@ export class MigrationEngine {
   private readonly registered = new Map<string, Source>();
   /** Ids registered through `registerMigrations` (not the config's): they live only in this process. */
   private readonly inMemory = new Set<string>();
+  /** Priorities given in code to registered sources (a plugin service's), over the config's and settings'. */
+  private readonly priorities = new Map<string, number>();
   private readonly project?: ProjectConfig;
   private writer?: Knex;
   private reader?: Knex;
@@ -169,14 +177,18 @@ export class MigrationEngine {
     return this.target.label;
   }
 
-  /** Migrations supplied in code instead of files, kept as their own source. */
-  registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[]): void {
+  /**
+   * Migrations supplied in code instead of files, kept as their own source. `priority` places it
+   * in the run order (a plugin's service passes its own; unset: as the config and settings say).
+   */
+  registerMigrations(sourceId: string, migrations: readonly (Migration | (new () => Migration))[], opts: { priority?: number } = {}): void {
     // One id, one source: the history could not tell a folder's migrations from these.
     if (this.folderSources().some((s) => s.id === sourceId)) {
       throw new ConfigError(`registerMigrations("${sourceId}"): a folder source already has that id; register these under another one.`, { source: sourceId });
     }
     this.registered.set(sourceId, registeredSource(sourceId, migrations));
     this.inMemory.add(sourceId);
+    if (opts.priority !== undefined) this.priorities.set(sourceId, opts.priority);
   }
 
   /** Folder sources, under the ids the config gives their folders (an id that survives a move). */
@@ -195,7 +207,7 @@ export class MigrationEngine {
   /** Every source in run order: priority setting (higher first), then id. Static only. */
   sources(only?: string): Source[] {
     const all = [...this.folderSources(), ...this.registered.values()];
-    const priority = (s: Source) => priorityOf(s.id, this.project, this.settings);
+    const priority = (s: Source) => this.priorities.get(s.id) ?? priorityOf(s.id, this.project, this.settings);
     const ordered = all.sort((a, b) => priority(b) - priority(a) || a.id.localeCompare(b.id));
     if (only === undefined) return ordered;
     const wanted = sourceId(this.workspace, path.resolve(this.workspace, only));
@@ -234,6 +246,7 @@ export class MigrationEngine {
 
   /** Static checks plus loading every file (executes workspace code: trusted workspaces only). */
   async validate(only?: string): Promise<Problem[]> {
+    this.requireTrust('Loading the migration files');
     if (this.options.isolate) return this.inChild({ op: 'validate', source: only }, {});
     return this.sources(only).flatMap((s) => {
       const loaded = loadMigrations(s.migrations, this.options.cache);
@@ -246,6 +259,7 @@ export class MigrationEngine {
    * file: the editor's diagnostics. Executes workspace code: trusted workspaces only.
    */
   async loadProblems(files: readonly MigrationFile[]): Promise<(readonly Problem[])[]> {
+    this.requireTrust('Loading the migration files');
     if (this.options.isolate) return this.inChild({ op: 'load', files }, {});
     return loadMigrations(files, this.options.cache).map((r) => r.problems);
   }
@@ -282,6 +296,7 @@ export class MigrationEngine {
 
   /** The SQL an apply or rollback would run, captured in a transaction that is rolled back. */
   async sql(direction: 'up' | 'down', opts: { source?: string; to?: number; all?: boolean } = {}): Promise<SqlReport> {
+    this.requireTrust('A dry run');
     if (this.dialect.noDryRun) throw new MigrationsError(this.dialect.noDryRun);
     if (this.options.isolate) return this.inChild({ op: 'sql', direction, ...opts }, {});
     const sources = this.sources(opts.source);
@@ -293,6 +308,11 @@ export class MigrationEngine {
       const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, (s) => history.appliedOrder(s));
       if (steps.length === 0) return { steps: [] };
       const loaded = this.load(steps);
+      // Its work would not be rolled back: previewing it would apply it (or the part that ran).
+      const outside = loaded.find((s) => s.migration.transaction === false);
+      if (outside) {
+        throw new MigrationsError(`Migration ${outside.file.version} (${outside.source.id}) sets transaction = false, so a dry run would really apply it: it cannot be previewed. Preview the migrations before it (--to ${outside.file.version - 1}), or read its code.`, { facts: { source: outside.source.id, version: outside.file.version } });
+      }
       // Its own connection: no file created (a missing SQLite file becomes an empty
       // in-memory database) and no journal-mode switch, so a dry run leaves no trace.
       const knex = this.dialect.open('dry-run')!;
@@ -402,6 +422,7 @@ export class MigrationEngine {
 
   /** The live schema against the applied migrations replayed on a shadow: what changed outside migrations. */
   async drift(opts: Pick<CheckRequest, 'signal' | 'onMigration'> = {}): Promise<DriftReport> {
+    this.requireTrust('Checking drift');
     if (this.options.isolate) return this.inChild({ op: 'drift' }, { signal: opts.signal });
     const { applied } = await this.checkSteps();
     return this.guard(async () => driftOf(this.target, this.settings, applied, await this.liveSchema(), this.shadowLimits(opts.onMigration)));
@@ -432,6 +453,7 @@ export class MigrationEngine {
 
   private async check({ signal, onMigration, ...opts }: CheckRequest & { reversibility: boolean }): Promise<VerifyReport> {
     checkOptions(opts.reversibility ? 'verify' : 'lint', opts, ['source', 'version', 'reversibility']);
+    this.requireTrust(opts.reversibility ? 'Verify' : 'Lint');
     if (this.options.isolate) return this.inChild({ op: 'check', ...opts }, { signal });
     const wanted = new Set(this.sources(opts.source).map((s) => s.id));
     const { applied, pending } = await this.checkSteps();
@@ -550,6 +572,7 @@ export class MigrationEngine {
    * ~30 ms, more than its loading overlaps with the checks.
    */
   private async run(opts: RunOptions, request: ChildRequest, plan: (states: SourceState[], history: HistorySnapshot) => Step[]): Promise<RunReport> {
+    this.requireTrust('Running migrations');
     const { isolate } = this.options;
     const child = isolate && !isolate.thread && this.inMemory.size === 0 && this.options.database === undefined ? forkRunner(isolate) : undefined;
     try {
@@ -587,6 +610,11 @@ export class MigrationEngine {
       // Unused (nothing to do, a refusal), or left alive by a failure before it was asked: ended.
       if (child?.connected) child.kill();
     }
+  }
+
+  /** Whatever executes a migration file (or a config's code): never in a workspace that is not trusted. */
+  private requireTrust(what: string): void {
+    if (this.options.untrusted) throw new ConfigError(`${what} executes the workspace's code, and this workspace is not trusted: trust it (Manage Workspace Trust) first.`);
   }
 
   /** Every write: the write connection, the lock held throughout, the history table ready. */

@@ -23,9 +23,9 @@ export interface DatabaseTarget {
  * The target an engine uses: a database given in code (an app's Knex instance, or a knex config),
  * else the settings (with `--db` over them).
  */
-export function chooseTarget(workspace: string, settings: Settings, options: { database?: Knex | Knex.Config; db?: string; password?: PasswordProvider; databaseFrom?: string }): DatabaseTarget {
+export function chooseTarget(workspace: string, settings: Settings, options: { database?: Knex | Knex.Config; db?: string; password?: PasswordProvider; databaseFrom?: string; untrusted?: boolean }): DatabaseTarget {
   const { database } = options;
-  if (database === undefined) return databaseTarget(workspace, settings, options.db, process.env, options.password);
+  if (database === undefined) return options.untrusted ? untrustedTarget(workspace, settings, options) : databaseTarget(workspace, settings, options.db, process.env, options.password);
   // A Knex instance is a function with a client; a config is a plain object.
   return typeof database === 'function' ? instanceTarget(database) : configTarget(database, options.databaseFrom ?? 'the connection config given', workspace);
 }
@@ -76,6 +76,20 @@ export function databaseTarget(workspace: string, settings: Settings, dbOverride
     knexConfig: { client: settings.client, connection },
     label: `${settings.client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`,
   };
+}
+
+/**
+ * The target in a workspace that is not trusted, where no module under it may load: a knexfile
+ * (code) is refused, and a SQLite file is read through Node's built-in driver whatever
+ * `migrations.client` names, as `sqlite3` and `better-sqlite3` would come from the workspace's
+ * node_modules. The file format is the same; only reads happen there.
+ */
+function untrustedTarget(workspace: string, settings: Settings, options: { db?: string; password?: PasswordProvider }): DatabaseTarget {
+  if (settings.knexfile && !options.db) throw new ConfigError(`The database is named by a knexfile (${settings.knexfile}), which is code: trust this workspace to read it.`);
+  const target = databaseTarget(workspace, settings, options.db, process.env, options.password);
+  return target.client === 'sqlite3' || target.client === 'better-sqlite3'
+    ? { ...sqliteTarget('sqlite', target.filename!, workspace), label: `${target.label} (read with Node's built-in SQLite: the workspace is not trusted)` }
+    : target;
 }
 
 function sqliteTarget(client: 'sqlite' | 'sqlite3' | 'better-sqlite3', filename: string, driverFrom: string): DatabaseTarget {

@@ -40,8 +40,17 @@ export function historyOutcome(row: HistoryRow): string {
 }
 
 /** A dry run as a SQL script: one commented block per migration. */
+/**
+ * A dry run executes the migrations' code: only the database work is rolled back. Said first, so
+ * nobody takes a preview for a static reading (a migration that writes a file wrote it).
+ */
+export const DRY_RUN_HEADER = [
+  "-- Dry run: each migration's code ran inside a transaction that was rolled back. The database is",
+  '-- unchanged, but anything the code did outside it (files, network calls, logs) did happen.',
+].join('\n');
+
 export function sqlPreviewText(steps: readonly { step: { direction: Direction; source: string; version: number; description: string }; sql: readonly string[] }[]): string {
   if (steps.length === 0) return '-- Nothing to run.';
   const statement = (q: string) => (/;\s*$/.test(q) ? q.trimEnd() : `${q};`);
-  return steps.map(({ step, sql }) => [`-- ${step.direction} ${step.source} ${step.version}: ${step.description}`, ...sql.map(statement)].join('\n')).join('\n\n');
+  return [DRY_RUN_HEADER, ...steps.map(({ step, sql }) => [`-- ${step.direction} ${step.source} ${step.version}: ${step.description}`, ...sql.map(statement)].join('\n'))].join('\n\n');
 }

@@ -16,7 +16,7 @@ async function previewSql(ctx: Context, ...args: unknown[]): Promise<unknown> {
   const report = direction === 'up'
     ? await engine.sql('up', { source: target.source, to })
     : await engine.sql('down', { source: target.source, to: to === undefined ? undefined : to - 1 });
-  const doc = await vscode.workspace.openTextDocument({ language: 'sql', content: `-- Dry run: captured in a transaction that was rolled back; nothing changed.\n\n${sqlPreviewText(report.steps)}\n` });
+  const doc = await vscode.workspace.openTextDocument({ language: 'sql', content: `${sqlPreviewText(report.steps)}\n` });
   await vscode.window.showTextDocument(doc, { preview: true });
   return report;
 }
