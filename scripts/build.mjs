@@ -6,8 +6,9 @@ import * as path from 'node:path';
 
 // knex requires every dialect's driver lazily. sqlite3 is native and stays a real dependency;
 // the drivers we do not support stay out; pg and mysql2 (plain JavaScript) are bundled into the
-// extension, so the VSIX needs no node_modules for them, but left out of the CLI, whose every
-// start would otherwise parse them (it loads them from node_modules when a workspace uses them).
+// extension and its runner child, so the VSIX needs no node_modules for them (an installed
+// extension has none), but left out of the CLI and its runner thread, whose every start would
+// otherwise parse them (an npm install of the CLI has them in node_modules).
 const external = [
   'vscode', 'sqlite3', 'pg-query-stream', 'pg-native', 'mysql', 'mariadb', 'mariadb/*',
   'tedious', 'oracledb', 'better-sqlite3',
@@ -39,6 +40,8 @@ const entries = [
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js', external: [...external, 'pg', 'mysql2'] },
   // The child process that executes migration files, for the CLI and the extension.
   { entryPoints: ['src/runner.ts'], outfile: 'dist/runner-main.js', external: [...external, 'pg', 'mysql2'] },
+  // The same for the editor's runner child, with the server drivers inside.
+  { entryPoints: ['src/runner.ts'], outfile: 'dist/editor-runner-main.js' },
   // The library (package.json exports["."]): its CommonJS dependencies resolve from the app's
   // node_modules, so the app's own knex and drivers are the ones used; ESM-only @babel/parser is bundled.
   { entryPoints: ['src/lib.ts'], outfile: 'dist/lib.js', external: [...external, 'pg', 'mysql2', 'knex', 'sucrase', 'jsonc-parser', 'cjs-module-lexer'], minify: false },
@@ -64,7 +67,9 @@ if (require.main === module) cli.main(process.argv.slice(2)).then((code) => { pr
 `, { mode: 0o755 });
 // The library's type declarations, from src/lib.ts and the core it exports.
 spawnSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
-writeFileSync('dist/runner.js', `'use strict';
+for (const name of ['runner', 'editor-runner']) {
+  writeFileSync(`dist/${name}.js`, `'use strict';
 require('node:module').enableCompileCache?.();
-require('./runner-main.js');
+require('./${name}-main.js');
 `);
+}

@@ -236,7 +236,7 @@ export function packageVsix(outDir) {
   const vsix = path.join(outDir, 'migration-manager.vsix');
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const entries = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n').filter((e) => e && !e.endsWith('/'));
-  for (const needed of ['extension/dist/extension.js', 'extension/dist/runner.js', 'extension/dist/runner-main.js', 'extension/media/icon.png', 'extension/templates/migration.ts.template']) {
+  for (const needed of ['extension/dist/extension.js', 'extension/dist/editor-runner.js', 'extension/dist/editor-runner-main.js', 'extension/media/icon.png', 'extension/templates/migration.ts.template']) {
     if (!entries.includes(needed)) throw new Error(`the VSIX lacks ${needed}`);
   }
   const native = entries.filter((e) => e.endsWith('.node') || e.includes('/node_modules/'));

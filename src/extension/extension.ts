@@ -19,8 +19,11 @@ export function activate(context: vscode.ExtensionContext): MigrationsApi {
   const log = vscode.window.createOutputChannel('Migrations', { log: true });
   // Migration files run in a child Node process on VS Code's own runtime (as language servers
   // do), so a synchronous driver or a runaway migration never freezes the editor and can be ended.
-  const isolate = { execPath: process.execPath, entry: path.join(context.extensionPath, 'dist', 'runner.js'), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
-  const model = (active = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets, isolate));
+  const isolate = { execPath: process.execPath, entry: path.join(context.extensionPath, 'dist', 'editor-runner.js'), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+  // The settings the engine reads are the ones this extension contributes: one list, in package.json.
+  const properties = (context.extension.packageJSON as { contributes: { configuration: { properties: Record<string, unknown> } } }).contributes.configuration.properties;
+  const settingKeys = Object.keys(properties).map((k) => k.replace(/^migrations\./, ''));
+  const model = (active = new MigrationsModel(log, path.join(context.extensionPath, 'templates'), context.secrets, isolate, settingKeys));
   const ctx = { model, log, secrets: context.secrets };
   context.subscriptions.push(
     log,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ConfigError, DEFAULT_SETTINGS, explain, findProjectConfig, MigrationEngine, readProjectInChild, settingsFrom, type IsolateOptions, type MigrationState, type ProjectConfig, type StatusReport } from '../core';
+import { explain, findProjectConfig, MigrationEngine, readProjectInChild, settingsFrom, type IsolateOptions, type MigrationState, type ProjectConfig, type StatusReport } from '../core';
 import { EDITOR_TERMS } from './terms';
 import { CheckResults } from './checks';
 import { passwordProvider } from './secrets';
@@ -18,9 +18,6 @@ const IGNORED_DIR = /[\\/](?:\.[^\\/]*|node_modules|out|dist)(?:[\\/]|$)/;
 
 /** How long after a new source folder's watcher is asked for the folder is read once more. */
 const WATCHER_SETTLE_MS = 1000;
-
-/** Every `migrations.*` key the engine reads: the defaulted ones and the two that default to unset. */
-const SETTING_KEYS = [...Object.keys(DEFAULT_SETTINGS), 'knexfile', 'templatesDir'];
 
 /**
  * One engine per workspace folder and the last status read from each. Refreshes follow
@@ -55,6 +52,8 @@ export class MigrationsModel implements vscode.Disposable {
     private readonly templatesDir: string,
     private readonly secrets: vscode.SecretStorage,
     private readonly isolate: IsolateOptions,
+    /** Every `migrations.*` key contributed in package.json, without the prefix: what the engine is given. */
+    private readonly settingKeys: readonly string[],
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/versions/**');
     const projectFiles = vscode.workspace.createFileSystemWatcher('**/migrations.config.{ts,mts,js,mjs,cjs}');
@@ -104,14 +103,15 @@ export class MigrationsModel implements vscode.Disposable {
     let engine = this.engines.get(folder.uri.toString());
     if (!engine) {
       const config = vscode.workspace.getConfiguration('migrations', folder.uri);
-      const raw = Object.fromEntries(SETTING_KEYS.map((k) => [`migrations.${k}`, config.get(k)]));
+      const raw = Object.fromEntries(this.settingKeys.map((k) => [`migrations.${k}`, config.get(k)]));
       const settings = settingsFrom(raw, 'Settings');
       const password = passwordProvider(this.secrets, folder.uri, settings);
       const read = this.projects.get(folder.uri.toString());
       if (read?.error) throw read.error;
-      // A knexfile is workspace code, executed to be read: never in Restricted Mode.
-      if (!vscode.workspace.isTrusted && settings.knexfile) throw new ConfigError(`The database is named by a knexfile (${settings.knexfile}), which is code: trust this workspace to read it.`);
-      engine = new MigrationEngine({ workspace: folder.uri.fsPath, settings, project: read?.project, logger: this.log, runner: 'editor', templatesDir: this.templatesDir, password, isolate: this.isolate });
+      engine = new MigrationEngine({
+        workspace: folder.uri.fsPath, settings, project: read?.project, logger: this.log, runner: 'editor', templatesDir: this.templatesDir, password, isolate: this.isolate,
+        untrusted: !vscode.workspace.isTrusted,
+      });
       this.engines.set(folder.uri.toString(), engine);
     }
     return engine;

@@ -12,6 +12,18 @@ import { installVsix, launchChromium, packageVsix, profileDirs, ROOT, startCodeS
 const RESULTS = path.join(ROOT, 'test-results');
 const SAMPLE = path.join(ROOT, 'test', 'fixtures', 'sample');
 const EXTENSION_ID = 'migration-manager.migration-manager';
+const SAMPLE_ROWS = ['001 Create chat_users and chat_messages', '002 Add is_spammer flag to chat_users', '003 Add JSON metadata to chat_users'];
+/** The database servers on loopback, reached as their trusted admin users (as test/servers.ts does). */
+const SERVERS = [
+  { name: 'PostgreSQL', client: 'pg', port: 5432, user: 'postgres', adminDatabase: 'postgres' },
+  { name: 'MariaDB', client: 'mysql2', port: 3306, user: 'root' },
+];
+
+/** knex on `database` as the server's admin, from the repository's node_modules (the test's, not the extension's). */
+async function serverKnex(server, database) {
+  const { default: knex } = await import('knex');
+  return knex({ client: server.client, connection: { host: '127.0.0.1', port: server.port, user: server.user, database }, pool: { min: 0, max: 1 } });
+}
 
 /** `2025-01-02 03:04:05.678` (local time, as VS Code logs) to epoch ms. */
 function logTime(line) {
@@ -105,6 +117,7 @@ export async function runUiTest({ print = console.log } = {}) {
   }, null, 2));
 
   let server;
+  let codeServer;
   let browser;
   let page;
   const shot = async (name) => {
@@ -140,7 +153,7 @@ export async function runUiTest({ print = console.log } = {}) {
     });
 
     await step('the workbench opens the sample and the Migrations view draws the tree', async () => {
-      server = await startCodeServer({ dirs });
+      server = codeServer = await startCodeServer({ dirs });
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       const opened = Date.now();
@@ -151,7 +164,7 @@ export async function runUiTest({ print = console.log } = {}) {
       await entry.first().waitFor({ timeout: 30_000 });
       await entry.first().click();
       await widenSideBar(page);
-      for (const label of ['001 Create chat_users and chat_messages', '002 Add is_spammer flag to chat_users', '003 Add JSON metadata to chat_users']) {
+      for (const label of SAMPLE_ROWS) {
         await page.getByText(label, { exact: true }).waitFor({ timeout: 60_000 });
         await rowStatus(label, 'pending');
       }
@@ -258,6 +271,60 @@ export async function runUiTest({ print = console.log } = {}) {
       await applyAll.click();
       await waitFor('the open history to draw the new run', async () => (await marks(await timeline()).count()) === 7, { timeoutMs: 20_000 });
     });
+
+    // The installed extension has no node_modules: the runner child must bring its own drivers
+    // (issue: "Cannot find module 'pg'" after Select Database → PostgreSQL). Each server gets a
+    // fresh workspace copy whose settings name a fresh database on loopback.
+    for (const dbServer of SERVERS) {
+      await step(`on ${dbServer.name}, the installed VSIX previews SQL, applies and checks drift (its drivers are bundled)`, async () => {
+        const name = `mm_ui_${process.pid}_${dbServer.client === 'pg' ? 'pg' : 'my'}`;
+        const admin = await serverKnex(dbServer, dbServer.adminDatabase);
+        try {
+          await admin.raw(`drop database if exists ${name}`);
+          await admin.raw(`create database ${name}`);
+          const ws = path.join(base, `workspace-${dbServer.client}`);
+          fs.cpSync(path.join(SAMPLE, 'versions'), path.join(ws, 'versions'), { recursive: true });
+          fs.mkdirSync(path.join(ws, '.vscode'));
+          fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({
+            'migrations.client': dbServer.client,
+            'migrations.connection': { host: '127.0.0.1', port: dbServer.port, user: dbServer.user, database: name },
+          }, null, 2));
+          await page.goto(workbenchUrl(codeServer, ws));
+          await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+          await page.locator('.activitybar [aria-label^="Migrations"]').first().click();
+          for (const label of SAMPLE_ROWS) await rowStatus(label, 'pending', 60_000);
+
+          await paletteCommand('Migrations: Preview SQL');
+          if (dbServer.client === 'pg') {
+            await page.locator('.view-lines', { hasText: 'create table "chat_users"' }).first().waitFor({ timeout: 30_000 });
+          } else {
+            // MySQL commits DDL as it goes: the dry run is refused by design, with its reason.
+            await page.locator('.notification-toast', { hasText: 'A dry run is not available on MySQL/MariaDB' }).first().waitFor({ timeout: 30_000 });
+          }
+          await paletteCommand('Notifications: Clear All Notifications');
+
+          await page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').first().click();
+          for (const label of SAMPLE_ROWS) await rowStatus(label, 'applied', 60_000);
+          // The history on the server itself says so, not only the tree.
+          const db = await serverKnex(dbServer, name);
+          try {
+            const n = Number(Object.values((await db('migration_history').where({ success: true }).count({ n: '*' }))[0])[0]);
+            if (n !== 3) throw new Error(`${name}.migration_history holds ${n} success rows, not 3`);
+          } finally {
+            await db.destroy();
+          }
+
+          await paletteCommand('Migrations: Check Drift');
+          await page.getByText('No drift: the database is what its migrations make.').first().waitFor({ timeout: 60_000 });
+          const missing = await page.locator('.notification-toast', { hasText: /Cannot find module|npm install/ }).count();
+          if (missing > 0) throw new Error('a notification says a driver module is missing');
+          await shot(`${dbServer.client}-applied`);
+        } finally {
+          await admin.raw(dbServer.client === 'pg' ? `drop database if exists ${name} with (force)` : `drop database if exists ${name}`).catch(() => {});
+          await admin.destroy();
+        }
+      });
+    }
   } finally {
     if (broken && page) await shot('failure').catch(() => {});
     await browser?.close().catch(() => {});

@@ -84,6 +84,12 @@ export function prepareRun(suite: SuiteName, grep?: string): PreparedRun {
     // A project config is code too: were it executed, it would write the marker and rename the source.
     fs.writeFileSync(path.join(workspace, 'migrations.config.ts'),
       `require('node:fs').writeFileSync(${JSON.stringify(config.marker)}, 'migrations.config.ts ran');\nexport default { sources: [{ id: 'renamed', dir: 'versions' }] };\n`);
+    // So are SQLite drivers in the workspace's node_modules, which a user-level migrations.client may name.
+    for (const driver of ['sqlite3', 'better-sqlite3']) {
+      fs.mkdirSync(path.join(workspace, 'node_modules', driver), { recursive: true });
+      fs.writeFileSync(path.join(workspace, 'node_modules', driver, 'index.js'),
+        `require('node:fs').writeFileSync(${JSON.stringify(config.marker)}, '${driver} loaded in pid ' + process.pid); module.exports = {};\n`);
+    }
   }
   fs.writeFileSync(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   return { dir, workspace, config };

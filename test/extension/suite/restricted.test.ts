@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { suite, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { Problem } from '../../../src/core';
-import { api, config, dbFile, EXTENSION_ID, states, statuses, tables, waitFor } from './helpers';
+import { api, config, dbFile, EXTENSION_ID, modelShows, states, statuses, tables, waitFor } from './helpers';
 
 suite('Restricted mode (untrusted workspace)', () => {
   const { marker } = config();
@@ -42,5 +44,28 @@ suite('Restricted mode (untrusted workspace)', () => {
     assert.deepEqual(model.states[0].report?.sources.map((s) => s.id), ['versions']);
     assert.equal(model.states[0].error, undefined);
     assert.equal(fs.existsSync(marker), false, `the config ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+  });
+
+  test('a user-level migrations.client naming sqlite3 or better-sqlite3 loads nothing from the workspace: the file is read with the built-in driver', async () => {
+    const { model } = await api();
+    const user = vscode.workspace.getConfiguration('migrations');
+    // A database file that exists, so a status really opens it (with a table of its own).
+    fs.mkdirSync(path.dirname(dbFile()), { recursive: true });
+    const db = new DatabaseSync(dbFile());
+    db.exec('create table customers (id integer primary key)');
+    db.close();
+    try {
+      for (const client of ['better-sqlite3', 'sqlite3']) {
+        await user.update('client', client, vscode.ConfigurationTarget.Global);
+        await modelShows(model, `a status read with client ${client}`, () => model.states[0].report?.database.startsWith(`${client} `) === true);
+        assert.equal(model.states[0].error, undefined);
+        assert.deepEqual(statuses(model), { 1: 'pending', 2: 'pending', 3: 'pending', 4: 'pending' });
+        assert.match(model.states[0].report!.database, /built-in SQLite: the workspace is not trusted/);
+        assert.equal(fs.existsSync(marker), false, `workspace code ran in the extension host: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+      }
+    } finally {
+      await user.update('client', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(dbFile(), { force: true });
+    }
   });
 });
