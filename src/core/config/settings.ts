@@ -35,7 +35,8 @@ export interface Settings {
   readonly migrationTimeoutMs: number;
   /**
    * A database on the same server that verification may empty and use as its scratch copy
-   * (PostgreSQL, MySQL/MariaDB); unset: one is created and dropped for each check.
+   * (PostgreSQL, MySQL/MariaDB); unset: one is created and dropped for each check. Never the
+   * target; taken only when empty (then marked as ours) or marked already (see shadow.ts).
    */
   readonly shadowDatabase?: string;
   /** Where the schema snapshot goes (relative to the workspace); unset: schema.sql beside the first source; "off": none. */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ColumnModel, ForeignKeyModel, IndexModel, SchemaModel, TableModel } from '../model/schema';
 import { HISTORY_TABLE } from './history';
 import { LOCK_TABLE } from './lock';
+import { SHADOW_MARKER } from './shadow';
 
 export type IntrospectKind = 'sqlite' | 'pg' | 'mysql';
 
@@ -11,7 +12,7 @@ export interface IntrospectOptions {
 }
 
 /** Bookkeeping, ours and knex's own migrator's: never part of the schema a migration builds. */
-const BOOKKEEPING = new Set([HISTORY_TABLE, LOCK_TABLE, 'knex_migrations', 'knex_migrations_lock']);
+const BOOKKEEPING = new Set([HISTORY_TABLE, LOCK_TABLE, SHADOW_MARKER, 'knex_migrations', 'knex_migrations_lock']);
 
 /** What every dialect's catalog query is reduced to before the model is built. */
 interface CatalogRows {

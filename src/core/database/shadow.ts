@@ -15,6 +15,13 @@ export interface Shadow {
 
 export type SchemaKind = 'sqlite' | 'pg' | 'mysql';
 
+/**
+ * The table that makes a database this tool's shadow: created when an empty configured shadow is
+ * first taken. A database without it that holds tables is never emptied.
+ */
+export const SHADOW_MARKER = 'mm_shadow_marker';
+const MARKER_NOTE = "Migration Manager's shadow database: verify, lint and drift empty it before each use.";
+
 export function schemaKind(target: DatabaseTarget): SchemaKind {
   return isSqlite(target.client) ? 'sqlite' : target.client === 'pg' ? 'pg' : 'mysql';
 }
@@ -32,14 +39,19 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
   }
   const config = serverConfig(target);
   if (settings.shadowDatabase) {
-    const knex = openServer({ ...target, instance: undefined, knexConfig: onDatabase(config, settings.shadowDatabase) });
+    const name = settings.shadowDatabase;
+    const knex = openServer({ ...target, instance: undefined, knexConfig: onDatabase(config, name) });
     try {
+      // Both refusals come before anything is written: the shadow is emptied below.
+      await refuseTarget(target, knex, kind, name);
+      await claim(knex, kind, name);
       await empty(knex, kind);
     } catch (err) {
       await knex.destroy();
-      throw new MigrationsError(`Cannot use the shadow database "${settings.shadowDatabase}" (migrations.shadowDatabase): ${describeError(err)}. Create it, empty, on the same server, for this user.`, { code: 'database' });
+      if (err instanceof MigrationsError) throw err;
+      throw new MigrationsError(`Cannot use the shadow database "${name}" (migrations.shadowDatabase): ${describeError(err)}. Create it, empty, on the same server, for this user.`, { code: 'database' });
     }
-    return { knex, kind, label: `the shadow database ${settings.shadowDatabase}`, dispose: () => knex.destroy() };
+    return { knex, kind, label: `the shadow database ${name}`, dispose: () => knex.destroy() };
   }
   const name = temporaryName(process.pid, crypto().randomBytes(6).toString('hex'));
   const admin = openServer({ ...target, instance: undefined, knexConfig: config });
@@ -118,14 +130,82 @@ function onDatabase(config: Knex.Config, database: string): Knex.Config {
   return { ...config, connection: (typeof conn === 'function' ? async () => swap(await (conn as () => unknown)()) : swap(conn)) as Knex.Config['connection'] };
 }
 
-/** Drops every table in the shadow's current schema (PostgreSQL) or database (MySQL). */
+/**
+ * Refuses the target itself as its shadow. The shadow is reached with the target's own connection
+ * settings, the database name swapped, so it is on the target's server; the server then says
+ * whether both connections are in one database (its own spelling and case rules), so no way of
+ * writing the host, the port or the name gets past.
+ */
+async function refuseTarget(target: DatabaseTarget, shadow: Knex, kind: 'pg' | 'mysql', name: string): Promise<void> {
+  const real = target.instance ?? openServer(target);
+  try {
+    const [theirs, ours] = await Promise.all([databaseIdentity(real, kind), databaseIdentity(shadow, kind)]);
+    if (theirs !== ours) return;
+  } finally {
+    if (real !== target.instance) await real.destroy();
+  }
+  throw new MigrationsError(
+    `The shadow database "${name}" (migrations.shadowDatabase) is the database these migrations are applied to (${target.label}): verify, lint and drift empty their shadow, so it must be another database; set migrations.shadowDatabase to an empty database of its own on the same server, or leave it unset to use a temporary one.`,
+    { code: 'config' },
+  );
+}
+
+/** The connected database as the server knows it: its oid (PostgreSQL) or its name as the server compares names (MySQL), and the server. */
+async function databaseIdentity(knex: Knex, kind: 'pg' | 'mysql'): Promise<string> {
+  if (kind === 'pg') {
+    const sql = "select (select oid from pg_database where datname = current_database())::text || '@' || pg_postmaster_start_time()::text || ':' || current_setting('port') as id";
+    return String((await knex.raw(sql)).rows[0].id);
+  }
+  const sql = "select concat(@@hostname, ':', @@port, ':', @@datadir, '/', if(@@lower_case_table_names = 0, database(), lower(database()))) as id";
+  return String((await knex.raw(sql))[0][0].id);
+}
+
+/**
+ * Takes a configured shadow as ours: marked already, or empty (then marked). Anything else holds
+ * someone's tables, which emptying it would drop.
+ */
+async function claim(knex: Knex, kind: 'pg' | 'mysql', name: string): Promise<void> {
+  const tables = await tablesIn(knex, kind);
+  if (tables.includes(SHADOW_MARKER)) return;
+  if (tables.length > 0) {
+    const shown = tables.length > 10 ? `${tables.slice(0, 10).join(', ')} and ${tables.length - 10} more` : tables.join(', ');
+    throw new MigrationsError(
+      `The shadow database "${name}" (migrations.shadowDatabase) holds tables Migration Manager did not make (${shown}) and no ${SHADOW_MARKER} table: a shadow is emptied before each check, so only an empty database is taken as one; set migrations.shadowDatabase to an empty database, or leave it unset to use a temporary one.`,
+      { code: 'config' },
+    );
+  }
+  await mark(knex);
+}
+
+async function mark(knex: Knex): Promise<void> {
+  await knex.raw(`create table if not exists ${SHADOW_MARKER} (note varchar(255))`);
+  await knex(SHADOW_MARKER).insert({ note: MARKER_NOTE });
+}
+
+/**
+ * Every table and view of the connected database, sorted: PostgreSQL's in every schema but the
+ * system's (another schema's as `schema.table`), MySQL's in `database()`.
+ */
+async function tablesIn(knex: Knex, kind: 'pg' | 'mysql'): Promise<string[]> {
+  if (kind === 'pg') {
+    const sql = `select case when n.nspname = current_schema() then c.relname else n.nspname || '.' || c.relname end as name
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
+      order by 1`;
+    return ((await knex.raw(sql)).rows as { name: string }[]).map((r) => r.name);
+  }
+  const [rows] = (await knex.raw('select table_name as name from information_schema.tables where table_schema = database() order by 1')) as [{ name: string }[]];
+  return rows.map((r) => r.name);
+}
+
+/** Drops every table in the shadow's current schema (PostgreSQL) or database (MySQL), but its marker. */
 async function empty(knex: Knex, kind: SchemaKind): Promise<void> {
   if (kind === 'pg') {
-    const rows = (await knex.raw("select tablename from pg_tables where schemaname = current_schema()")).rows as { tablename: string }[];
+    const rows = (await knex.raw('select tablename from pg_tables where schemaname = current_schema() and tablename <> ?', [SHADOW_MARKER])).rows as { tablename: string }[];
     if (rows.length > 0) await knex.raw(`drop table if exists ${rows.map(() => '??').join(', ')} cascade`, rows.map((r) => r.tablename));
     return;
   }
-  const [rows] = (await knex.raw("select table_name as name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE'")) as [{ name: string }[]];
+  const [rows] = (await knex.raw("select table_name as name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE' and table_name <> ?", [SHADOW_MARKER])) as [{ name: string }[]];
   if (rows.length === 0) return;
   // One connection: the foreign-key switch is per session.
   await knex.transaction(async (trx) => {
