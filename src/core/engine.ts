@@ -7,7 +7,7 @@ import { chooseTarget, type DatabaseTarget, type PasswordProvider } from './data
 import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery, sourceId } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
-import { ConfigError, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
+import { ConfigError, corruptHistory, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
 import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type RunnerProcess, type StoppedStep } from './run/isolated';
 import { loadMigrations } from './loading/loader';
@@ -741,20 +741,22 @@ function checkOptions(call: string, opts: object, known: readonly string[]): voi
 }
 
 /**
- * The plan without the steps of sources whose history holds rows we did not write: those are
- * blocked, the others run. When only blocked steps were planned, the rows are the error.
+ * The plan without the steps of sources whose history cannot be trusted (rows we did not write, a
+ * migration applied twice): those are blocked, the others run. When only blocked steps were
+ * planned, the rows are the error; so they are for a rollback, whose order across sources a
+ * blocked source would break.
  */
 function runnable(planned: readonly Step[], history: HistorySnapshot, where: string): { steps: Step[]; blocked: Step[] } {
   const bad = new Set(history.unreadable.map((u) => u.source));
   const steps = planned.filter((s) => !bad.has(s.source.id));
   const blocked = planned.filter((s) => bad.has(s.source.id));
-  if (steps.length === 0 && blocked.length > 0) throw new CorruptHistoryError(where, history.unreadable.filter((u) => blocked.some((s) => s.source.id === u.source)).map((u) => u.text));
+  if (blocked.length > 0 && (steps.length === 0 || planned.some((s) => s.direction === 'down'))) throw corruptHistory(where, history.unreadable.filter((u) => blocked.some((s) => s.source.id === u.source)));
   return { steps, blocked };
 }
 
 /** Recording by hand is refused while the history holds rows we did not write. */
 function refuseUnreadable(history: HistorySnapshot, where: string): HistorySnapshot {
-  if (history.unreadable.length > 0) throw new CorruptHistoryError(where, history.unreadable.map((u) => u.text));
+  if (history.unreadable.length > 0) throw corruptHistory(where, history.unreadable);
   return history;
 }
 

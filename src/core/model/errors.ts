@@ -179,16 +179,37 @@ export class MigrationTimeoutError extends MigrationsError {
   }
 }
 
-/** `migration_history` holds rows Migration Manager never writes; reading them would be a guess. */
+/**
+ * `migration_history` holds rows Migration Manager never writes, or (`duplicates`) applies one
+ * migration twice with no rollback between: reading either would be a guess.
+ */
 export class CorruptHistoryError extends MigrationsError {
-  constructor(where: string, readonly rows: readonly string[]) {
-    const shown = rows.slice(0, 5).join('; ') + (rows.length > 5 ? `; and ${rows.length - 5} more` : '');
+  constructor(where: string, readonly rows: readonly string[], readonly duplicates: readonly string[] = []) {
+    const list = (items: readonly string[]) => items.slice(0, 5).join('; ') + (items.length > 5 ? `; and ${items.length - 5} more` : '');
+    const what = [
+      ...(rows.length > 0 ? [`holds ${rows.length} row(s) Migration Manager did not write (${list(rows)})`] : []),
+      ...(duplicates.length > 0 ? [`records ${duplicates.length === 1 ? 'a migration' : `${duplicates.length} migrations`} applied twice (${list(duplicates)})`] : []),
+    ];
     super(
-      `The table migration_history in ${where} holds ${rows.length} row(s) Migration Manager did not write (${shown}). ` +
+      `The table migration_history in ${where} ${what.join(' and ')}. ` +
         'Nothing was changed. Fix or delete those rows (e.g. in the sqlite3 shell), or restore the database from a backup, then run again.',
       { code: 'corrupt-history' },
     );
   }
+}
+
+/** The error for history rows that cannot be trusted, each kind in its own words. */
+export function corruptHistory(where: string, entries: readonly { text: string; duplicate?: boolean }[]): CorruptHistoryError {
+  return new CorruptHistoryError(where, entries.filter((e) => !e.duplicate).map((e) => e.text), entries.filter((e) => e.duplicate).map((e) => e.text));
+}
+
+/** `migration_history` is a view (or another kind of object), not the table we made: its rows, and any write to it, would be a guess. */
+export function historyNotATable(where: string, kind: string): MigrationsError {
+  return new MigrationsError(
+    `migration_history in ${where} is a ${kind}, not the table Migration Manager made, so the history cannot be trusted; nothing was changed. ` +
+      `Restore the table migration_history (from the ${kind}'s own table, or from a backup) in place of the ${kind}, then run again.`,
+    { code: 'corrupt-history' },
+  );
 }
 
 /** The database itself failed (cannot open, locked, read-only, not a database…). */
