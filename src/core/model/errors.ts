@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'half-done'
   | 'timeout'
   | 'corrupt-history'
+  /** Files match the applied history of a source no folder holds any more (a moved folder): not applied again. */
+  | 'moved-source'
   /** The database failed: cannot open it, locked by another program, read-only, not a database. */
   | 'database'
   /** Another runner holds the migration lock (facts.holder). */
@@ -42,7 +44,11 @@ export type Advice =
   /** Point the engine at another SQLite file. */
   | { readonly do: 'choose-database' }
   /** Open or pass an existing workspace folder. */
-  | { readonly do: 'choose-workspace' };
+  | { readonly do: 'choose-workspace' }
+  /** Move the applied history of a source no folder holds any more to the folder it moved to. */
+  | { readonly do: 'rename-source'; readonly from: string; readonly to: string }
+  /** Run anyway: the caller says the check does not apply (`up`'s option of that name). */
+  | { readonly do: 'override'; readonly flag: 'not-moved' | 'allow-sum-mismatch' };
 
 /** An error's text: words, and the actions in it for a front end to name. Plain data: it crosses to and from the runner child. */
 export type ErrorText = readonly (string | Advice)[];
@@ -67,6 +73,10 @@ export const PLAIN_TERMS: Terms = (a) => {
       return 'point migrations.database at the right file';
     case 'choose-workspace':
       return 'pass an existing folder';
+    case 'rename-source':
+      return `move it with renameSource("${a.from}", "${a.to}")`;
+    case 'override':
+      return `pass ${a.flag === 'not-moved' ? 'notMoved' : 'allowSumMismatch'}: true to up()`;
   }
 };
 
