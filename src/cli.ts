@@ -74,7 +74,7 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       return report.sources.some((s) => s.migrations.some((m) => m.status === 'invalid')) ? 1 : 0;
     }
     case 'up':
-      return finish(await engine.up({ ...runOpts, to: args.to, outOfOrder: args.outOfOrder, tags: args.tags }), 'apply');
+      return finish(await engine.up({ ...runOpts, to: args.to, outOfOrder: args.outOfOrder, tags: args.tags, notMoved: args.notMoved || undefined }), 'apply');
     case 'down':
       return finish(await engine.down({ ...runOpts, ...(args.to !== undefined ? { to: args.to } : args.all ? { all: true as const } : { last: true as const }) }), 'roll back');
     case 'redo':

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
-import { CorruptHistoryError, DatabaseError, MigrationsError, type MigrationEngine } from '../src/core';
-import { CLI, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, ROOT, sqliteKnex, tempWorkspace, tsMigration, type CliResult, userTables } from './helpers';
+import { CorruptHistoryError, DatabaseError, MigrationsError, readWorkspaceSettings, type MigrationEngine } from '../src/core';
+import { CLI, cli, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, migrationPath, ROOT, sqliteKnex, tempWorkspace, tsMigration, type CliResult, userTables } from './helpers';
 import { probe, SERVERS, TestDatabase } from './servers';
 
 const open: MigrationEngine[] = [];
@@ -325,3 +325,112 @@ test('a history row Migration Manager never wrote blocks only the source it name
   const status = await engine(ws).status();
   assert.deepEqual(status.sources.map((s) => [s.id, s.problems.map((p) => p.code)]), [['a/versions', []], ['b/versions', ['unreadable-history']]]);
 });
+
+test('two success rows applying one migration with no rollback between: that source is corrupt-history (rows named), nothing of it runs, down is refused', async () => {
+  const ws = tempWorkspace({ ...migrationFiles([1, 2]), 'b/versions/migration_001_b.ts': tsMigration(1, 'b') });
+  const db = DEFAULT_DB(ws);
+  assert.equal((await engine(ws).up()).ok, true);
+  const theirs = sqliteKnex(db);
+  // A copy of migration 1's success row, appended later (not by mark-applied: manual is false).
+  const [first] = await theirs('migration_history').where({ source: 'versions', version: 1 }).select('*');
+  const { id: firstId, ...copy } = first as Record<string, unknown>;
+  await theirs('migration_history').insert(copy);
+  const [{ id: copyId }] = await theirs('migration_history').max('id as id');
+  await theirs.destroy();
+  fs.writeFileSync(path.join(ws, migrationPath(3)), tsMigration(3, 't3'));
+  const rowsBefore = await inspect(db, (k) => k('migration_history').select('*'));
+
+  const duplicate = new RegExp(`rows id ${firstId} and ${copyId} both record migration 1 of versions as applied, with no rollback between`);
+  const corrupt = (err: unknown) => err instanceof CorruptHistoryError && err.code === 'corrupt-history' && duplicate.test(err.message) && /Nothing was changed/.test(err.message);
+  const status = await engine(ws).status();
+  assert.deepEqual(status.sources.map((s) => [s.id, s.problems.map((p) => [p.code, p.severity])]), [['b/versions', []], ['versions', [['unreadable-history', 'error']]]]);
+  assert.match(status.sources[1].problems[0].message, duplicate);
+  await assert.rejects(engine(ws).up({ source: 'versions' }), corrupt);
+  await assert.rejects(engine(ws).down({ source: 'versions' }), corrupt);
+  await assert.rejects(engine(ws).down({ all: true }), corrupt);
+  await assert.rejects(engine(ws).markApplied({ source: 'versions', version: 3 }), corrupt);
+  const r = cli(['up', '--dir', ws]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, duplicate);
+  assert.deepEqual(await userTables(db), ['b', 't1', 't2']);
+  assert.deepEqual(await inspect(db, (k) => k('migration_history').select('*')), rowsBefore);
+  assert.deepEqual(await lockRows(db), []);
+});
+
+test('mark-applied on an edited applied migration writes a second success row: a re-baseline, not corrupt-history', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const e = engine(ws);
+  assert.equal((await e.up({ to: 1 })).ok, true);
+  fs.appendFileSync(path.join(ws, migrationPath(1)), '// reviewed\n');
+  assert.equal((await e.markApplied({ version: 1 })).recorded, true);
+  const status = await e.status();
+  assert.deepEqual(status.sources[0].problems, []);
+  assert.deepEqual((await e.up()).steps.map((s) => [s.version, s.outcome]), [[2, 'done']]);
+});
+
+/** Replaces migration_history by a view over a copy of it: what a hand "fix" or a restore script may leave. */
+async function historyAsView(db: Knex): Promise<void> {
+  await db.raw('create table old_history as select * from migration_history');
+  await db.schema.dropTable('migration_history');
+  await db.raw('create view migration_history as select * from old_history');
+}
+
+async function assertViewRefused(e: () => MigrationEngine, tables: () => Promise<string[]>, where: RegExp): Promise<void> {
+  const corrupt = (err: unknown) => err instanceof MigrationsError && err.code === 'corrupt-history' &&
+    where.test(err.message) && /migration_history in .* is a view, not the table Migration Manager made/.test(err.message) && /nothing was changed/i.test(err.message);
+  const before = await tables();
+  await assert.rejects(e().status(), corrupt);
+  await assert.rejects(e().up(), corrupt);
+  await assert.rejects(e().down(), corrupt);
+  await assert.rejects(e().history(), corrupt);
+  await assert.rejects(e().markApplied({ version: 2 }), corrupt);
+  assert.deepEqual(await tables(), before, 'nothing ran or was created');
+}
+
+test('a history table replaced by a view is corrupt-history, named; nothing runs (SQLite)', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const db = DEFAULT_DB(ws);
+  assert.equal((await engine(ws).up({ to: 1 })).ok, true);
+  const theirs = sqliteKnex(db);
+  await historyAsView(theirs);
+  await theirs.destroy();
+  const names = () => inspect(db, async (k) => ((await k('sqlite_master').select('name').orderBy('name')) as { name: string }[]).map((r) => r.name));
+  await assertViewRefused(() => engine(ws), names, new RegExp(escape(db)));
+  // The knex read path (the workspace's own driver) probes the same way.
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(ws, 'node_modules'), 'junction');
+  const knexPath: MigrationEngine[] = [];
+  try {
+    await assertViewRefused(() => {
+      knexPath.push(makeEngine(ws, { settings: { ...readWorkspaceSettings(ws), client: 'better-sqlite3' } }));
+      return knexPath.at(-1)!;
+    }, names, new RegExp(escape(db)));
+  } finally {
+    await Promise.all(knexPath.map((x) => x.close()));
+  }
+  const r = cli(['up', '--dir', ws]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /is a view, not the table Migration Manager made/);
+});
+
+for (const server of SERVERS) {
+  test(`${server.name}: a history table replaced by a view is corrupt-history; nothing runs`, async (t) => {
+    const why = await probe(server);
+    if (why) return t.skip(why);
+    const db = await TestDatabase.create(server);
+    const ws = tempWorkspace(migrationFiles([1, 2]));
+    const engines: MigrationEngine[] = [];
+    const e = () => {
+      const made = makeEngine(ws, { settings: db.settings() });
+      engines.push(made);
+      return made;
+    };
+    try {
+      assert.equal((await e().up({ to: 1 })).ok, true);
+      await historyAsView(db.db);
+      await assertViewRefused(e, () => db.tables(), /migration_history/);
+    } finally {
+      await Promise.all(engines.map((x) => x.close()));
+      await db.drop();
+    }
+  });
+}

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, Discovery, MigrationsError, type Migration } from '../src/core';
-import { cli, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, migrationPath, tempWorkspace, tsMigration, userTables } from './helpers';
+import { cli, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, migrationPath, tempWorkspace, tsMigration, userTables } from './helpers';
 
 // Engines hold their database connections open until closed.
 const engines: ReturnType<typeof makeEngine>[] = [];
@@ -124,12 +124,12 @@ test('a moved versions folder is offered as a rename, not shown all pending; ren
   assert.deepEqual(moved[0].problems.map((p) => [p.code, p.severity]), [['moved-source', 'warning']]);
   assert.match(moved[0].problems[0].message, /match the applied history of "versions".*rename-source versions db\/versions/);
 
-  // Refused: the old id is not history-only, or the new folder's files differ.
+  // Refused: the old id is not history-only, or a file here is another migration (checksum and description differ).
   await assert.rejects(engine(ws).renameSource('db/versions', 'db/versions'), (err: unknown) => err instanceof MigrationsError && err.code === 'usage');
   const edited = path.join(ws, 'db', migrationPath(2));
   const text = fs.readFileSync(edited, 'utf8');
-  fs.writeFileSync(edited, `${text}// edited\n`);
-  await assert.rejects(engine(ws).renameSource('versions', 'db/versions'), /Migration 2 in "db\/versions" differs from the one "versions" applied/);
+  fs.writeFileSync(edited, text.replace("'create t2'", "'create t2 again'"));
+  await assert.rejects(engine(ws).renameSource('versions', 'db/versions'), /Migration 2 in "db\/versions" differs from the one "versions" applied \(its checksum and its description\)/);
   fs.writeFileSync(edited, text);
 
   const r = cli(['rename-source', 'versions', 'db/versions', '--dir', ws]);
@@ -141,4 +141,80 @@ test('a moved versions folder is offered as a rename, not shown all pending; ren
   assert.deepEqual((await engine(ws).up()).steps, [], 'nothing to apply again');
   assert.deepEqual(await userTables(db), ['t1', 't2']);
   assert.equal(cli(['rename-source', 'versions', '--dir', ws]).code, 2, 'one argument is a usage error');
+});
+
+/** A data migration: applying it twice doubles its rows (the table is made only if missing). */
+const seedFiles = (dir: string) => ({
+  [`${dir}/migration_001_create_items.ts`]: tsMigration(1, 'items', { up: "await knex.raw('create table if not exists items (id integer primary key, v text)');" }),
+  [`${dir}/migration_002_seed_items.ts`]: tsMigration(2, 'seed', { up: "await knex('items').insert({ v: 'seed' });", down: "await knex('items').del();" }),
+});
+const itemRows = (db: string) => inspect(db, async (k) => (await k('items').count('* as n'))[0].n);
+const historyRows = (db: string) => inspect(db, (k) => k('migration_history').select('*').orderBy('id'));
+
+test('a moved folder is never applied again: up refuses naming both sources and rename-source, also with a file edited; nothing run, nothing recorded', async () => {
+  const ws = tempWorkspace(seedFiles('versions'));
+  const db = DEFAULT_DB(ws);
+  assert.equal((await engine(ws).up()).ok, true);
+  fs.mkdirSync(path.join(ws, 'db'));
+  fs.renameSync(path.join(ws, 'versions'), path.join(ws, 'db', 'versions'));
+  const rows = await historyRows(db);
+
+  const refused = (err: unknown) => err instanceof MigrationsError && err.code === 'moved-source' &&
+    /^Nothing was run: migration\(s\) 1, 2 of db\/versions match migrations that "versions" applied .*Move that history here \(move it with renameSource\("versions", "db\/versions"\)\), or if they are other migrations, pass notMoved: true to up\(\)\.$/.test(err.message);
+  await assert.rejects(engine(ws).up(), refused);
+  await assert.rejects(engine(ws).up({ source: 'db/versions' }), refused, 'a --source filter does not hide the old history');
+  const r = cli(['up', '--dir', ws]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /^error: Nothing was run: migration\(s\) 1, 2 of db\/versions match .*\(run "migrations rename-source versions db\/versions"\), or if they are other migrations, pass --not-moved\.\n$/);
+
+  // One file edited as well: still the same migrations (same versions and descriptions), still refused, and status says so.
+  fs.appendFileSync(path.join(ws, 'db', 'versions', 'migration_002_seed_items.ts'), '// reviewed\n');
+  await assert.rejects(engine(ws).up(), refused);
+  const status = (await engine(ws).status()).sources;
+  assert.deepEqual(status.map((s) => [s.id, s.movedFrom, s.problems.map((p) => p.code)]), [['db/versions', 'versions', ['moved-source']]]);
+  assert.equal(cli(['up', '--dir', ws]).code, 1);
+  assert.equal(await itemRows(db), 1, 'the seed ran once');
+  assert.deepEqual(await historyRows(db), rows, 'nothing recorded');
+  assert.deepEqual(await lockRows(db), []);
+
+  // The advice works: the history moves, the edited file shows as modified, nothing runs again.
+  const moved = cli(['rename-source', 'versions', 'db/versions', '--dir', ws]);
+  assert.equal(moved.code, 0, moved.stdout + moved.stderr);
+  assert.deepEqual((await engine(ws).status()).sources[0].migrations.map((m) => m.status), ['applied', 'modified']);
+  assert.deepEqual((await engine(ws).up()).steps, []);
+  assert.equal(await itemRows(db), 1);
+});
+
+test('a moved folder with a new migration and one file left behind: status warns, up refuses the matching ones; --not-moved applies them', async () => {
+  const ws = tempWorkspace(seedFiles('versions'));
+  const db = DEFAULT_DB(ws);
+  assert.equal((await engine(ws).up()).ok, true);
+  fs.mkdirSync(path.join(ws, 'db', 'versions'), { recursive: true });
+  // Only migration 2 moves (1 is deleted), and a new 3 is added there.
+  fs.renameSync(path.join(ws, 'versions', 'migration_002_seed_items.ts'), path.join(ws, 'db', 'versions', 'migration_002_seed_items.ts'));
+  fs.rmSync(path.join(ws, 'versions'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'db', 'versions', 'migration_003_create_t3.ts'), tsMigration(3, 't3'));
+
+  const [source] = (await engine(ws).status()).sources;
+  assert.equal(source.movedFrom, undefined, 'not the whole history: no rename offered');
+  assert.deepEqual(source.problems.map((p) => p.code), ['moved-source']);
+  assert.match(source.problems[0].message, /^Migration\(s\) 2 here match applied migrations of "versions"/);
+  await assert.rejects(engine(ws).up(), /Nothing was run: migration\(s\) 2 of db\/versions match migrations that "versions" applied/);
+  assert.deepEqual((await engine(ws).up({ to: 1, source: 'db/versions' })).steps, [], 'nothing matching planned: nothing refused');
+
+  assert.equal(cli(['status', '--not-moved', '--dir', ws]).code, 2, '--not-moved goes with up only');
+  const r = cli(['up', '--not-moved', '--dir', ws]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual((await engine(ws).status()).sources[0].migrations.map((m) => [m.version, m.status]), [[2, 'applied'], [3, 'applied']]);
+  assert.deepEqual((await engine(ws).status()).sources[0].problems, []);
+  assert.equal(await itemRows(db), 2, 'applied again, as asked');
+});
+
+test('migrations registered in code (rows without a checksum) are never taken for a moved folder', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  const app = engine(ws);
+  app.registerMigrations('plugin', [{ version: 1, description: 'create t1', up: async () => {}, down: async () => {} }]);
+  assert.equal((await app.up({ source: 'plugin' })).ok, true);
+  const report = await engine(ws).up();
+  assert.deepEqual(report.steps.map((s) => [s.source, s.version, s.outcome]), [['versions', 1, 'done']]);
 });

@@ -19,6 +19,8 @@ export interface CliArgs {
   readonly js: boolean;
   readonly force: boolean;
   readonly outOfOrder: boolean;
+  /** `--not-moved`: up applies files that match the history of a source whose folder is gone (see UpTarget.notMoved). */
+  readonly notMoved: boolean;
   /** `--env`: the environment runs and statuses are for. */
   readonly env?: string;
   /** `--tag` (repeatable, or comma-separated): only migrations with one of these run. */
@@ -54,6 +56,8 @@ Options:
   --db <sqlite file>     SQLite database (default: migrations.database or .migrations/dev.sqlite3)
   --source <folder>      only this source (a versions folder, relative to the workspace)
   --out-of-order         also apply migrations older than the newest applied one
+  --not-moved            up: apply files that match the applied history of a folder no longer here
+                         (refused by default: a moved folder's migrations would run twice)
   --env <name>           the environment to run for (default: migrations.environment, else development);
                          migrations declaring other environments are skipped and recorded as skipped
   --tag <tag>            up: only migrations with this tag (repeatable); the others are recorded as skipped
@@ -79,6 +83,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
         js: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         'out-of-order': { type: 'boolean', default: false },
+        'not-moved': { type: 'boolean', default: false },
         env: { type: 'string' },
         tag: { type: 'string', multiple: true },
         limit: { type: 'string' },
@@ -100,6 +105,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   const tags = values.tag?.flatMap((t) => t.split(',')).map((t) => t.trim());
   if (tags?.some((t) => t === '')) throw new UsageError('--tag takes a tag name: --tag seed');
   if (tags && command !== 'up') throw new UsageError('--tag selects what up runs; it goes with up only.');
+  if (values['not-moved'] && command !== 'up') throw new UsageError('--not-moved says what up may apply; it goes with up only.');
   if (values.env !== undefined && !values.env.trim()) throw new UsageError('--env takes an environment name: --env production');
   if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
@@ -114,6 +120,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     js: values.js,
     force: values.force,
     outOfOrder: values['out-of-order'],
+    notMoved: values['not-moved'],
     env: values.env,
     tags,
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),

@@ -17,5 +17,9 @@ export const CLI_TERMS: Terms = (a) => {
       return 'point --db or migrations.database at the right file';
     case 'choose-workspace':
       return 'pass an existing folder with --dir';
+    case 'rename-source':
+      return `run "migrations rename-source ${a.from} ${a.to}"`;
+    case 'override':
+      return `pass --${a.flag}`;
   }
 };

@@ -7,7 +7,7 @@ import { chooseTarget, type DatabaseTarget, type PasswordProvider } from './data
 import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery, sourceId } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
-import { ConfigError, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
+import { ConfigError, corruptHistory, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
 import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type RunnerProcess, type StoppedStep } from './run/isolated';
 import { loadMigrations } from './loading/loader';
@@ -27,7 +27,7 @@ import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
 import { checkSum, writeSum } from './sources/integrity';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
-import { manualRow, movedProblem, movedSources, refuseHalfDone, renameRows } from './model/repair';
+import { manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
 
@@ -218,15 +218,18 @@ export class MigrationEngine {
 
   /** Files joined with history. Opens SQLite read-only: no table or file is created. */
   async status(only?: string): Promise<StatusReport> {
-    const sources = this.sources(only);
+    const all = this.sources();
+    const sources = only === undefined ? all : this.sources(only);
     return this.guard(async () => {
       const { rows, unreadable, lock } = await this.snapshot({ lock: true });
       const history = new HistorySnapshot(rows, unreadable);
-      const moved = movedSources(sources, history);
+      const moved = movedMatches(sources, all, history);
       return {
         database: this.target.label,
         sources: history.states(sources, this.settings.environment).map(({ source: s, states }) => {
-          const movedFrom = moved.find((m) => m.to === s)?.from;
+          const mine = moved.filter((m) => m.to === s);
+          // Offered as a rename (the editor's Move History) only when the whole history would move.
+          const movedFrom = mine.find((m) => m.complete)?.from;
           // migrations.sum: a file added or edited behind its back is that file's problem, the rest the source's.
           const sum = s.dir ? checkSum(s.dir, s.migrations) : [];
           const migrations = sum.length === 0 ? states : states.map((m) => {
@@ -234,7 +237,7 @@ export class MigrationEngine {
             return own.length > 0 ? { ...m, problems: [...m.problems, ...own] } : m;
           });
           const onFiles = new Set(states.map((m) => m.path));
-          const problems = [...s.problems, ...history.problemsOf(s), ...(movedFrom ? [movedProblem(movedFrom, s)] : []), ...sum.filter((p) => !onFiles.has(p.file))];
+          const problems = [...s.problems, ...history.problemsOf(s), ...mine.map(movedProblem), ...sum.filter((p) => !onFiles.has(p.file))];
           return { id: s.id, dir: s.dir, migrations, problems, lastApplied: history.lastApplied(migrations), movedFrom };
         }),
         lock: lock && {
@@ -265,12 +268,15 @@ export class MigrationEngine {
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
-    checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'source', 'events', 'signal']);
+    checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'notMoved', 'source', 'events', 'signal']);
     if (opts.tags !== undefined && (!Array.isArray(opts.tags) || !opts.tags.every((t) => typeof t === 'string' && t !== ''))) throw new ConfigError(`up: tags must be a list of tag names, not ${JSON.stringify(opts.tags)}.`, {}, 'usage');
     if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
-    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags } }, (states) => {
+    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved } }, (states, history) => {
       if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
-      return planUp(states, opts);
+      const steps = planUp(states, opts);
+      // Against every source (not only those asked for): a source held here has not moved.
+      if (!opts.notMoved) refuseMoved(steps, this.sources(), history);
+      return steps;
     });
   }
 
@@ -769,20 +775,22 @@ function checkOptions(call: string, opts: object, known: readonly string[]): voi
 }
 
 /**
- * The plan without the steps of sources whose history holds rows we did not write: those are
- * blocked, the others run. When only blocked steps were planned, the rows are the error.
+ * The plan without the steps of sources whose history cannot be trusted (rows we did not write, a
+ * migration applied twice): those are blocked, the others run. When only blocked steps were
+ * planned, the rows are the error; so they are for a rollback, whose order across sources a
+ * blocked source would break.
  */
 function runnable(planned: readonly Step[], history: HistorySnapshot, where: string): { steps: Step[]; blocked: Step[] } {
   const bad = new Set(history.unreadable.map((u) => u.source));
   const steps = planned.filter((s) => !bad.has(s.source.id));
   const blocked = planned.filter((s) => bad.has(s.source.id));
-  if (steps.length === 0 && blocked.length > 0) throw new CorruptHistoryError(where, history.unreadable.filter((u) => blocked.some((s) => s.source.id === u.source)).map((u) => u.text));
+  if (blocked.length > 0 && (steps.length === 0 || planned.some((s) => s.direction === 'down'))) throw corruptHistory(where, history.unreadable.filter((u) => blocked.some((s) => s.source.id === u.source)));
   return { steps, blocked };
 }
 
 /** Recording by hand is refused while the history holds rows we did not write. */
 function refuseUnreadable(history: HistorySnapshot, where: string): HistorySnapshot {
-  if (history.unreadable.length > 0) throw new CorruptHistoryError(where, history.unreadable.map((u) => u.text));
+  if (history.unreadable.length > 0) throw corruptHistory(where, history.unreadable);
   return history;
 }
 

@@ -17,5 +17,10 @@ export const EDITOR_TERMS: Terms = (a) => {
       return 'choose the right file with "Migrations: Select Database"';
     case 'choose-workspace':
       return 'open an existing folder';
+    case 'rename-source':
+      return `use "Move Its Old History Here" on ${a.to} in the Migrations view`;
+    case 'override':
+      // The editor has no such switch: the terminal's command says it explicitly.
+      return `run "migrations up --${a.flag}" in a terminal`;
   }
 };

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { CorruptHistoryError, MigrationsError } from '../model/errors';
+import { CorruptHistoryError, historyNotATable, MigrationsError } from '../model/errors';
 import type { HistoryRead, HistoryStorage } from '../model/history';
 import type { Direction, HistoryRow, NewHistoryRow, UnreadableRow } from '../model/types';
 
@@ -99,8 +99,38 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
   /** The table's columns (checked to be ours), or undefined when there is no table; remembered once found. */
   private async columns(): Promise<Set<string> | undefined> {
     if (this.present) return this.present;
-    if (!(await this.knex.schema.hasTable(HISTORY_TABLE))) return undefined;
+    const kind = await historyKind(this.knex);
+    if (kind === undefined) return undefined;
+    if (kind !== 'table') throw historyNotATable(this.where, kind);
     return (this.present = checkHistoryColumns(Object.keys(await this.knex(HISTORY_TABLE).columnInfo()), this.where));
+  }
+}
+
+/**
+ * What `migration_history` is: a table, another kind of object (a view: knex's hasTable misses one
+ * on SQLite, which then reads as no history, and counts one as a table on PostgreSQL and MySQL), or
+ * nothing (undefined). A view's rows are not ours, and writing through it is a guess.
+ */
+async function historyKind(knex: Knex): Promise<string | undefined> {
+  const dialect = (knex.client as { dialect?: string }).dialect;
+  const kinds = async (sql: string, kindOf: (type: string) => string): Promise<string | undefined> => {
+    const result = (await knex.raw(sql, [HISTORY_TABLE])) as unknown;
+    const rows = (Array.isArray(result) ? (dialect === 'mysql' ? result[0] : result) : (result as { rows: unknown[] }).rows) as { type: unknown }[];
+    const types = rows.map((r) => kindOf(String(r.type)));
+    return types.includes('table') ? 'table' : types[0];
+  };
+  switch (dialect) {
+    case 'sqlite3':
+      return kinds("select type from sqlite_master where name = ? and type in ('table', 'view')", (t) => t);
+    case 'postgresql':
+      // relkind: r table, p partitioned table, v view, m materialized view, f foreign table.
+      return kinds('select c.relkind as type from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = current_schema() and c.relname = ?',
+        (t) => (t === 'r' || t === 'p' ? 'table' : t === 'v' ? 'view' : t === 'm' ? 'materialized view' : t === 'f' ? 'foreign table' : `relation of kind "${t}"`));
+    case 'mysql':
+      return kinds('select table_type as type from information_schema.tables where table_schema = database() and table_name = ?',
+        (t) => (t === 'BASE TABLE' || t === 'SYSTEM VERSIONED' ? 'table' : t.toLowerCase()));
+    default:
+      return (await knex.schema.hasTable(HISTORY_TABLE)) ? 'table' : undefined;
   }
 }
 

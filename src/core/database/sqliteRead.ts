@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { historyNotATable } from '../model/errors';
 import { checkHistoryColumns, HISTORY_TABLE, historyColumns, readHistoryRows } from './history';
 import { LOCK_ID, LOCK_TABLE, lockHolderOf } from './lock';
 import { loadNodeSqlite, sqliteCall } from './nodeSqliteClient';
@@ -15,7 +16,11 @@ export function readSqlite(filename: string, where: string, source?: string): Hi
   try {
     return sqliteCall(() => {
       db.exec('PRAGMA busy_timeout = 5000');
-      const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)").all(HISTORY_TABLE, LOCK_TABLE).map((r) => r.name));
+      const objects = db.prepare("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name IN (?, ?)").all(HISTORY_TABLE, LOCK_TABLE);
+      // A view in the history's place is not our history (see historyKind).
+      const view = objects.find((o) => o.name === HISTORY_TABLE && o.type === 'view');
+      if (view) throw historyNotATable(where, 'view');
+      const tables = new Set(objects.filter((o) => o.type === 'table').map((o) => o.name));
       let read: HistoryRead = { rows: [], unreadable: [] };
       if (tables.has(HISTORY_TABLE)) {
         const present = checkHistoryColumns(db.prepare(`PRAGMA table_info(${HISTORY_TABLE})`).all().map((c) => String(c.name)), where);

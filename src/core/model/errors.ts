@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'half-done'
   | 'timeout'
   | 'corrupt-history'
+  /** Files match the applied history of a source no folder holds any more (a moved folder): not applied again. */
+  | 'moved-source'
   /** The database failed: cannot open it, locked by another program, read-only, not a database. */
   | 'database'
   /** Another runner holds the migration lock (facts.holder). */
@@ -42,7 +44,11 @@ export type Advice =
   /** Point the engine at another SQLite file. */
   | { readonly do: 'choose-database' }
   /** Open or pass an existing workspace folder. */
-  | { readonly do: 'choose-workspace' };
+  | { readonly do: 'choose-workspace' }
+  /** Move the applied history of a source no folder holds any more to the folder it moved to. */
+  | { readonly do: 'rename-source'; readonly from: string; readonly to: string }
+  /** Run anyway: the caller says the check does not apply (`up`'s option of that name). */
+  | { readonly do: 'override'; readonly flag: 'not-moved' | 'allow-sum-mismatch' };
 
 /** An error's text: words, and the actions in it for a front end to name. Plain data: it crosses to and from the runner child. */
 export type ErrorText = readonly (string | Advice)[];
@@ -67,6 +73,10 @@ export const PLAIN_TERMS: Terms = (a) => {
       return 'point migrations.database at the right file';
     case 'choose-workspace':
       return 'pass an existing folder';
+    case 'rename-source':
+      return `move it with renameSource("${a.from}", "${a.to}")`;
+    case 'override':
+      return `pass ${a.flag === 'not-moved' ? 'notMoved' : 'allowSumMismatch'}: true to up()`;
   }
 };
 
@@ -179,16 +189,37 @@ export class MigrationTimeoutError extends MigrationsError {
   }
 }
 
-/** `migration_history` holds rows Migration Manager never writes; reading them would be a guess. */
+/**
+ * `migration_history` holds rows Migration Manager never writes, or (`duplicates`) applies one
+ * migration twice with no rollback between: reading either would be a guess.
+ */
 export class CorruptHistoryError extends MigrationsError {
-  constructor(where: string, readonly rows: readonly string[]) {
-    const shown = rows.slice(0, 5).join('; ') + (rows.length > 5 ? `; and ${rows.length - 5} more` : '');
+  constructor(where: string, readonly rows: readonly string[], readonly duplicates: readonly string[] = []) {
+    const list = (items: readonly string[]) => items.slice(0, 5).join('; ') + (items.length > 5 ? `; and ${items.length - 5} more` : '');
+    const what = [
+      ...(rows.length > 0 ? [`holds ${rows.length} row(s) Migration Manager did not write (${list(rows)})`] : []),
+      ...(duplicates.length > 0 ? [`records ${duplicates.length === 1 ? 'a migration' : `${duplicates.length} migrations`} applied twice (${list(duplicates)})`] : []),
+    ];
     super(
-      `The table migration_history in ${where} holds ${rows.length} row(s) Migration Manager did not write (${shown}). ` +
+      `The table migration_history in ${where} ${what.join(' and ')}. ` +
         'Nothing was changed. Fix or delete those rows (e.g. in the sqlite3 shell), or restore the database from a backup, then run again.',
       { code: 'corrupt-history' },
     );
   }
+}
+
+/** The error for history rows that cannot be trusted, each kind in its own words. */
+export function corruptHistory(where: string, entries: readonly { text: string; duplicate?: boolean }[]): CorruptHistoryError {
+  return new CorruptHistoryError(where, entries.filter((e) => !e.duplicate).map((e) => e.text), entries.filter((e) => e.duplicate).map((e) => e.text));
+}
+
+/** `migration_history` is a view (or another kind of object), not the table we made: its rows, and any write to it, would be a guess. */
+export function historyNotATable(where: string, kind: string): MigrationsError {
+  return new MigrationsError(
+    `migration_history in ${where} is a ${kind}, not the table Migration Manager made, so the history cannot be trusted; nothing was changed. ` +
+      `Restore the table migration_history (from the ${kind}'s own table, or from a backup) in place of the ${kind}, then run again.`,
+    { code: 'corrupt-history' },
+  );
 }
 
 /** The database itself failed (cannot open, locked, read-only, not a database…). */

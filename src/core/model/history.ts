@@ -23,6 +23,27 @@ export interface HistoryRead {
   readonly lock?: LockHolder & { token: string };
 }
 
+/**
+ * A run never applies a migration that is applied: a second success `up` row with no rollback
+ * between was written by hand or by a broken run. Recording by hand (mark-applied of an edited
+ * file, which takes its new checksum) is the one way to write it, so manual rows are not counted.
+ */
+function appliedTwice(rows: readonly HistoryRow[]): UnreadableRow[] {
+  const inEffect = new Map<string, HistoryRow>();
+  const found: UnreadableRow[] = [];
+  for (const row of rows) {
+    if (!row.success || row.skipped) continue;
+    const key = keyOf(row.source, row.version);
+    const before = inEffect.get(key);
+    if (row.direction === 'up' && before && !row.manual) {
+      found.push({ source: row.source, duplicate: true, text: `rows id ${before.id} and ${row.id} both record migration ${row.version} of ${row.source} as applied, with no rollback between` });
+    }
+    if (row.direction === 'up') inEffect.set(key, row);
+    else inEffect.delete(key);
+  }
+  return found;
+}
+
 /** The history in memory: for unit tests of the rules, and for code that keeps no database. */
 export class MemoryHistory implements HistoryStorage {
   private readonly log: HistoryRow[] = [];
@@ -44,19 +65,27 @@ export class MemoryHistory implements HistoryStorage {
  */
 export class HistorySnapshot {
   readonly applied: ReadonlyMap<string, Applied>;
+  /**
+   * Rows that cannot be trusted, by the source they name: those Migration Manager did not write
+   * (given), and migrations applied twice with no rollback between (found here). That source is
+   * blocked until they are fixed; the others run.
+   */
+  readonly unreadable: readonly UnreadableRow[];
 
   constructor(
     readonly rows: readonly HistoryRow[],
-    /** Rows Migration Manager did not write, by the source they name: that source is blocked until they are fixed. */
-    readonly unreadable: readonly UnreadableRow[] = [],
+    /** Rows Migration Manager did not write, by the source they name. */
+    unreadable: readonly UnreadableRow[] = [],
   ) {
     this.applied = foldHistory(rows);
+    this.unreadable = [...unreadable, ...appliedTwice(rows)];
   }
 
-  /** A source's unreadable history rows as problems of that source. */
+  /** A source's untrusted history rows as problems of that source. */
   problemsOf(source: Source): Problem[] {
-    return this.unreadable.filter((u) => u.source === source.id).map((u) => problem(source.dir || source.id, 1, 1, 'error', 'unreadable-history',
-      `The history holds a row of this source that Migration Manager did not write (${u.text}). Fix or delete it (e.g. in the sqlite3 shell), or restore the database from a backup; this source does not run until then.`));
+    return this.unreadable.filter((u) => u.source === source.id).map((u) => problem(source.dir || source.id, 1, 1, 'error', 'unreadable-history', u.duplicate
+      ? `The history of this source cannot be trusted: ${u.text}, so a rollback would go out of order. Delete the row that is wrong (e.g. in the sqlite3 shell), or restore the database from a backup; this source does not run until then.`
+      : `The history holds a row of this source that Migration Manager did not write (${u.text}). Fix or delete it (e.g. in the sqlite3 shell), or restore the database from a backup; this source does not run until then.`));
   }
 
   /** Each source's files joined with this history. */

@@ -23,6 +23,11 @@ export interface UpTarget {
   readonly outOfOrder?: boolean;
   /** Only migrations with one of these tags run; the others are recorded as skipped. */
   readonly tags?: readonly string[];
+  /**
+   * Apply migrations that match the applied history of a source no folder holds any more (a
+   * folder moved or renamed), which are otherwise refused: the caller says they are other migrations.
+   */
+  readonly notMoved?: boolean;
 }
 
 export type DownTarget = { readonly to: number } | { readonly all: true } | { readonly last: true };

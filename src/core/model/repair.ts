@@ -2,7 +2,8 @@ import { ConfigError, MigrationsError, repairAdvice } from './errors';
 import type { HistorySnapshot } from './history';
 import type { Step } from './plan';
 import { problem } from './problems';
-import type { Direction, HistoryRow, MigrationState, NewHistoryRow, Problem, Source } from './types';
+import { humanize, keyOf } from './status';
+import type { Direction, HistoryRow, MigrationFile, MigrationState, NewHistoryRow, Problem, Source } from './types';
 
 // Half-done migrations (failed-partial) and the rows written by hand that settle them:
 // `mark-applied` (an up row) and `forget` (a down row), both with nothing run.
@@ -48,30 +49,75 @@ export function manualRow(direction: Direction, sources: readonly Source[], hist
 }
 
 /**
- * Sources the history has applied migrations of, which no folder holds any more (a folder moved
- * or renamed), and the folder each moved to: one whose files have every applied version with the
- * same checksum, and no history of its own.
+ * A file that is an applied migration of another source: the same version, and the same checksum
+ * or, when it was edited since, the same description. A row without a checksum was not a file
+ * (a migration registered in code), so it is never taken for a moved one.
  */
-export function movedSources(sources: readonly Source[], history: HistorySnapshot): { from: string; to: Source }[] {
-  const held = new Set(sources.map((s) => s.id));
+function sameMigration(row: HistoryRow, file: MigrationFile): boolean {
+  return row.checksum !== null && row.checksum !== '' && file.version === row.version && (file.checksum === row.checksum || (file.description ?? humanize(file.name)) === row.description);
+}
+
+/** What a folder's files have of the applied history of a source no source here holds any more. */
+export interface MovedMatch {
+  readonly from: string;
+  readonly to: Source;
+  /** Its files not applied here that are applied migrations of `from`. */
+  readonly versions: readonly number[];
+  /** Every applied migration of `from` has its file here, and this folder has no history: `renameRows` moves it whole. */
+  readonly complete: boolean;
+}
+
+/**
+ * Folders (of `sources`) whose unapplied files match applied migrations of a source that no source
+ * of `all` holds any more (a folder moved or renamed): applying them would run them twice.
+ */
+export function movedMatches(sources: readonly Source[], all: readonly Source[], history: HistorySnapshot): MovedMatch[] {
+  const held = new Set(all.map((s) => s.id));
   const appliedOf = new Map<string, HistoryRow[]>();
   for (const a of history.applied.values()) {
     if (!a.up || held.has(a.up.source)) continue;
     appliedOf.set(a.up.source, [...(appliedOf.get(a.up.source) ?? []), a.up]);
   }
-  const fresh = sources.filter((s) => s.dir !== '' && !history.rows.some((r) => r.source === s.id));
-  const moves: { from: string; to: Source }[] = [];
-  for (const [from, rows] of appliedOf) {
-    const to = fresh.find((s) => rows.every((r) => s.migrations.some((m) => m.version === r.version && (!r.checksum || m.checksum === r.checksum))));
-    if (to) moves.push({ from, to });
+  const matches: MovedMatch[] = [];
+  for (const to of sources) {
+    if (to.dir === '') continue;
+    const own = history.rows.some((r) => r.source === to.id);
+    for (const [from, rows] of appliedOf) {
+      const files = to.migrations.filter((m) => !history.applied.get(keyOf(to.id, m.version))?.up && rows.some((r) => sameMigration(r, m)));
+      if (files.length === 0) continue;
+      const complete = !own && rows.every((r) => to.migrations.some((m) => sameMigration(r, m)));
+      matches.push({ from, to, versions: [...new Set(files.map((m) => m.version))], complete });
+    }
   }
-  return moves;
+  return matches;
 }
 
 /** The warning on a folder whose files match the history of `from`: it moved there. */
-export function movedProblem(from: string, to: Source): Problem {
-  return problem(to.dir, 1, 1, 'warning', 'moved-source',
-    `These files match the applied history of "${from}", which no folder holds any more: the folder was moved or renamed. Move that history here (rename-source ${from} ${to.id}) instead of applying them again.`);
+export function movedProblem(match: MovedMatch): Problem {
+  const { from, to } = match;
+  return problem(to.dir, 1, 1, 'warning', 'moved-source', match.complete
+    ? `These files match the applied history of "${from}", which no folder holds any more: the folder was moved or renamed. Move that history here (rename-source ${from} ${to.id}) instead of applying them again.`
+    : `Migration(s) ${match.versions.join(', ')} here match applied migrations of "${from}", which no folder holds any more: if they moved here, they must not be applied again. "up" refuses them until that history moves here (rename-source ${from} ${to.id}) or you say they are other migrations (not moved).`);
+}
+
+/**
+ * A run never applies as new a migration that another source, no longer held here, applied:
+ * the folder moved, and running it again would run it twice (a data migration's rows doubled).
+ * Refused, naming both sources, until the history moves or the caller says they are not moved.
+ */
+export function refuseMoved(steps: readonly Step[], all: readonly Source[], history: HistorySnapshot): void {
+  const ups = steps.filter((s) => s.direction === 'up');
+  const planned = [...new Set(ups.map((s) => s.source))];
+  for (const match of movedMatches(planned, all, history)) {
+    const versions = match.versions.filter((v) => ups.some((s) => s.source === match.to && s.file.version === v));
+    if (versions.length === 0) continue;
+    throw new MigrationsError(
+      [`Nothing was run: migration(s) ${versions.join(', ')} of ${match.to.id} match migrations that "${match.from}" applied (same version, and the same checksum or description), ` +
+        `and no folder holds "${match.from}" any more: it was moved or renamed, and applying them as new would run them twice. Move that history here (`,
+        { do: 'rename-source', from: match.from, to: match.to.id }, '), or if they are other migrations, ', { do: 'override', flag: 'not-moved' }, '.'],
+      { code: 'moved-source', facts: { source: match.to.id, version: versions[0] } },
+    );
+  }
 }
 
 /**
@@ -86,7 +132,8 @@ export function renameRows(from: string, to: Source, history: HistorySnapshot): 
   return applied.sort((a, b) => a.version - b.version).flatMap((r) => {
     const file = to.migrations.find((m) => m.version === r.version);
     if (!file) throw new ConfigError(`"${to.id}" has no migration ${r.version}, which "${from}" applied; it is not where "${from}" moved.`, { source: to.id, version: r.version }, 'usage');
-    if (r.checksum && file.checksum !== r.checksum) throw new ConfigError(`Migration ${r.version} in "${to.id}" differs from the one "${from}" applied (its checksum); it is not where "${from}" moved.`, { source: to.id, version: r.version }, 'usage');
+    // An edited file moves too: the row keeps the checksum applied, so it shows as modified, as it would have unmoved.
+    if (r.checksum && !sameMigration(r, file)) throw new ConfigError(`Migration ${r.version} in "${to.id}" differs from the one "${from}" applied (its checksum and its description); it is not where "${from}" moved.`, { source: to.id, version: r.version }, 'usage');
     const row = { version: r.version, description: r.description, checksum: r.checksum, startedAt: now, finishedAt: now, durationMs: 0, success: true, error: null, transactional: true, partial: false, manual: true } as const;
     return [{ ...row, source: from, direction: 'down' as const }, { ...row, source: to.id, direction: 'up' as const }];
   });

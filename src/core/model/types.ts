@@ -135,10 +135,14 @@ export interface HistoryRow {
   readonly skipped: boolean;
 }
 
-/** A history row Migration Manager did not write, of a source it names: what is wrong with it. */
+/**
+ * History rows of a source that cannot be trusted, and what is wrong with them: a row Migration
+ * Manager did not write, or (`duplicate`) a second run applying a migration already applied.
+ */
 export interface UnreadableRow {
   readonly source: string;
   readonly text: string;
+  readonly duplicate?: boolean;
 }
 
 /** A row to append; `id` is assigned by the database. */
