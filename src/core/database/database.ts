@@ -123,9 +123,9 @@ export type OpenMode = 'read' | 'write' | 'dry-run';
 /** How long a SQLite statement waits for another connection's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
-/** A server's knex (PostgreSQL, MySQL/MariaDB): a small pool; the mode changes nothing there. */
+/** A server's knex (PostgreSQL, MySQL/MariaDB): a small pool, errors that show a statement without its values; the mode changes nothing there. */
 export function openServer(target: DatabaseTarget): Knex {
-  return loadKnex()({ pool: { min: 0, max: 4 }, log: KNEX_LOG, ...target.knexConfig });
+  return loadKnex()({ pool: { min: 0, max: 4 }, log: KNEX_LOG, compileSqlOnError: false, ...target.knexConfig });
 }
 
 /** A SQLite file's knex, one connection, as `mode` allows; undefined for a read of a file not made yet. */
@@ -141,6 +141,8 @@ export function openSqlite(target: DatabaseTarget, mode: OpenMode): Knex | undef
   const db = loadKnex()({
     useNullAsDefault: true,
     log: KNEX_LOG,
+    // A failed statement's error shows it with placeholders, not with its values (a password).
+    compileSqlOnError: false,
     pool: { min: 1, max: 1 },
     ...sqliteDriverConfig(target, filename, mode === 'read', pragmas),
   });

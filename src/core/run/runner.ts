@@ -215,25 +215,20 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
   });
   // What the migration ran that may have changed the database: if it fails, what could not be
   // rolled back (outside a transaction, or DDL that MySQL commits at once) is listed for the repair.
-  // Kept raw: rendering each with its bindings is paid only when a failure lists them.
-  const changes: { sql: string; bindings?: unknown[] }[] = [];
-  let ddl = false;
   let risked = false;
-  const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
-    if (NO_CHANGE.test(q.sql) || /\bmigration_lock\b/.test(q.sql)) return;
-    changes.push(q);
-    if (DDL.test(q.sql)) ddl = true;
-    if (!risked && (!transactional || (ddl && !ctx.dialect.transactionalDdl))) {
+  const statements = new Statements((sql) => {
+    // Sent, not yet answered: were the process stopped now, the change may be in (the parent's record).
+    if (!risked && (!transactional || (DDL.test(sql) && !ctx.dialect.transactionalDdl))) {
       risked = true;
       partialRisk();
     }
-  };
+  });
   const apply = async (trx: Knex.Transaction) => {
-    trx.on('query', onQuery);
+    statements.listen(trx);
     try {
       await within(invoke(migration, direction, trx), ctx.timeoutMs, true, () => ctx.dialect.interrupt(ctx.knex, trx));
     } finally {
-      trx.removeListener('query', onQuery);
+      statements.unlisten(trx);
     }
     await ctx.history.append(row(true, null), trx);
   };
@@ -249,11 +244,11 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
       });
       if (!recorded) throw new MigrationsError('its transaction was rolled back without an error');
     } else {
-      ctx.knex.on('query', onQuery);
+      statements.listen(ctx.knex);
       try {
         await within(invoke(migration, direction, ctx.knex), ctx.timeoutMs, false);
       } finally {
-        ctx.knex.removeListener('query', onQuery);
+        statements.unlisten(ctx.knex);
       }
       await ctx.history.append(row(true, null));
     }
@@ -261,10 +256,109 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
   } catch (err) {
     // The run stops here: the session's transaction is rolled back and knex's ended first.
     await session?.end();
-    const partial = transactional ? ddl && !ctx.dialect.transactionalDdl : changes.length > 0;
-    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? changes.map((q) => inline(ctx.knex, q)) : []);
+    const partial = statements.leftChanges(transactional, ctx.dialect.transactionalDdl);
+    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? statements.changed() : []);
     await ctx.history.append(row(false, failure.message, partial));
     return failure;
+  }
+}
+
+/** What knex hands a 'query', 'query-response' or 'query-error' listener: the SQL with placeholders, and the values apart. */
+interface QueryData {
+  readonly sql: string;
+  readonly bindings?: readonly unknown[];
+}
+
+/**
+ * The statements one migration ran, as the database answered them: a statement counts as run when
+ * its answer came back ('query-response'), not when it was sent ('query'); one the database refused
+ * ('query-error') changed nothing. Kept as knex sent them, with placeholders (`?`, `$1`): the values
+ * bound to them (a password) never reach the history, the report or a log.
+ */
+class Statements {
+  /** Answered, in order: these may have changed the database. */
+  private readonly ran: string[] = [];
+  /** Sent and not answered yet: when the migration fails, whether they ran is not known. */
+  private readonly unanswered: string[] = [];
+  /** A statement MySQL/MariaDB commits at once was sent: it commits what ran before it, even when it is refused itself. */
+  private ddlSent = false;
+  /** The knex client the statements go through, which wrote values into a refused one's error. */
+  private client?: unknown;
+
+  constructor(private readonly onSent: (sql: string) => void) {}
+
+  listen(on: Knex | Knex.Transaction): void {
+    this.client = on.client;
+    on.on('query', this.sent).on('query-response', this.answered).on('query-error', this.refused);
+  }
+
+  unlisten(on: Knex | Knex.Transaction): void {
+    on.removeListener('query', this.sent).removeListener('query-response', this.answered).removeListener('query-error', this.refused);
+  }
+
+  /** Whether the failed migration left changes that its rollback did not undo. */
+  leftChanges(transactional: boolean, transactionalDdl: boolean): boolean {
+    const any = this.ran.length > 0 || this.unanswered.length > 0;
+    // In a transaction, only MySQL's implicit commits keep anything: the DDL's own, and what ran before or after it.
+    return transactional ? any && this.ddlSent && !transactionalDdl : any;
+  }
+
+  /** What may have changed the database, for the repair: the statements answered, then any still unanswered. */
+  changed(): string[] {
+    return [...this.ran, ...this.unanswered.map((sql) => `${sql} -- sent, not answered when the migration failed`)];
+  }
+
+  private readonly sent = (q: QueryData) => {
+    if (!changes(q.sql)) return;
+    this.unanswered.push(q.sql);
+    if (DDL.test(q.sql)) this.ddlSent = true;
+    this.onSent(q.sql);
+  };
+
+  private readonly answered = (_response: unknown, q: QueryData) => {
+    if (!changes(q.sql)) return;
+    this.settle(q.sql);
+    this.ran.push(q.sql);
+  };
+
+  private readonly refused = (err: unknown, q: QueryData) => {
+    if (!changes(q.sql)) return;
+    this.settle(q.sql);
+    withoutValues(err, q, this.client);
+  };
+
+  private settle(sql: string): void {
+    const i = this.unanswered.indexOf(sql);
+    if (i >= 0) this.unanswered.splice(i, 1);
+  }
+}
+
+function changes(sql: string): boolean {
+  return !NO_CHANGE.test(sql) && !/\bmigration_lock\b/.test(sql);
+}
+
+/**
+ * knex puts the failed statement at the head of the driver's error, with its values written in
+ * (`insert … values ('secret') - Table … doesn't exist`); the migration's record takes its text from
+ * that error, so the statement goes back to its placeholders there. Our own connections ask knex not
+ * to (compileSqlOnError: false); an app's own Knex instance may not.
+ */
+function withoutValues(err: unknown, q: QueryData, client: unknown): void {
+  if (!(err instanceof Error) || !q.bindings?.length) return;
+  const shown = withValues(q, client);
+  if (shown !== undefined && shown !== q.sql && err.message.startsWith(`${shown} - `)) err.message = q.sql + err.message.slice(shown.length);
+}
+
+/** The statement as knex writes it into an error (its formatQuery): each `?` replaced by its value, escaped by the client. */
+function withValues(q: QueryData, client: unknown): string | undefined {
+  const escape = (client as { _escapeBinding?: (value: unknown, options: object) => string } | undefined)?._escapeBinding;
+  if (typeof escape !== 'function') return undefined;
+  const bindings = q.bindings ?? [];
+  let i = 0;
+  try {
+    return q.sql.replace(/\\?\?/g, (match) => (match === '\\?' ? '?' : i === bindings.length ? match : escape.call(client, bindings[i++], { timeZone: undefined })));
+  } catch {
+    return undefined;
   }
 }
 
