@@ -269,6 +269,29 @@ describe('up, down, redo', () => {
   });
 });
 
+describe('--json output', () => {
+  test('is always parseable: what migration code, its config and hooks print goes to stderr, never into the JSON', () => {
+    const noisy = (v: number) => `console.log('LOADED ${v}'); process.stdout.write('RAW ${v}\\n');\n` +
+      tsMigration(v, `t${v}`, { up: `console.log('UP ${v}'); console.info('INFO ${v}'); await knex.schema.createTable('t${v}', (t) => t.increments('id'));`, down: `console.log('DOWN ${v}'); await knex.schema.dropTable('t${v}');` });
+    const ws = tempWorkspace({
+      'versions/migration_001_a.ts': noisy(1),
+      'versions/migration_002_b.ts': noisy(2),
+      'migrations.config.ts': "console.log('CONFIG LOADED');\nexport default { hooks: { beforeMigration: (s: any) => console.log('HOOK ' + s.version) } };\n",
+    });
+    const commands = [['validate'], ['sql', 'up'], ['verify'], ['up', '--to', '1'], ['status'], ['redo'], ['up'], ['down'], ['history']];
+    for (const args of commands) {
+      const r = run(ws, [...args, '--json']);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.doesNotThrow(() => JSON.parse(r.stdout), `${args.join(' ')} --json printed more than JSON:\n${r.stdout}`);
+    }
+    // Not lost either: on stderr.
+    const r = run(ws, ['up', '--json']);
+    assert.match(r.stderr, /CONFIG LOADED/);
+    for (const printed of ['LOADED 2', 'RAW 2', 'HOOK 2', 'UP 2', 'INFO 2']) assert.match(r.stderr, new RegExp(printed));
+    assert.deepEqual(JSON.parse(r.stdout).steps.map((s: { outcome: string }) => s.outcome), ['done']);
+  });
+});
+
 describe('history, sql, validate, create, unlock', () => {
   test('history --json has one row per run with the documented keys', () => {
     const ws = sampleWorkspace();
