@@ -1,3 +1,4 @@
+import { Console } from 'node:console';
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatCheck, formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
@@ -18,6 +19,9 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     return 0;
   }
   const write = (text: string) => io.out.write(text.endsWith('\n') ? text : text + '\n');
+  // Code run in this process for the user (migrations.config.*, its hooks) prints through console:
+  // to stderr, so that stdout carries only this command's output (`--json` stays parseable).
+  const restoreConsole = io.out === process.stdout ? consoleTo(io.err) : undefined;
   const logger: Logger = { info: () => {}, debug: () => {}, warn: (m) => io.err.write(`warning: ${m}\n`), error: () => {} };
   let engine: MigrationEngine | undefined;
   const interrupt = CANCELLABLE.has(args.command) ? onInterrupt(io.err) : undefined;
@@ -54,7 +58,17 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   } finally {
     await engine?.close();
     interrupt?.dispose();
+    restoreConsole?.();
   }
+}
+
+/** Sends the global console's output (log and info included) to `stream`; returns the undo. */
+function consoleTo(stream: NodeJS.WritableStream): () => void {
+  const before = globalThis.console;
+  globalThis.console = new Console({ stdout: stream, stderr: stream });
+  return () => {
+    globalThis.console = before;
+  };
 }
 
 async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) => void, err: NodeJS.WritableStream, signal?: AbortSignal): Promise<number> {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ResultCache } from '../src/core/sources/cache';
 import { Discovery } from '../src/core';
-import { tempWorkspace, tsMigration } from './helpers';
+import { cli, tempWorkspace, tsMigration } from './helpers';
 
 test('the result cache is used across processes and an edit is a miss, never a stale hit', () => {
   const ws = tempWorkspace({ 'versions/migration_001_a.ts': tsMigration(1, 'a') });
@@ -88,4 +88,44 @@ test('a process that looked at no file (the parent of a verify, whose child disc
   assert.equal(Object.keys(JSON.parse(stored).files).length, 2);
   new ResultCache(cacheFile).save();
   assert.equal(fs.readFileSync(indexFile, 'utf8'), stored, 'the index is untouched');
+});
+
+test('a cache file of the wrong shape, wrong types or garbage is discarded and rebuilt: every command still works', () => {
+  const ws = tempWorkspace({ 'versions/migration_001_a.ts': tsMigration(1, 'a'), 'versions/migration_002_b.ts': tsMigration(2, 'b') });
+  const cacheHome = tempWorkspace();
+  const env = { XDG_CACHE_HOME: cacheHome };
+  const folder = path.join(cacheHome, 'migration-manager');
+  assert.equal(cli(['status', '--dir', ws], { env }).code, 0);
+  const [results, index] = ['.json', '.files.json'].map((ext) => fs.readdirSync(folder).map((f) => path.join(folder, f)).find((f) => f.endsWith(ext) && (ext === '.files.json' || !f.endsWith('.files.json')))!);
+  const good = { results: JSON.parse(fs.readFileSync(results, 'utf8')), index: JSON.parse(fs.readFileSync(index, 'utf8')) };
+  const [file] = Object.keys(good.index.files);
+  const [key] = Object.keys(good.results.analysis);
+  const damages: [string, string, unknown][] = [
+    ['files: null', index, { ...good.index, files: null }],
+    ['files: a list', index, { ...good.index, files: [1, 2] }],
+    ['an entry of the wrong types', index, { ...good.index, files: { ...good.index.files, [file]: { key: 7, mtimeMs: 'x', size: null, file: { problems: 'none' }, imports: {} } } }],
+    ['an entry whose file has no problems list', index, { ...good.index, files: { ...good.index.files, [file]: { ...good.index.files[file], file: { ...good.index.files[file].file, problems: null } } } }],
+    ['an index that is a number', index, 42],
+    ['null', index, null],
+    ['analysis: null', results, { ...good.results, analysis: null, code: null }],
+    ['an analysis of the wrong types', results, { ...good.results, analysis: { ...good.results.analysis, [key]: { exports: 3, problems: {}, imports: null } } }],
+    ['code that is not text', results, { ...good.results, code: Object.fromEntries(Object.keys(good.results.analysis).map((k) => [k, { not: 'code' }])) }],
+  ];
+  for (const [what, target, content] of damages) {
+    for (const garbage of [JSON.stringify(content), '{"format": 4, "files": {', '\u0000\u0001 not json']) {
+      fs.writeFileSync(results, JSON.stringify(good.results));
+      fs.writeFileSync(index, JSON.stringify(good.index));
+      fs.writeFileSync(target, garbage);
+      for (const args of [['status'], ['validate'], ['status', '--json']]) {
+        const r = cli([...args, '--dir', ws], { env });
+        assert.equal(r.code, 0, `${what} (${garbage.slice(0, 20)}), ${args.join(' ')}: ${r.stderr}`);
+        assert.doesNotMatch(r.stdout + r.stderr, /Cannot read|TypeError|is not|undefined/, what);
+      }
+      // Rebuilt: the next run stores sound entries again.
+      assert.equal(typeof JSON.parse(fs.readFileSync(index, 'utf8')).files[file].key, 'string', what);
+    }
+  }
+  const r = cli(['up', '--dir', ws], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 migration\(s\) done/);
 });

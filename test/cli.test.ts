@@ -243,6 +243,53 @@ describe('up, down, redo', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /);
     assert.deepEqual(await userTables(DEFAULT_DB(ws)), []);
   });
+
+  test('a refused up or rename-source creates nothing: no database file, no table in an existing one', async () => {
+    const refusals: [string, Record<string, string>, string[]][] = [
+      ['a syntax error', { 'versions/migration_001_a.ts': 'export function getMigration( {' }, ['up']],
+      ['getMigration() throwing', { 'versions/migration_001_a.ts': "export function getMigration() { throw new Error('boom'); }" }, ['up']],
+      ['an unresolved import', { 'versions/migration_001_a.ts': `import x from 'no-such-package-here';\n${tsMigration(1, 'a')}` }, ['up']],
+      ['no getMigration()', { 'versions/migration_001_a.ts': NO_GET_MIGRATION }, ['up']],
+      ['a source that is not there', { 'versions/migration_001_a.ts': tsMigration(1, 'a') }, ['rename-source', 'old/versions', 'versions']],
+    ];
+    for (const [what, files, args] of refusals) {
+      const ws = tempWorkspace(files);
+      const r = run(ws, args);
+      assert.notEqual(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
+      assert.equal(fs.existsSync(path.join(ws, '.migrations')), false, `${what}: ${args[0]} refused, yet created .migrations`);
+      // An existing (empty) database gets no table either.
+      fs.mkdirSync(path.join(ws, '.migrations'));
+      const empty = sqliteKnex(DEFAULT_DB(ws));
+      await empty.raw('create table app_data (id integer)');
+      await empty.destroy();
+      assert.notEqual(run(ws, args).code, 0, what);
+      const tables = await inspect(DEFAULT_DB(ws), async (db) => (await db('sqlite_master').where({ type: 'table' }).pluck('name')) as string[]);
+      assert.deepEqual(tables, ['app_data'], what);
+    }
+  });
+});
+
+describe('--json output', () => {
+  test('is always parseable: what migration code, its config and hooks print goes to stderr, never into the JSON', () => {
+    const noisy = (v: number) => `console.log('LOADED ${v}'); process.stdout.write('RAW ${v}\\n');\n` +
+      tsMigration(v, `t${v}`, { up: `console.log('UP ${v}'); console.info('INFO ${v}'); await knex.schema.createTable('t${v}', (t) => t.increments('id'));`, down: `console.log('DOWN ${v}'); await knex.schema.dropTable('t${v}');` });
+    const ws = tempWorkspace({
+      'versions/migration_001_a.ts': noisy(1),
+      'versions/migration_002_b.ts': noisy(2),
+      'migrations.config.ts': "console.log('CONFIG LOADED');\nexport default { hooks: { beforeMigration: (s: any) => console.log('HOOK ' + s.version) } };\n",
+    });
+    const commands = [['validate'], ['sql', 'up'], ['verify'], ['up', '--to', '1'], ['status'], ['redo'], ['up'], ['down'], ['history']];
+    for (const args of commands) {
+      const r = run(ws, [...args, '--json']);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.doesNotThrow(() => JSON.parse(r.stdout), `${args.join(' ')} --json printed more than JSON:\n${r.stdout}`);
+    }
+    // Not lost either: on stderr.
+    const r = run(ws, ['up', '--json']);
+    assert.match(r.stderr, /CONFIG LOADED/);
+    for (const printed of ['LOADED 2', 'RAW 2', 'HOOK 2', 'UP 2', 'INFO 2']) assert.match(r.stderr, new RegExp(printed));
+    assert.deepEqual(JSON.parse(r.stdout).steps.map((s: { outcome: string }) => s.outcome), ['done']);
+  });
 });
 
 describe('history, sql, validate, create, unlock', () => {

@@ -10,7 +10,7 @@ import { databaseError } from './database/databaseErrors';
 import { ConfigError, corruptHistory, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
 import { HistoryStore } from './database/history';
 import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type RunnerProcess, type StoppedStep } from './run/isolated';
-import { loadMigrations } from './loading/loader';
+import { loadMigrations, type LoadResult } from './loading/loader';
 import { isStale, releaseOwnLock, type MigrationLock } from './database/lock';
 import { mergeProblems } from './model/problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
@@ -374,17 +374,21 @@ export class MigrationEngine {
     const [target] = this.sources(to);
     if (target.dir === '') throw new ConfigError(`"${to}" is not a folder source.`, { source: to }, 'usage');
     if (this.sources().some((s) => s.id === from)) throw new ConfigError(`"${from}" is still a folder here; only the history of a source no folder holds any more can move.`, { source: from }, 'usage');
-    return this.guard(() => this.underLock(async (knex, history) => {
-      const read = await history.read();
-      const rows = renameRows(from, target, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label));
-      // All or nothing: a history half moved would show some migrations pending in both places.
-      await knex.transaction(async (trx) => {
-        for (const row of rows) await history.append(row, trx);
+    return this.guard(async () => {
+      // Checked on a read first, so that a refused request creates no database.
+      renameRows(from, target, refuseUnreadable(await this.read(), this.target.label));
+      return this.underLock(async (knex, history) => {
+        const read = await history.read();
+        const rows = renameRows(from, target, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label));
+        // All or nothing: a history half moved would show some migrations pending in both places.
+        await knex.transaction(async (trx) => {
+          for (const row of rows) await history.append(row, trx);
+        });
+        const versions = rows.filter((r) => r.direction === 'up').map((r) => r.version);
+        this.logger.warn(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
+        return { from, to: target.id, versions };
       });
-      const versions = rows.filter((r) => r.direction === 'up').map((r) => r.version);
-      this.logger.warn(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
-      return { from, to: target.id, versions };
-    }));
+    });
   }
 
   create(description: string, opts: { source?: string; js?: boolean } = {}): Created {
@@ -584,13 +588,20 @@ export class MigrationEngine {
     try {
       const sources = this.sources(opts.source);
       return await this.guard(async () => {
-        if (!this.options.prechecked) {
+        // Planned on a read first; the runner child (prechecked) reads only while it has no writer
+        // open, so that files which cannot run are refused before the writer is opened below.
+        let before: Step[] | undefined;
+        if (!this.options.prechecked || (!this.options.isolate && !this.writer)) {
           const seen = await this.read();
-          const before = runnable(plan(seen.states(sources, this.settings.environment), seen), seen, this.target.label).steps;
+          before = runnable(plan(seen.states(sources, this.settings.environment), seen), seen, this.target.label).steps;
           refuseHalfDone(before, seen);
           if (before.length === 0) return { ok: true, steps: [] };
         }
         if (this.options.isolate) return await this.inChild<RunReport>(request, opts, child);
+        // Loaded before the lock: a run refused for its files creates no database file and no table.
+        const early = before && this.loadBySource(before);
+        if (early && early.loaded.length === 0 && early.problems.length > 0) throw new InvalidMigrationsError(early.problems);
+        const preloaded = new Map(early?.results.map((r, i) => [loadKey(before![i]), r]));
         return this.underLock(async (knex, history, lock) => {
           // Another runner may have applied some of the plan while this one waited.
           const read = await history.read();
@@ -598,7 +609,7 @@ export class MigrationEngine {
           const { steps: planned, blocked: unreadable } = runnable(plan(now.states(sources, this.settings.environment), now), now, this.target.label);
           refuseHalfDone(planned, now);
           // A source with a bad file blocks only itself; when nothing else is left, nothing runs.
-          const { loaded: steps, blocked: invalid, problems: loadProblems } = this.loadBySource(planned);
+          const { loaded: steps, blocked: invalid, problems: loadProblems } = this.loadBySource(planned, preloaded);
           if (steps.length === 0 && loadProblems.length > 0) throw new InvalidMigrationsError(loadProblems);
           const blocked = [...unreadable, ...invalid];
           const problems = [...new Set(unreadable.map((s) => s.source))].flatMap((s) => now.problemsOf(s)).concat(loadProblems);
@@ -682,13 +693,17 @@ export class MigrationEngine {
    * Loads every step; a source with a problem in play (a file that cannot run, a duplicate
    * version) is left out whole, so it blocks only itself. Its steps and problems are returned.
    */
-  private loadBySource(steps: readonly Step[]): { loaded: LoadedStep[]; blocked: Step[]; problems: Problem[] } {
+  private loadBySource(steps: readonly Step[], preloaded?: ReadonlyMap<string, LoadResult>): { loaded: LoadedStep[]; blocked: Step[]; problems: Problem[]; results: LoadResult[] } {
     const problemsOf = new Map<Source, Problem[]>();
     const add = (source: Source, ...found: Problem[]) => problemsOf.set(source, [...(problemsOf.get(source) ?? []), ...found]);
     for (const source of new Set(steps.map((s) => s.source))) {
       add(source, ...source.migrations.flatMap((m) => m.problems.filter((p) => p.code === 'duplicate-version')));
     }
-    const results = loadMigrations(steps.map((s) => s.file), this.options.cache);
+    // Files loaded already (before the lock) are not executed a second time.
+    const missing = steps.filter((s) => !preloaded?.has(loadKey(s)));
+    const fresh = loadMigrations(missing.map((s) => s.file), this.options.cache);
+    let next = 0;
+    const results = steps.map((s) => preloaded?.get(loadKey(s)) ?? fresh[next++]);
     const all = steps.map((step, i) => {
       const result = results[i];
       // Duplicates are already listed above, once per file.
@@ -700,7 +715,7 @@ export class MigrationEngine {
       return { ...step, migration: result.migration! };
     });
     const bad = (step: Step) => (problemsOf.get(step.source)?.length ?? 0) > 0;
-    return { loaded: all.filter((s) => !bad(s)), blocked: steps.filter(bad), problems: [...problemsOf.values()].flat() };
+    return { loaded: all.filter((s) => !bad(s)), blocked: steps.filter(bad), problems: [...problemsOf.values()].flat(), results };
   }
 
   private lock(knex: Knex): MigrationLock {
@@ -766,6 +781,11 @@ function withHooks(events: RunEvents | undefined, hooks: ProjectConfig['hooks'])
       await events?.afterMigration?.(step, index, total);
     },
   };
+}
+
+/** A step's file and direction: redo's down and up each get an instance of their own, as when loaded under the lock. */
+function loadKey(step: Step): string {
+  return `${step.direction}:${step.source.id}:${step.file.path}:${step.file.version}`;
 }
 
 /** An option the call does not take is a mistake to report, not to ignore (`down({ version: 3 })` once rolled back everything). */

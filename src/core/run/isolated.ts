@@ -257,7 +257,8 @@ export function forkRunner(isolate: IsolateOptions): RunnerProcess {
     execArgv: [...(isolate.execArgv ?? [])],
     env: isolate.env ?? process.env,
     // JSON over the pipe: settings from VS Code are read-only proxies, which structured clone refuses.
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // What migration code prints goes to stderr (fd 2), never into the parent's own output.
+    stdio: ['ignore', 2, 'inherit', 'ipc'],
   });
 }
 

@@ -41,7 +41,10 @@ export class RunnerThread extends EventEmitter implements RunnerProcess {
     super();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    this.worker = new Worker(entry, { resourceLimits: maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb } : undefined, stdout: false, stderr: false });
+    // What migration code prints is not this process's output: its stdout goes to stderr, so
+    // that stdout carries only the front end's own (`--json` stays parseable).
+    this.worker = new Worker(entry, { resourceLimits: maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb } : undefined, stdout: true, stderr: false });
+    this.worker.stdout.pipe(process.stderr, { end: false });
     this.worker.on('message', (m: ChildMessage) => this.emit('message', m));
     this.worker.once('error', (err) => this.emit('error', err));
     this.worker.once('exit', (code) => {

@@ -77,7 +77,7 @@ export class ResultCache {
 
   analysis(key: string, file: string): Analysis | undefined {
     const stored = this.used.analysis[key] ?? this.results().analysis[key];
-    if (!stored) return undefined;
+    if (!isAnalysis(stored)) return undefined;
     this.used.analysis[key] = stored;
     return { ...stored, exports: new Set(stored.exports), problems: stored.problems.map((p) => ({ ...p, file })) };
   }
@@ -89,7 +89,8 @@ export class ResultCache {
 
   code(key: string): string | undefined {
     const code = this.used.code[key] ?? this.results().code[key];
-    if (code !== undefined) this.used.code[key] = code;
+    if (typeof code !== 'string') return undefined;
+    this.used.code[key] = code;
     return code;
   }
 
@@ -102,7 +103,7 @@ export class ResultCache {
   storedFile(file: string, stat: { mtimeMs: number; size: number }): StoredFile | undefined {
     const index = this.index();
     const stored = this.used.files[file] ?? index.files[file];
-    if (!stored || stored.mtimeMs !== stat.mtimeMs || stored.size !== stat.size || stored.mtimeMs >= index.savedAt - RACY_MS) return undefined;
+    if (!isStoredFile(stored, file) || stored.mtimeMs !== stat.mtimeMs || stored.size !== stat.size || stored.mtimeMs >= index.savedAt - RACY_MS) return undefined;
     this.used.files[file] = stored;
     return stored;
   }
@@ -122,8 +123,8 @@ export class ResultCache {
     const keep = (before: ResultsFile) => {
       // What belongs to a file this run saw stays: its analysis, and its code for the next `up`.
       for (const key of [...Object.keys(this.used.analysis), ...Object.values(this.used.files).map((f) => f.key)]) {
-        if (before.analysis[key]) this.used.analysis[key] ??= before.analysis[key];
-        if (before.code[key] !== undefined) this.used.code[key] ??= before.code[key];
+        if (isAnalysis(before.analysis[key])) this.used.analysis[key] ??= before.analysis[key];
+        if (typeof before.code[key] === 'string') this.used.code[key] ??= before.code[key];
       }
     };
     const dropped = <T>(before: Record<string, T>, now: Record<string, T>) => Object.keys(before).some((k) => !(k in now));
@@ -137,7 +138,7 @@ export class ResultCache {
       keep(before);
       if (this.dirty || dropped(before.analysis, this.used.analysis) || dropped(before.code, this.used.code)) {
         // The runner child may have written code since this process read the file (the CLI saves last).
-        keep(readJson(this.file, emptyResults));
+        keep(readJson(this.file, emptyResults, isResults));
         write(this.file, { format: FORMAT, analysis: this.used.analysis, code: this.used.code });
       }
     }
@@ -145,21 +146,54 @@ export class ResultCache {
   }
 
   private results(): ResultsFile {
-    return (this.loaded ??= readJson(this.file, emptyResults));
+    return (this.loaded ??= readJson(this.file, emptyResults, isResults));
   }
 
   private index(): IndexFile {
-    return (this.loadedIndex ??= readJson(this.indexFile, emptyIndex));
+    return (this.loadedIndex ??= readJson(this.indexFile, emptyIndex, (i) => Number.isFinite(i.savedAt) && isRecord(i.files)));
   }
 }
 
-function readJson<T extends { format: number }>(file: string, empty: () => T): T {
+/**
+ * The file's content when it has the expected outline, else an empty cache: a file cut short,
+ * edited by hand or written by another version is discarded, and this run rebuilds it. Entries
+ * are checked on use (isStoredFile, isAnalysis), so a bad one is a miss, not an error.
+ */
+function readJson<T extends { format: number }>(file: string, empty: () => T, outline: (parsed: T) => boolean): T {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-    return parsed.format === FORMAT ? parsed : empty();
+    return isRecord(parsed) && parsed.format === FORMAT && outline(parsed) ? parsed : empty();
   } catch {
     return empty();
   }
+}
+
+const isResults = (r: ResultsFile): boolean => isRecord(r.analysis) && isRecord(r.code);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isStrings = (value: unknown): boolean => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+function isProblem(p: unknown): boolean {
+  return isRecord(p) && Number.isFinite(p.line) && Number.isFinite(p.column) && typeof p.severity === 'string' && typeof p.code === 'string' && typeof p.message === 'string';
+}
+
+/** A stored file entry as this version writes it, for `path`: anything else is a miss. */
+function isStoredFile(value: unknown, path: string): value is StoredFile {
+  if (!isRecord(value) || typeof value.key !== 'string' || !Number.isFinite(value.mtimeMs) || !Number.isFinite(value.size)) return false;
+  if (!Array.isArray(value.imports) || !value.imports.every((i) => isRecord(i) && typeof i.specifier === 'string' && typeof i.unresolved === 'boolean')) return false;
+  const f = value.file;
+  return isRecord(f) && f.path === path && Number.isSafeInteger(f.version) && typeof f.name === 'string' && typeof f.checksum === 'string' &&
+    Array.isArray(f.problems) && f.problems.every((p) => isProblem(p) && typeof (p as { file?: unknown }).file === 'string') &&
+    (f.hasDown === undefined || typeof f.hasDown === 'boolean') && (f.description === undefined || typeof f.description === 'string') &&
+    (f.environments === undefined || isStrings(f.environments)) && (f.tags === undefined || isStrings(f.tags));
+}
+
+function isAnalysis(value: unknown): value is StoredAnalysis {
+  return isRecord(value) && isStrings(value.exports) && typeof value.opaqueExports === 'boolean' && Array.isArray(value.problems) && value.problems.every(isProblem) &&
+    Array.isArray(value.imports) && value.imports.every((i) => isRecord(i) && typeof i.specifier === 'string' && Number.isFinite(i.line) && Number.isFinite(i.column));
 }
 
 /** Atomically; a read-only home or a full disk must not fail a migration run. */
