@@ -243,7 +243,7 @@ test('create: an existing file with the exact name is never overwritten', () => 
 
   // The same at the file level: a file that is already there keeps its content.
   const dir = path.join(tempWorkspace({ 'versions/migration_001_taken.ts': 'ORIGINAL CONTENT\n' }), 'versions');
-  assert.throws(() => createMigration({ dir, migrations: [] }, { description: 'taken', templatesDir: TEMPLATES }),
+  assert.throws(() => createMigration({ dir, migrations: [] }, { description: 'taken', templatesDir: TEMPLATES, workspace: path.dirname(dir) }),
     (err: unknown) => err instanceof MigrationsError && /already exists/.test(err.message));
   assert.equal(fs.readFileSync(path.join(dir, 'migration_001_taken.ts'), 'utf8'), 'ORIGINAL CONTENT\n');
   assert.deepEqual(fs.readdirSync(dir), ['migration_001_taken.ts']);

@@ -25,7 +25,8 @@ import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
-import { checkSum, writeSum } from './sources/integrity';
+import { checkSum, SUM_FILE, writeSum } from './sources/integrity';
+import { insideWorkspace } from './config/workspaceFiles';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
 import { manualRow, movedProblem, movedSources, refuseHalfDone, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
@@ -380,9 +381,11 @@ export class MigrationEngine {
     } else {
       throw new ConfigError([`There are several sources (${sources.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
     }
-    const created = createMigration(source, { description, js: opts.js, templatesDir });
+    // Both files it writes checked first: no migration is left without its line in the sum.
+    insideWorkspace(this.workspace, path.join(source.dir, SUM_FILE));
+    const created = createMigration(source, { description, js: opts.js, templatesDir, workspace: this.workspace });
     // The integrity file lists the new file at once: the branch that adds it changes the sum.
-    writeSum(source.dir, this.discovery.readSource(source.dir).migrations);
+    writeSum(source.dir, this.discovery.readSource(source.dir).migrations, this.workspace);
     this.logger.info(`Created ${created.path}`);
     return created;
   }
@@ -421,13 +424,16 @@ export class MigrationEngine {
       const model = await this.liveSchema();
       const text = dumpSchema(model, this.dialect.name);
       const file = opts.write ? this.schemaFile(true) : undefined;
-      return { model, text, path: file, written: file !== undefined && writeIfChanged(file, text) };
+      return { model, text, path: file, written: file !== undefined && writeIfChanged(this.workspace, file, text) };
     });
   }
 
   /** Rewrites each folder source's migrations.sum from its files. */
   rehash(only?: string): { source: string; path: string; changed: boolean }[] {
-    return this.sources(only).filter((s) => s.dir !== '').map((s) => ({ source: s.id, ...writeSum(s.dir, s.migrations) }));
+    const folders = this.sources(only).filter((s) => s.dir !== '');
+    // Every sum checked before any is written: a refusal leaves all of them as they were.
+    for (const s of folders) insideWorkspace(this.workspace, path.join(s.dir, SUM_FILE));
+    return folders.map((s) => ({ source: s.id, ...writeSum(s.dir, s.migrations, this.workspace) }));
   }
 
   private async check({ signal, onMigration, ...opts }: CheckRequest & { reversibility: boolean }): Promise<VerifyReport> {
@@ -477,10 +483,10 @@ export class MigrationEngine {
     const file = this.schemaFile();
     if (!file) return;
     try {
-      writeIfChanged(file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
+      writeIfChanged(this.workspace, file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
     } catch (err) {
       // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
-      this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err)}.`);
+      this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err).replace(/\.$/, '')}.`);
     }
   }
 

@@ -66,7 +66,9 @@ export type ProblemCode =
   /** migrations.sum's first line does not hash the lines below it: the sum was edited by hand. */
   | 'sum-tampered'
   /** migrations.sum cannot be read as a sum (e.g. git conflict markers left in it). */
-  | 'sum-invalid';
+  | 'sum-invalid'
+  /** A source folder that is (or is reached through) a link out of the workspace: nothing in it is read, run or written. */
+  | 'outside-workspace';
 
 export type MigrationStatus =
   | 'applied'

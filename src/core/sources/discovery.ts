@@ -5,6 +5,7 @@ import { ResultCache, type StoredFile } from './cache';
 import { checksumOf } from '../model/checksum';
 import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from '../model/naming';
 import { resolveImport } from './resolve';
+import { leadsOut } from '../config/workspaceFiles';
 import type { MigrationFile, Problem, Source } from '../model/types';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.migrations', 'out', 'dist']);
@@ -45,6 +46,12 @@ export class Discovery {
   }
 
   readSource(dir: string): Source {
+    // A folder reached through a link out of the workspace is not the project's: nothing in it is read, run or written.
+    const out = leadsOut(this.workspace, dir);
+    if (out) {
+      return { id: sourceId(this.workspace, dir), dir, migrations: [], problems: [problem(out.link, 1, 1, 'error', 'outside-workspace',
+        `${out.link} links to ${out.target}, outside the workspace; migrations are only read from folders inside it. Move the folder into the workspace, or remove the link.`)] };
+    }
     const problems: Problem[] = [];
     const migrations: MigrationFile[] = [];
     const badNames: { full: string; name: string; kind: EntryKind }[] = [];
@@ -289,14 +296,20 @@ export function findVersionsDirs(workspace: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number): void => {
     for (const entry of safeReadDir(dir)) {
-      if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
       const full = path.join(dir, entry.name);
-      if (entry.name === 'versions' && safeReadDir(full).some((e) => (e.isFile() || e.isSymbolicLink()) && looksLikeMigration(e.name))) found.push(full);
+      // A `versions` link out of the workspace is listed, to be reported (readSource); links are not walked.
+      if (entry.isSymbolicLink() && entry.name === 'versions' && leadsOut(workspace, full) && hasMigrations(full)) found.push(full);
+      if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
+      if (entry.name === 'versions' && hasMigrations(full)) found.push(full);
       if (depth < MAX_DEPTH) walk(full, depth + 1);
     }
   };
   walk(workspace, 0);
   return found;
+}
+
+function hasMigrations(dir: string): boolean {
+  return safeReadDir(dir).some((e) => (e.isFile() || e.isSymbolicLink()) && looksLikeMigration(e.name));
 }
 
 function safeReadDir(dir: string): fs.Dirent[] {
