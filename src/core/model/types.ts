@@ -10,7 +10,7 @@ export interface Migration {
   readonly transaction?: boolean;
   /** The environments it runs in (`migrations.environment`, `--env`); unset: every one. A run for another records it as skipped. */
   readonly environments?: readonly string[];
-  /** Labels a run may select (`--tag`): a run that names tags skips migrations with none of them. */
+  /** Labels a run may select (`--tag`): a run that names tags skips tagged migrations with none of them; untagged ones always run. */
   readonly tags?: readonly string[];
 }
 
