@@ -365,22 +365,7 @@ export class MigrationEngine {
   create(description: string, opts: { source?: string; js?: boolean } = {}): Created {
     const templatesDir = this.settings.templatesDir ? path.resolve(this.workspace, this.settings.templatesDir) : this.options.templatesDir;
     if (!templatesDir) throw new ConfigError('No templates folder: set migrations.templatesDir.');
-    const sources = this.discovery.discover();
-    let source: Pick<Source, 'dir' | 'migrations'>;
-    if (opts.source !== undefined) {
-      const dir = path.resolve(this.workspace, opts.source);
-      if (path.relative(this.workspace, dir).startsWith('..') || path.basename(dir) !== 'versions') {
-        throw new ConfigError(`The source must be a "versions" folder inside the workspace (got "${opts.source}").`);
-      }
-      // A folder that is not a discovered source (e.g. outside migrations.versionsDir) may still hold files: number after them.
-      source = sources.find((s) => s.dir === dir) ?? this.discovery.readSource(dir);
-    } else if (sources.length === 1) {
-      source = sources[0];
-    } else if (sources.length === 0) {
-      source = { dir: path.resolve(this.workspace, this.settings.versionsDir[0] ?? 'versions'), migrations: [] };
-    } else {
-      throw new ConfigError([`There are several sources (${sources.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
-    }
+    const source = this.createTarget(opts.source);
     // Both files it writes checked first: no migration is left without its line in the sum.
     insideWorkspace(this.workspace, path.join(source.dir, SUM_FILE));
     const created = createMigration(source, { description, js: opts.js, templatesDir, workspace: this.workspace });
@@ -388,6 +373,35 @@ export class MigrationEngine {
     writeSum(source.dir, this.discovery.readSource(source.dir).migrations, this.workspace);
     this.logger.info(`Created ${created.path}`);
     return created;
+  }
+
+  /**
+   * The folder `create` writes into: a folder source named by id or folder (found, or configured by
+   * versionsDir or the project config and not made yet), else a new `versions` folder inside the
+   * workspace (what discovery finds once it holds a file). Migrations in code have no folder.
+   */
+  private createTarget(only?: string): Pick<Source, 'dir' | 'migrations'> {
+    const found = this.folderSources();
+    const declared = this.project?.folders.length ? this.project.folders : this.settings.versionsDir.map((d) => ({ id: undefined, dir: path.resolve(this.workspace, d) }));
+    const folders = [...found, ...declared.filter((d) => !found.some((s) => s.dir === d.dir)).map((d) => ({ id: d.id ?? sourceId(this.workspace, d.dir), dir: d.dir, migrations: [] }))];
+    const ids = () => [...folders.map((s) => s.id), ...this.registered.keys()].sort().join(', ') || '(none)';
+    if (only === undefined) {
+      if (folders.length === 1) return folders[0];
+      if (folders.length === 0) return { dir: path.join(this.workspace, 'versions'), migrations: [] };
+      throw new ConfigError([`There are several sources (${folders.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
+    }
+    const dir = path.resolve(this.workspace, only);
+    const named = folders.find((s) => s.id === only || s.dir === dir);
+    if (named) return named;
+    if (this.registered.has(only)) {
+      throw new ConfigError(`"${only}" is a source of migrations in code, not a folder: create writes files into folder sources only (${folders.map((s) => s.id).join(', ') || 'none yet'}).`, { source: only }, 'usage');
+    }
+    const rel = path.relative(this.workspace, dir);
+    if (rel.startsWith('..') || path.isAbsolute(rel) || path.basename(dir) !== 'versions') {
+      throw new ConfigError(`"${only}" is not a migration source (the sources are: ${ids()}), nor a "versions" folder inside the workspace to start one; name a source or such a folder.`, { source: only }, 'usage');
+    }
+    // A versions folder that is not a source yet (e.g. outside migrations.versionsDir) may still hold files: number after them.
+    return this.discovery.readSource(dir);
   }
 
   /**
