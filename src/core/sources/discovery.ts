@@ -6,6 +6,7 @@ import { checksumOf } from '../model/checksum';
 import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from '../model/naming';
 import { resolveImport } from './resolve';
 import { leadsOut } from '../config/workspaceFiles';
+import { PROJECT_CONFIG_FILES } from '../config/project';
 import type { MigrationFile, Problem, Source } from '../model/types';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.migrations', 'out', 'dist']);
@@ -291,11 +292,17 @@ export function sourceId(workspace: string, dir: string): string {
   return path.relative(workspace, dir).split(path.sep).join('/') || '.';
 }
 
-/** Every folder named `versions` below the workspace that holds migration-like files. */
+/**
+ * Every folder named `versions` below the workspace that holds migration-like files. Another
+ * project inside (its own git repository, or its own migrations.config.*) is not entered: its
+ * migrations are for its own database (versionsDir or the config may still name them).
+ */
 export function findVersionsDirs(workspace: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number): void => {
-    for (const entry of safeReadDir(dir)) {
+    const entries = safeReadDir(dir);
+    if (depth > 0 && entries.some((e) => e.name === '.git' || (PROJECT_CONFIG_FILES as readonly string[]).includes(e.name))) return;
+    for (const entry of entries) {
       const full = path.join(dir, entry.name);
       // A `versions` link out of the workspace is listed, to be reported (readSource); links are not walked.
       if (entry.isSymbolicLink() && entry.name === 'versions' && leadsOut(workspace, full) && hasMigrations(full)) found.push(full);
