@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { CLI_TERMS } from '../src/cli/terms';
 import { ConfigError, Discovery, loadMigration, MigrationsError, parseMigrationName, settingsFrom } from '../src/core';
 import { createMigration } from '../src/core/sources/create';
-import { DEFAULT_DB, engine, sampleWorkspace, TEMPLATES, tempWorkspace, tsMigration, userTables } from './helpers';
+import { cli, DEFAULT_DB, engine, sampleWorkspace, TEMPLATES, tempWorkspace, tsMigration, userTables } from './helpers';
 
 /** Every file and folder below `dir`, relative, with '/', sorted (folders end with '/'). */
 function tree(dir: string): string[] {
@@ -243,7 +243,7 @@ test('create: an existing file with the exact name is never overwritten', () => 
 
   // The same at the file level: a file that is already there keeps its content.
   const dir = path.join(tempWorkspace({ 'versions/migration_001_taken.ts': 'ORIGINAL CONTENT\n' }), 'versions');
-  assert.throws(() => createMigration({ dir, migrations: [] }, { description: 'taken', templatesDir: TEMPLATES }),
+  assert.throws(() => createMigration({ dir, migrations: [] }, { description: 'taken', templatesDir: TEMPLATES, workspace: path.dirname(dir) }),
     (err: unknown) => err instanceof MigrationsError && /already exists/.test(err.message));
   assert.equal(fs.readFileSync(path.join(dir, 'migration_001_taken.ts'), 'utf8'), 'ORIGINAL CONTENT\n');
   assert.deepEqual(fs.readdirSync(dir), ['migration_001_taken.ts']);
@@ -321,5 +321,36 @@ test('create: names with no ASCII letter or digit are refused with a readable me
       return true;
     });
     assert.deepEqual(tree(outer), before, `${label}: nothing written`);
+  }
+});
+
+test('create: --source names any source, by folder or by id: versionsDir and config folders whatever their name', () => {
+  // A folder configured by versionsDir, not named versions.
+  const ws = tempWorkspace({ 'other/migrations/migration_001_a.ts': tsMigration(1, 'a') });
+  const e = engine(ws, { settings: settingsFrom({ 'migrations.versionsDir': ['other/migrations'] }) });
+  assert.equal(e.create('next', { source: 'other/migrations' }).path, path.join(ws, 'other', 'migrations', 'migration_002_next.ts'));
+  assert.equal(e.create('trailing slash', { source: 'other/migrations/' }).version, 3);
+  assert.equal(e.create('no source').version, 4, 'the one source');
+
+  // The project config's folders: by declared id, by folder, and before the folder exists.
+  const project = tempWorkspace({
+    'migrations.config.js': "module.exports = { sources: [{ id: 'core', dir: 'db/migrations' }, { id: 'audit', dir: 'audit/sql' }, { id: 'seed', migrations: [] }] };",
+    'db/migrations/migration_001_a.ts': tsMigration(1, 'a'),
+  });
+  const byId = cli(['create', 'add posts', '--source', 'core'], { cwd: project });
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.equal(byId.stdout.trim(), `Created ${path.join('db', 'migrations', 'migration_002_add_posts.ts')}`);
+  const byDir = cli(['create', 'add tags', '--source', 'db/migrations'], { cwd: project });
+  assert.equal(byDir.code, 0, byDir.stderr);
+  assert.ok(fs.existsSync(path.join(project, 'db', 'migrations', 'migration_003_add_tags.ts')));
+  const fresh = cli(['create', 'start audit', '--source', 'audit'], { cwd: project });
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.ok(fs.existsSync(path.join(project, 'audit', 'sql', 'migration_001_start_audit.ts')));
+  assert.ok(fs.existsSync(path.join(project, 'audit', 'sql', 'migrations.sum')));
+  // Migrations in code have no folder to write into; a folder that is no source and no versions folder is refused.
+  for (const [source, says] of [['seed', /"seed" is a source of migrations in code, not a folder/], ['lib', /"lib" is not a migration source \(the sources are: audit, core, seed\)/]] as const) {
+    const r = cli(['create', 'x', '--source', source], { cwd: project });
+    assert.equal(r.code, 2, `${source}: ${r.stderr}`);
+    assert.match(r.stderr, says);
   }
 });

@@ -64,6 +64,30 @@ test('discovery: finds every versions/ folder with migrations, nested ones too, 
   assert.ok(!sources.some((s) => s.dir.includes('node_modules') || s.dir.includes('.git')));
 });
 
+test('discovery stays inside the project: nested git repositories and folders with their own migrations.config.* are not entered unless named', () => {
+  const ws = tempWorkspace({
+    // The workspace's own repository and config do not stop discovery at the root.
+    '.git/HEAD': 'ref: refs/heads/main\n',
+    'migrations.config.js': 'module.exports = {};',
+    'versions/migration_001_root.ts': tsMigration(1, 'root_t'),
+    'packages/api/versions/migration_001_api.ts': tsMigration(1, 'api_t'),
+    // Another project cloned inside (its own .git folder), a submodule or worktree (a .git file), a project with its own config.
+    'vendor/other/.git/HEAD': 'ref: refs/heads/main\n',
+    'vendor/other/versions/migration_001_other.ts': tsMigration(1, 'other_t'),
+    'vendor/other/deep/db/versions/migration_001_deep.ts': tsMigration(1, 'deep_t'),
+    'modules/sub/.git': 'gitdir: ../../.git/modules/sub\n',
+    'modules/sub/versions/migration_001_sub.ts': tsMigration(1, 'sub_t'),
+    'tools/app/migrations.config.ts': 'export default {};',
+    'tools/app/db/versions/migration_001_app.ts': tsMigration(1, 'app_t'),
+  });
+  const found = ['packages/api/versions', 'versions'];
+  assert.deepEqual(new Discovery(ws).discover().map((s) => s.id), found);
+  assert.deepEqual(engine(ws, { settings: settingsFrom({}) }).sources().map((s) => s.id), found);
+  // Named by versionsDir: that folder is a source after all.
+  const named = engine(ws, { settings: settingsFrom({ 'migrations.versionsDir': ['versions', 'vendor/other/versions', 'tools/app/db/versions'] }) });
+  assert.deepEqual(named.sources().map((s) => s.id), ['tools/app/db/versions', 'vendor/other/versions', 'versions']);
+});
+
 test('discovery: the engine lists the same sources with workspace-relative ids', () => {
   const ws = tempWorkspace({
     'versions/migration_001_root.ts': tsMigration(1, 'root_t'),

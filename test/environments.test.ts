@@ -58,20 +58,33 @@ test('up records the other environment\'s migration as skipped, never applied; i
   assert.deepEqual(statuses(ws), { 1: 'applied', 2: 'applied', 3: 'applied', 4: 'applied' });
 });
 
-test('up --tag runs only that tag\'s migrations; the rest are recorded as skipped and run by a later up', async () => {
+test('up --tag works as Liquibase contexts: untagged migrations always run, the tag selects tagged ones in addition', async () => {
   const ws = workspace();
-  const tagged = cli(['up', '--tag', 'seed', '--json'], { cwd: ws });
+  const tagged = cli(['up', '--tag', 'demo', '--json'], { cwd: ws });
   assert.equal(tagged.code, 0, tagged.stderr);
-  assert.deepEqual(JSON.parse(tagged.stdout).steps.map((s: { version: number; outcome: string }) => `${s.version} ${s.outcome}`), ['1 skipped', '2 skipped', '3 done', '4 skipped']);
-  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t3']);
-  assert.deepEqual(statuses(ws), { 1: 'pending', 2: 'skipped', 3: 'applied', 4: 'pending' });
+  assert.deepEqual(JSON.parse(tagged.stdout).steps.map((s: { version: number; outcome: string }) => `${s.version} ${s.outcome}`), ['1 done', '2 skipped', '3 skipped', '4 done']);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1', 't4']);
+  assert.deepEqual(statuses(ws), { 1: 'applied', 2: 'skipped', 3: 'pending', 4: 'applied' });
+  // A later run without tags runs the tagged one passed over (it is not out of order: it was passed over on purpose).
   const rest = cli(['up', '--json'], { cwd: ws });
-  assert.deepEqual(JSON.parse(rest.stdout).steps.map((s: { version: number; outcome: string }) => `${s.version} ${s.outcome}`), ['1 done', '4 done']);
-  assert.deepEqual(await skippedRows(ws), [1, 2, 4], 'one skip row per migration passed over, none twice');
+  assert.deepEqual(JSON.parse(rest.stdout).steps.map((s: { version: number; outcome: string }) => `${s.version} ${s.outcome}`), ['3 done']);
+  assert.deepEqual(await skippedRows(ws), [2, 3], 'one skip row per migration passed over, none twice');
   // Rolling everything back passes the never-applied one by.
   const down = cli(['down', '--all', '--json'], { cwd: ws });
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(JSON.parse(down.stdout).steps.map((s: { version: number }) => s.version), [4, 3, 1]);
+});
+
+test('up --tag seed on a fresh database runs the untagged base, then the seed that needs it, in order', async () => {
+  const ws = tempWorkspace({
+    'versions/migration_001_users.ts': tsMigration(1, 'users'),
+    'versions/migration_002_seed_users.ts': tsMigration(2, 'seed', { up: "await knex('users').insert({ id: 7 });", down: "await knex('users').where({ id: 7 }).delete();" })
+      .replace(/(readonly version = 2;)/, "$1\n  readonly tags = ['seed'];"),
+  });
+  const r = cli(['up', '--tag', 'seed', '--json'], { cwd: ws });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).steps.map((s: { version: number; outcome: string }) => `${s.version} ${s.outcome}`), ['1 done', '2 done']);
+  assert.deepEqual(await inspect(DEFAULT_DB(ws), async (db) => (await db('users').select('id')).map((u) => Number(u.id))), [7]);
 });
 
 test('--env and --tag are checked: an empty name or a tag on another command is a usage error', () => {

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { checkSum, computeSum, SUM_FILE, writeSum } from '../src/core/sources/integrity';
 import { parseMigrationName } from '../src/core/model/naming';
-import type { Problem } from '../src/core/model/types';
-import { tempWorkspace, tsMigration } from './helpers';
+import type { Logger, Problem } from '../src/core/model/types';
+import { DEFAULT_DB, engine, migrationFiles, migrationPath, tempWorkspace, tsMigration, userTables } from './helpers';
 
 const M1 = 'migration_001_create_users.ts';
 const M2 = 'migration_002_create_posts.ts';
@@ -158,4 +158,65 @@ test('git: two branches that each add a migration conflict on migrations.sum, an
   // What `migrations rehash` does once the versions are sorted out: the sum lists both again.
   assert.equal(writeSum(versions, filesIn(versions)).changed, true);
   assert.deepEqual(checkSum(versions, filesIn(versions)), []);
+});
+
+/** A logger that keeps what it is told. */
+function recording(): { warnings: string[]; logger: Logger } {
+  const warnings: string[] = [];
+  return { warnings, logger: { info() {}, debug() {}, error() {}, warn: (m) => warnings.push(m) } };
+}
+
+test('writes never follow a link out of the workspace: a linked migrations.sum or schema.sql is refused, naming the link', async () => {
+  const outside = tempWorkspace({ 'victim.sum': 'KEEP', 'victim.sql': 'KEEP' });
+  const ws = tempWorkspace(migrationFiles([1]));
+  const sumLink = path.join(ws, 'versions', SUM_FILE);
+  fs.symlinkSync(path.join(outside, 'victim.sum'), sumLink);
+  const { warnings, logger } = recording();
+  const e = engine(ws, { logger });
+  const refused = (link: string) => (err: Error) => err.message.includes(`${link} is a link to ${outside}`) && /outside the workspace.*only inside it/.test(err.message);
+  assert.throws(() => e.rehash(), refused(sumLink));
+  // create refuses before it writes anything: no migration file without its sum line.
+  assert.throws(() => e.create('add posts'), refused(sumLink));
+  assert.deepEqual(fs.readdirSync(path.join(ws, 'versions')).sort(), [path.basename(migrationPath(1)), SUM_FILE]);
+
+  // schema.sql beside the source, written after every run that changed something, and by `schema`.
+  const schemaLink = path.join(ws, 'schema.sql');
+  fs.symlinkSync(path.join(outside, 'victim.sql'), schemaLink);
+  const report = await e.up();
+  assert.equal(report.ok, true);
+  assert.ok(warnings.some((w) => w.includes(`${schemaLink} is a link to ${outside}`)), warnings.join('\n'));
+  await assert.rejects(e.schema({ write: true }), refused(schemaLink));
+  await e.close();
+  assert.equal(fs.readFileSync(path.join(outside, 'victim.sum'), 'utf8'), 'KEEP');
+  assert.equal(fs.readFileSync(path.join(outside, 'victim.sql'), 'utf8'), 'KEEP');
+
+  // A link that stays inside the workspace is followed as before.
+  fs.rmSync(schemaLink);
+  fs.mkdirSync(path.join(ws, 'db'));
+  fs.symlinkSync(path.join(ws, 'db', 'schema.sql'), schemaLink);
+  const e2 = engine(ws);
+  assert.equal((await e2.schema({ write: true })).written, true);
+  await e2.close();
+  assert.match(fs.readFileSync(path.join(ws, 'db', 'schema.sql'), 'utf8'), /t1/);
+});
+
+test('a versions folder that links out of the workspace is not run nor written into: a problem names the link', async () => {
+  const outside = tempWorkspace(migrationFiles([1]));
+  const before = fs.readdirSync(path.join(outside, 'versions'));
+  for (const settings of [{ 'migrations.versionsDir': 'versions' }, {}]) {
+    const ws = tempWorkspace({ '.vscode/settings.json': JSON.stringify(settings) });
+    const link = path.join(ws, 'versions');
+    fs.symlinkSync(path.join(outside, 'versions'), link);
+    const e = engine(ws);
+    const status = await e.status();
+    assert.deepEqual(status.sources.map((s) => [s.id, s.migrations.length, s.problems.map((p) => [p.code, p.file, p.severity])]),
+      [['versions', 0, [['outside-workspace', link, 'error']]]], JSON.stringify(settings));
+    assert.match(status.sources[0].problems[0].message, new RegExp(`links to ${outside}/versions, outside the workspace`));
+    assert.deepEqual((await e.up()).steps, []);
+    assert.throws(() => e.create('add posts', { source: 'versions' }), (err: Error) => err.message.includes(`${link} is a link to ${outside}`));
+    assert.throws(() => e.rehash(), (err: Error) => err.message.includes(`${link} is a link to ${outside}`));
+    await e.close();
+    assert.deepEqual(await userTables(DEFAULT_DB(ws)), []);
+  }
+  assert.deepEqual(fs.readdirSync(path.join(outside, 'versions')), before);
 });

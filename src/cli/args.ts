@@ -23,7 +23,7 @@ export interface CliArgs {
   readonly notMoved: boolean;
   /** `--env`: the environment runs and statuses are for. */
   readonly env?: string;
-  /** `--tag` (repeatable, or comma-separated): only migrations with one of these run. */
+  /** `--tag` (repeatable, or comma-separated): of the tagged migrations, only those with one of these run. */
   readonly tags?: readonly string[];
   readonly limit?: number;
   /** The version `mark-applied` and `forget` act on. */
@@ -60,7 +60,8 @@ Options:
                          (refused by default: a moved folder's migrations would run twice)
   --env <name>           the environment to run for (default: migrations.environment, else development);
                          migrations declaring other environments are skipped and recorded as skipped
-  --tag <tag>            up: only migrations with this tag (repeatable); the others are recorded as skipped
+  --tag <tag>            up: of the tagged migrations, only those with this tag (repeatable); untagged ones
+                         always run, other tagged ones are recorded as skipped
   --json                 machine-readable output
   -h, --help             this help
 

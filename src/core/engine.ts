@@ -25,7 +25,8 @@ import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
-import { checkSum, writeSum } from './sources/integrity';
+import { checkSum, SUM_FILE, writeSum } from './sources/integrity';
+import { insideWorkspace } from './config/workspaceFiles';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
 import { manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
@@ -394,27 +395,43 @@ export class MigrationEngine {
   create(description: string, opts: { source?: string; js?: boolean } = {}): Created {
     const templatesDir = this.settings.templatesDir ? path.resolve(this.workspace, this.settings.templatesDir) : this.options.templatesDir;
     if (!templatesDir) throw new ConfigError('No templates folder: set migrations.templatesDir.');
-    const sources = this.discovery.discover();
-    let source: Pick<Source, 'dir' | 'migrations'>;
-    if (opts.source !== undefined) {
-      const dir = path.resolve(this.workspace, opts.source);
-      if (path.relative(this.workspace, dir).startsWith('..') || path.basename(dir) !== 'versions') {
-        throw new ConfigError(`The source must be a "versions" folder inside the workspace (got "${opts.source}").`);
-      }
-      // A folder that is not a discovered source (e.g. outside migrations.versionsDir) may still hold files: number after them.
-      source = sources.find((s) => s.dir === dir) ?? this.discovery.readSource(dir);
-    } else if (sources.length === 1) {
-      source = sources[0];
-    } else if (sources.length === 0) {
-      source = { dir: path.resolve(this.workspace, this.settings.versionsDir[0] ?? 'versions'), migrations: [] };
-    } else {
-      throw new ConfigError([`There are several sources (${sources.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
-    }
-    const created = createMigration(source, { description, js: opts.js, templatesDir });
+    const source = this.createTarget(opts.source);
+    // Both files it writes checked first: no migration is left without its line in the sum.
+    insideWorkspace(this.workspace, path.join(source.dir, SUM_FILE));
+    const created = createMigration(source, { description, js: opts.js, templatesDir, workspace: this.workspace });
     // The integrity file lists the new file at once: the branch that adds it changes the sum.
-    writeSum(source.dir, this.discovery.readSource(source.dir).migrations);
+    writeSum(source.dir, this.discovery.readSource(source.dir).migrations, this.workspace);
     this.logger.info(`Created ${created.path}`);
     return created;
+  }
+
+  /**
+   * The folder `create` writes into: a folder source named by id or folder (found, or configured by
+   * versionsDir or the project config and not made yet), else a new `versions` folder inside the
+   * workspace (what discovery finds once it holds a file). Migrations in code have no folder.
+   */
+  private createTarget(only?: string): Pick<Source, 'dir' | 'migrations'> {
+    const found = this.folderSources();
+    const declared = this.project?.folders.length ? this.project.folders : this.settings.versionsDir.map((d) => ({ id: undefined, dir: path.resolve(this.workspace, d) }));
+    const folders = [...found, ...declared.filter((d) => !found.some((s) => s.dir === d.dir)).map((d) => ({ id: d.id ?? sourceId(this.workspace, d.dir), dir: d.dir, migrations: [] }))];
+    const ids = () => [...folders.map((s) => s.id), ...this.registered.keys()].sort().join(', ') || '(none)';
+    if (only === undefined) {
+      if (folders.length === 1) return folders[0];
+      if (folders.length === 0) return { dir: path.join(this.workspace, 'versions'), migrations: [] };
+      throw new ConfigError([`There are several sources (${folders.map((s) => s.id).join(', ')}): `, { do: 'name-source' }, '.'], {}, 'usage');
+    }
+    const dir = path.resolve(this.workspace, only);
+    const named = folders.find((s) => s.id === only || s.dir === dir);
+    if (named) return named;
+    if (this.registered.has(only)) {
+      throw new ConfigError(`"${only}" is a source of migrations in code, not a folder: create writes files into folder sources only (${folders.map((s) => s.id).join(', ') || 'none yet'}).`, { source: only }, 'usage');
+    }
+    const rel = path.relative(this.workspace, dir);
+    if (rel.startsWith('..') || path.isAbsolute(rel) || path.basename(dir) !== 'versions') {
+      throw new ConfigError(`"${only}" is not a migration source (the sources are: ${ids()}), nor a "versions" folder inside the workspace to start one; name a source or such a folder.`, { source: only }, 'usage');
+    }
+    // A versions folder that is not a source yet (e.g. outside migrations.versionsDir) may still hold files: number after them.
+    return this.discovery.readSource(dir);
   }
 
   /**
@@ -452,13 +469,16 @@ export class MigrationEngine {
       const model = await this.liveSchema();
       const text = dumpSchema(model, this.dialect.name);
       const file = opts.write ? this.schemaFile(true) : undefined;
-      return { model, text, path: file, written: file !== undefined && writeIfChanged(file, text) };
+      return { model, text, path: file, written: file !== undefined && writeIfChanged(this.workspace, file, text) };
     });
   }
 
   /** Rewrites each folder source's migrations.sum from its files. */
   rehash(only?: string): { source: string; path: string; changed: boolean }[] {
-    return this.sources(only).filter((s) => s.dir !== '').map((s) => ({ source: s.id, ...writeSum(s.dir, s.migrations) }));
+    const folders = this.sources(only).filter((s) => s.dir !== '');
+    // Every sum checked before any is written: a refusal leaves all of them as they were.
+    for (const s of folders) insideWorkspace(this.workspace, path.join(s.dir, SUM_FILE));
+    return folders.map((s) => ({ source: s.id, ...writeSum(s.dir, s.migrations, this.workspace) }));
   }
 
   private async check({ signal, onMigration, ...opts }: CheckRequest & { reversibility: boolean }): Promise<VerifyReport> {
@@ -509,10 +529,10 @@ export class MigrationEngine {
     const file = this.schemaFile();
     if (!file) return;
     try {
-      writeIfChanged(file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
+      writeIfChanged(this.workspace, file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
     } catch (err) {
       // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
-      this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err)}.`);
+      this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err).replace(/\.$/, '')}.`);
     }
   }
 

@@ -21,7 +21,7 @@ export interface UpTarget {
   readonly to?: number;
   /** Also apply migrations that sort before the newest applied one. */
   readonly outOfOrder?: boolean;
-  /** Only migrations with one of these tags run; the others are recorded as skipped. */
+  /** Of the tagged migrations, only those with one of these tags run (the others are recorded as skipped); untagged ones always run. */
   readonly tags?: readonly string[];
   /**
    * Apply migrations that match the applied history of a source no folder holds any more (a

@@ -8,16 +8,20 @@ export interface Applied {
   readonly last: HistoryRow;
 }
 
-/** What a run is for: its environment, and the tags it selects (none: every migration). */
+/** What a run is for: its environment, and the tags it selects among tagged migrations (none: every migration). */
 export interface Selection {
   readonly environment?: string;
   readonly tags?: readonly string[];
 }
 
-/** False when a migration declares other environments than the run's, or the run names tags it has none of. */
+/**
+ * False when a migration declares other environments than the run's, or it is tagged and the run
+ * names tags it has none of. Tags work as Liquibase's contexts: an untagged migration runs in
+ * every run (a seed tagged `seed` needs the untagged tables before it), a tag selects tagged ones.
+ */
 export function runsIn(m: { readonly environments?: readonly string[]; readonly tags?: readonly string[] }, sel: Selection): boolean {
   if (m.environments && sel.environment !== undefined && !m.environments.includes(sel.environment)) return false;
-  return !sel.tags?.length || (m.tags ?? []).some((t) => sel.tags!.includes(t));
+  return !sel.tags?.length || !m.tags?.length || m.tags.some((t) => sel.tags!.includes(t));
 }
 
 /** Folds the history into the current state per `source␟version`. */

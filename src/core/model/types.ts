@@ -10,7 +10,7 @@ export interface Migration {
   readonly transaction?: boolean;
   /** The environments it runs in (`migrations.environment`, `--env`); unset: every one. A run for another records it as skipped. */
   readonly environments?: readonly string[];
-  /** Labels a run may select (`--tag`): a run that names tags skips migrations with none of them. */
+  /** Labels a run may select (`--tag`): a run that names tags skips tagged migrations with none of them; untagged ones always run. */
   readonly tags?: readonly string[];
 }
 
@@ -66,7 +66,9 @@ export type ProblemCode =
   /** migrations.sum's first line does not hash the lines below it: the sum was edited by hand. */
   | 'sum-tampered'
   /** migrations.sum cannot be read as a sum (e.g. git conflict markers left in it). */
-  | 'sum-invalid';
+  | 'sum-invalid'
+  /** A source folder that is (or is reached through) a link out of the workspace: nothing in it is read, run or written. */
+  | 'outside-workspace';
 
 export type MigrationStatus =
   | 'applied'

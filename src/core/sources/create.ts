@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeInWorkspace } from '../config/workspaceFiles';
 import { ConfigError, MigrationsError } from '../model/errors';
 import { formatVersion, migrationFileName, toSnakeCase } from '../model/naming';
 import type { Source } from '../model/types';
@@ -9,6 +10,8 @@ export interface CreateOptions {
   /** Write JavaScript instead of TypeScript. */
   readonly js?: boolean;
   readonly templatesDir: string;
+  /** Nothing is written outside it, through a link neither (see writeInWorkspace). */
+  readonly workspace: string;
 }
 
 export interface Created {
@@ -41,9 +44,8 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
     .replace(/\{\{paddedVersion\}\}/g, () => formatVersion(version, width))
     .replace(/\{\{description\}\}/g, () => JSON.stringify(description).slice(1, -1).replace(/'/g, "\\'"))
     .replace(/\{\{className\}\}/g, () => className(name, version));
-  fs.mkdirSync(source.dir, { recursive: true });
   try {
-    fs.writeFileSync(target, text, { flag: 'wx' });
+    writeInWorkspace(opts.workspace, target, text, { exclusive: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new MigrationsError(`${target} already exists; nothing was written. Choose another description.`);

@@ -5,6 +5,8 @@ import { ResultCache, type StoredFile } from './cache';
 import { checksumOf } from '../model/checksum';
 import { badNameMessage, looksLikeMigration, MIGRATION_EXTENSIONS, parseMigrationName } from '../model/naming';
 import { resolveImport } from './resolve';
+import { leadsOut } from '../config/workspaceFiles';
+import { PROJECT_CONFIG_FILES } from '../config/project';
 import type { MigrationFile, Problem, Source } from '../model/types';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.migrations', 'out', 'dist']);
@@ -45,6 +47,12 @@ export class Discovery {
   }
 
   readSource(dir: string): Source {
+    // A folder reached through a link out of the workspace is not the project's: nothing in it is read, run or written.
+    const out = leadsOut(this.workspace, dir);
+    if (out) {
+      return { id: sourceId(this.workspace, dir), dir, migrations: [], problems: [problem(out.link, 1, 1, 'error', 'outside-workspace',
+        `${out.link} links to ${out.target}, outside the workspace; migrations are only read from folders inside it. Move the folder into the workspace, or remove the link.`)] };
+    }
     const problems: Problem[] = [];
     const migrations: MigrationFile[] = [];
     const badNames: { full: string; name: string; kind: EntryKind }[] = [];
@@ -284,19 +292,31 @@ export function sourceId(workspace: string, dir: string): string {
   return path.relative(workspace, dir).split(path.sep).join('/') || '.';
 }
 
-/** Every folder named `versions` below the workspace that holds migration-like files. */
+/**
+ * Every folder named `versions` below the workspace that holds migration-like files. Another
+ * project inside (its own git repository, or its own migrations.config.*) is not entered: its
+ * migrations are for its own database (versionsDir or the config may still name them).
+ */
 export function findVersionsDirs(workspace: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number): void => {
-    for (const entry of safeReadDir(dir)) {
-      if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
+    const entries = safeReadDir(dir);
+    if (depth > 0 && entries.some((e) => e.name === '.git' || (PROJECT_CONFIG_FILES as readonly string[]).includes(e.name))) return;
+    for (const entry of entries) {
       const full = path.join(dir, entry.name);
-      if (entry.name === 'versions' && safeReadDir(full).some((e) => (e.isFile() || e.isSymbolicLink()) && looksLikeMigration(e.name))) found.push(full);
+      // A `versions` link out of the workspace is listed, to be reported (readSource); links are not walked.
+      if (entry.isSymbolicLink() && entry.name === 'versions' && leadsOut(workspace, full) && hasMigrations(full)) found.push(full);
+      if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
+      if (entry.name === 'versions' && hasMigrations(full)) found.push(full);
       if (depth < MAX_DEPTH) walk(full, depth + 1);
     }
   };
   walk(workspace, 0);
   return found;
+}
+
+function hasMigrations(dir: string): boolean {
+  return safeReadDir(dir).some((e) => (e.isFile() || e.isSymbolicLink()) && looksLikeMigration(e.name));
 }
 
 function safeReadDir(dir: string): fs.Dirent[] {

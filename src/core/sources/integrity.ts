@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeInWorkspace } from '../config/workspaceFiles';
 import { checksumOf, crypto } from '../model/checksum';
 import { parseMigrationName } from '../model/naming';
 import { problem } from '../model/problems';
@@ -37,13 +38,14 @@ export function computeSum(dir: string, files: readonly { path: string }[]): str
   return render(entries(dir, files, true));
 }
 
-/** Writes `dir`'s sum; leaves the file alone (changed: false) when it already says the same, CRLF checkouts included. */
-export function writeSum(dir: string, files: readonly { path: string }[]): { path: string; changed: boolean } {
+/**
+ * Writes `dir`'s sum; leaves the file alone (changed: false) when it already says the same, CRLF
+ * checkouts included. Never through a link out of `workspace` (see writeInWorkspace).
+ */
+export function writeSum(dir: string, files: readonly { path: string }[], workspace = dir): { path: string; changed: boolean } {
   const file = path.join(dir, SUM_FILE);
   const text = computeSum(dir, files);
-  if (readIfExists(file)?.replace(/\r\n/g, '\n') === text) return { path: file, changed: false };
-  fs.writeFileSync(file, text);
-  return { path: file, changed: true };
+  return { path: file, changed: writeInWorkspace(workspace, file, text, { unless: (current) => current.replace(/\r\n/g, '\n') === text }) };
 }
 
 /** What differs between `dir`'s sum and its migration files. No sum file: nothing (the sum is opt-in). */

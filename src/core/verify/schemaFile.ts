@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeInWorkspace } from '../config/workspaceFiles';
 
 /**
  * The schema snapshot's file: `migrations.schemaFile` (relative to the workspace), else schema.sql
@@ -13,10 +13,7 @@ export function schemaFilePath(opts: { setting?: string; workspace: string; firs
   return path.join(opts.firstSourceDir ? path.dirname(opts.firstSourceDir) : opts.workspace, 'schema.sql');
 }
 
-/** Writes `text` unless the file already holds it (no churn in git or in file watchers); true when written. */
-export function writeIfChanged(file: string, text: string): boolean {
-  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return false;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, text);
-  return true;
+/** Writes `text` unless the file already holds it (no churn in git or in file watchers); true when written. Only inside the workspace. */
+export function writeIfChanged(workspace: string, file: string, text: string): boolean {
+  return writeInWorkspace(workspace, file, text, { unless: (current) => current === text });
 }

@@ -9,7 +9,8 @@ export const create: CommandSpec = {
     const automation = automationOf(args);
     const engine = ctx.model.engine(target.folder);
     let source = automation?.source ?? target.source;
-    const sources = engine.sources();
+    // Migrations in code have no folder to create a file in.
+    const sources = engine.sources().filter((s) => s.dir !== '');
     if (source === undefined && sources.length > 1) {
       const picked = await vscode.window.showQuickPick(sources.map((s) => ({ label: s.id, description: s.dir })), { placeHolder: 'Which versions folder?' });
       if (!picked) throw new Cancelled();
