@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { historyOutcome, runError, type VerifyReport, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
+import { elsewhereLabel, historyOutcome, runError, type VerifyReport, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
 import { CLI_TERMS } from './terms';
 
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
@@ -9,7 +9,7 @@ export function formatStatus(report: StatusReport, workspace: string): string {
   else if (report.lock) lines.push(`Locked by ${report.lock.holder} (pid ${report.lock.pid} on ${report.lock.host}) since ${report.lock.acquiredAt}`);
   if (report.sources.length === 0) lines.push('No migrations found (no versions/ folder with migration_<version>_<name>.ts files).');
   for (const source of report.sources) {
-    lines.push('', `Source ${source.id}`);
+    lines.push('', `Source ${source.id}${source.elsewhere ? ` (${elsewhereLabel(source.elsewhere)})` : ''}`);
     const rows = source.migrations.map((m) => [String(m.version).padStart(3, '0'), m.status, m.description, m.appliedAt ?? '']);
     lines.push(...table(['VERSION', 'STATUS', 'DESCRIPTION', 'APPLIED AT'], rows).map((l) => '  ' + l));
     // Its error says what ran, what was not rolled back and how to record the repair.

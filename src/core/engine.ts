@@ -30,6 +30,7 @@ import { insideWorkspace } from './config/workspaceFiles';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
 import { manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
+import { elsewhereSources, refuseRollbackPastElsewhere, type Elsewhere } from './model/elsewhere';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
 
 export interface EngineOptions {
@@ -97,6 +98,8 @@ export interface StatusReport {
     lastApplied?: number;
     /** A source no folder holds any more whose applied history these files match: the folder moved (see renameSource). */
     movedFrom?: string;
+    /** Set for a source of the history that nothing here can load (its migrations are listed from the history): why. */
+    elsewhere?: Elsewhere;
   }[];
   /** `stale`: its holder is gone (a killed run); the next run takes it over, `unlock` releases it. */
   readonly lock?: LockHolder & { readonly stale: boolean };
@@ -225,9 +228,11 @@ export class MigrationEngine {
       const { rows, unreadable, lock } = await this.snapshot({ lock: true });
       const history = new HistorySnapshot(rows, unreadable);
       const moved = movedMatches(sources, all, history);
+      // Every source of the history is listed, those nothing here can load from the history alone.
+      const elsewhere = only === undefined ? elsewhereSources(all, history) : [];
       return {
         database: this.target.label,
-        sources: history.states(sources, this.settings.environment).map(({ source: s, states }) => {
+        sources: [...history.states(sources, this.settings.environment).map(({ source: s, states }) => {
           const mine = moved.filter((m) => m.to === s);
           // Offered as a rename (the editor's Move History) only when the whole history would move.
           const movedFrom = mine.find((m) => m.complete)?.from;
@@ -240,7 +245,11 @@ export class MigrationEngine {
           const onFiles = new Set(states.map((m) => m.path));
           const problems = [...s.problems, ...history.problemsOf(s), ...mine.map(movedProblem), ...sum.filter((p) => !onFiles.has(p.file))];
           return { id: s.id, dir: s.dir, migrations, problems, lastApplied: history.lastApplied(migrations), movedFrom };
-        }),
+        }), ...elsewhere.map(({ source, why }) => {
+          // Registered in code, a migration has no file to miss: it is applied, only not loadable here.
+          const migrations = history.states([source])[0].states.map((m) => (why === 'code' ? { ...m, status: 'applied' as const } : m));
+          return { id: source.id, dir: '', migrations, problems: [], lastApplied: history.lastApplied(migrations), elsewhere: why };
+        })],
         lock: lock && {
           holder: lock.holder, host: lock.host, pid: lock.pid, acquiredAt: lock.acquiredAt, heartbeat: lock.heartbeat, stale: isStale(lock, this.settings.staleLockMs),
         },
@@ -289,6 +298,7 @@ export class MigrationEngine {
     const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
     return this.run(opts, { op: 'down', source: opts.source, target }, (states, history) => {
       if ('to' in target) requireOneSource(states, 'Rolling back to a version');
+      else if (opts.source === undefined) refuseRollbackPastElsewhere(target, this.sources(), history);
       return planDown(states, target, (s) => history.appliedOrder(s));
     });
   }
@@ -296,6 +306,7 @@ export class MigrationEngine {
   /** Rolls the last applied migration back and applies it again, under one lock. */
   async redo(opts: RunOptions = {}): Promise<RunReport> {
     return this.run(opts, { op: 'redo', source: opts.source }, (states, history) => {
+      if (opts.source === undefined) refuseRollbackPastElsewhere({ last: true }, this.sources(), history);
       const down = planDown(states, { last: true }, (s) => history.appliedOrder(s));
       return [...down, ...down.map((s) => ({ ...s, direction: 'up' as const }))];
     });

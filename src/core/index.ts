@@ -13,6 +13,7 @@ export { processAlive } from './database/lock';
 export { mergeProblems } from './model/problems';
 export { historyOutcome, isPending, runError, sqlPreviewText, summarize, type Summary } from './model/present';
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
+export { elsewhereLabel, type Elsewhere } from './model/elsewhere';
 export { isCommonJs } from './loading/transpile';
 export { parseMigrationName, toSnakeCase, migrationFileName } from './model/naming';
 export { defineConfig, findProjectConfig, priorityOf, SOURCE_PRIORITY, SERVICE_PRIORITY, PROJECT_CONFIG_FILES, projectConfigFrom, type ProjectConfig, type ProjectConfigInput, type MigrationLike } from './config/project';

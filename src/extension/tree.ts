@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { explain, summarize, type CheckedMigration, type DriftReport, type LockHolder, type MigrationState, type MigrationStatus, type TableModel } from '../core';
+import { elsewhereLabel, explain, summarize, type CheckedMigration, type DriftReport, type LockHolder, type MigrationState, type MigrationStatus, type TableModel } from '../core';
 import { EDITOR_TERMS } from './terms';
 import type { MigrationsModel } from './model';
 
@@ -101,8 +101,11 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         item.id = `source:${node.folder.uri}:${node.id}`;
         item.iconPath = new vscode.ThemeIcon('database');
         // A folder whose files match a moved source's history offers to take that history over.
-        item.contextValue = this.model.source(node.folder, node.id)?.movedFrom ? 'source:moved' : 'source';
-        item.tooltip = node.dir;
+        const report = this.model.source(node.folder, node.id);
+        item.contextValue = report?.movedFrom ? 'source:moved' : report?.elsewhere ? 'source:elsewhere' : 'source';
+        // A source only the history knows: said on the row, as the CLI's status says it.
+        if (report?.elsewhere) item.description = elsewhereLabel(report.elsewhere);
+        item.tooltip = node.dir || (report?.elsewhere ? `${node.id}: ${elsewhereLabel(report.elsewhere)}` : node.id);
         return item;
       }
       case 'lock': {
