@@ -21,6 +21,8 @@ export interface CliArgs {
   readonly outOfOrder: boolean;
   /** `--not-moved`: up applies files that match the history of a source whose folder is gone (see UpTarget.notMoved). */
   readonly notMoved: boolean;
+  /** `--allow-sum-mismatch`: up runs, and validate passes, although files differ from migrations.sum. */
+  readonly allowSumMismatch: boolean;
   /** `--env`: the environment runs and statuses are for. */
   readonly env?: string;
   /** `--tag` (repeatable, or comma-separated): only migrations with one of these run. */
@@ -58,6 +60,8 @@ Options:
   --out-of-order         also apply migrations older than the newest applied one
   --not-moved            up: apply files that match the applied history of a folder no longer here
                          (refused by default: a moved folder's migrations would run twice)
+  --allow-sum-mismatch   up, validate: run (pass) although files differ from their migrations.sum
+                         (refused by default: a file was edited or added behind its back, or a merge left the sum)
   --env <name>           the environment to run for (default: migrations.environment, else development);
                          migrations declaring other environments are skipped and recorded as skipped
   --tag <tag>            up: only migrations with this tag (repeatable); the others are recorded as skipped
@@ -84,6 +88,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
         force: { type: 'boolean', default: false },
         'out-of-order': { type: 'boolean', default: false },
         'not-moved': { type: 'boolean', default: false },
+        'allow-sum-mismatch': { type: 'boolean', default: false },
         env: { type: 'string' },
         tag: { type: 'string', multiple: true },
         limit: { type: 'string' },
@@ -106,6 +111,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   if (tags?.some((t) => t === '')) throw new UsageError('--tag takes a tag name: --tag seed');
   if (tags && command !== 'up') throw new UsageError('--tag selects what up runs; it goes with up only.');
   if (values['not-moved'] && command !== 'up') throw new UsageError('--not-moved says what up may apply; it goes with up only.');
+  if (values['allow-sum-mismatch'] && command !== 'up' && command !== 'validate') throw new UsageError('--allow-sum-mismatch goes with up and validate only.');
   if (values.env !== undefined && !values.env.trim()) throw new UsageError('--env takes an environment name: --env production');
   if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
@@ -121,6 +127,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     force: values.force,
     outOfOrder: values['out-of-order'],
     notMoved: values['not-moved'],
+    allowSumMismatch: values['allow-sum-mismatch'],
     env: values.env,
     tags,
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),

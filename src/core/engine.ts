@@ -25,7 +25,7 @@ import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
-import { checkSum, writeSum } from './sources/integrity';
+import { allowingSumMismatch, checkSum, sumMismatch, writeSum } from './sources/integrity';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
 import { manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
@@ -235,13 +235,17 @@ export class MigrationEngine {
     });
   }
 
-  /** Static checks plus loading every file (executes workspace code: trusted workspaces only). */
-  async validate(only?: string): Promise<Problem[]> {
-    if (this.options.isolate) return this.inChild({ op: 'validate', source: only }, {});
-    return this.sources(only).flatMap((s) => {
+  /**
+   * Static checks, each folder's migrations.sum (its problems are errors: they block `up`; warnings
+   * with `allowSumMismatch`), plus loading every file (executes workspace code: trusted workspaces only).
+   */
+  async validate(only?: string, opts: { allowSumMismatch?: boolean } = {}): Promise<Problem[]> {
+    const problems: Problem[] = this.options.isolate ? await this.inChild({ op: 'validate', source: only }, {}) : this.sources(only).flatMap((s) => {
       const loaded = loadMigrations(s.migrations, this.options.cache);
-      return [...s.problems, ...s.migrations.flatMap((m, i) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loaded[i].problems)))];
+      return [...s.problems, ...s.migrations.flatMap((m, i) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loaded[i].problems))),
+        ...(s.dir ? checkSum(s.dir, s.migrations) : [])];
     });
+    return opts.allowSumMismatch ? allowingSumMismatch(problems) : problems;
   }
 
   /**
@@ -254,12 +258,15 @@ export class MigrationEngine {
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
-    checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'notMoved', 'source', 'events', 'signal']);
+    checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'notMoved', 'allowSumMismatch', 'source', 'events', 'signal']);
     if (opts.tags !== undefined && (!Array.isArray(opts.tags) || !opts.tags.every((t) => typeof t === 'string' && t !== ''))) throw new ConfigError(`up: tags must be a list of tag names, not ${JSON.stringify(opts.tags)}.`, {}, 'usage');
     if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
-    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved } }, (states, history) => {
+    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved, allowSumMismatch: opts.allowSumMismatch } }, (states, history) => {
       if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
       const steps = planUp(states, opts);
+      // Like Atlas: files that differ from their sources' migrations.sum do not run, unless said so.
+      const mismatch = opts.allowSumMismatch ? undefined : sumMismatch(steps.map((s) => s.source));
+      if (mismatch) throw mismatch;
       // Against every source (not only those asked for): a source held here has not moved.
       if (!opts.notMoved) refuseMoved(steps, this.sources(), history);
       return steps;
