@@ -115,6 +115,13 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
     }
     case 'mark-applied':
     case 'forget': {
+      if (args.command === 'mark-applied' && args.version === undefined && args.to !== undefined) {
+        const marked = await engine.markAppliedUpTo({ source: args.source, to: args.to });
+        if (args.json) json(marked);
+        else if (marked.versions.length === 0) write(`Every migration up to ${marked.to} in ${marked.source} is already applied; nothing was recorded.`);
+        else write(`Migration${marked.versions.length > 1 ? 's' : ''} ${marked.versions.join(', ')} (${marked.source}) ${marked.versions.length > 1 ? 'are' : 'is'} now recorded as applied. Nothing was run.`);
+        return 0;
+      }
       const forget = args.command === 'forget';
       const target = { source: args.source, version: args.version! };
       const result = forget ? await engine.forget(target) : await engine.markApplied(target);

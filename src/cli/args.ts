@@ -44,7 +44,8 @@ Commands:
   validate               check every migration file (loads them)
   sql up|down [--to V] [--all]   print the SQL a run would execute, changing nothing
   unlock [--force]       release a stale lock (--force: any lock)
-  mark-applied <V>       record V as applied without running it (baseline, or after a repair by hand)
+  mark-applied <V>       record V as applied without running it (after a repair by hand)
+  mark-applied --to <V>  record every pending migration up to V as applied, running none (a baseline)
   forget <V>             record V as not applied without running it (it is pending again)
   rename-source <OLD> <NEW>   move the history of a source whose folder moved to its new folder
   verify [V]             prove each pending migration (or V) reversible on a shadow database: up, down, up
@@ -103,10 +104,12 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   const [command, ...rest] = positionals;
   if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`Unknown command "${command}". Commands: ${COMMANDS.join(', ')}.`);
   if (values.to !== undefined && values.all) throw new UsageError('--to and --all cannot be used together.');
-  const takesVersion = command === 'mark-applied' || command === 'forget';
+  // `mark-applied --to V` marks every pending migration up to V instead of one.
+  const takesVersion = (command === 'mark-applied' && !(values.to !== undefined && rest.length === 0)) || command === 'forget';
   const mayTakeVersion = command === 'verify' || command === 'lint';
   if (mayTakeVersion && rest.length > 1) throw new UsageError(`${command} takes at most one version: migrations ${command} [3] [--source versions]`);
-  if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]`);
+  if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]${command === 'mark-applied' ? ' (or --to 3 for every pending one up to 3)' : ''}`);
+  if (takesVersion && values.to !== undefined) throw new UsageError(`${command} takes a version or --to, not both: migrations ${command} 3${command === 'mark-applied' ? ', or migrations mark-applied --to 3' : ''}`);
   const tags = values.tag?.flatMap((t) => t.split(',')).map((t) => t.trim());
   if (tags?.some((t) => t === '')) throw new UsageError('--tag takes a tag name: --tag seed');
   if (tags && command !== 'up') throw new UsageError('--tag selects what up runs; it goes with up only.');

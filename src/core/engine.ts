@@ -27,7 +27,7 @@ import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
 import { allowingSumMismatch, checkSum, sumMismatch, writeSum } from './sources/integrity';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
-import { manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
+import { baselineRows, manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
 
@@ -346,6 +346,35 @@ export class MigrationEngine {
    */
   async markApplied(opts: { source?: string; version: number }): Promise<RecordReport> {
     return this.record('up', opts);
+  }
+
+  /**
+   * Records every migration of the source up to `to` that is not applied as applied, without
+   * running any, in one step (Flyway's baseline): for a database whose schema already has them.
+   * Returns the versions recorded (none when all were applied already).
+   */
+  async markAppliedUpTo(opts: { source?: string; to: number }): Promise<{ source: string; to: number; versions: number[] }> {
+    checkOptions('markAppliedUpTo', opts, ['source', 'to']);
+    if (!Number.isSafeInteger(opts.to) || opts.to < 1) throw new ConfigError(`markAppliedUpTo: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
+    const sources = this.sources(opts.source);
+    requireOneSource(sources.map((source) => ({ source, states: [] })), 'Marking migrations applied up to a version');
+    const [source] = sources;
+    const { environment } = this.settings;
+    return this.guard(async () => {
+      // Decided on a read first, so that a request with nothing to do creates no database.
+      if (baselineRows(source, refuseUnreadable(await this.read(), this.target.label), opts.to, environment).length === 0) return { source: source.id, to: opts.to, versions: [] };
+      return this.underLock(async (knex, history) => {
+        const read = await history.read();
+        const rows = baselineRows(source, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label), opts.to, environment);
+        // All or nothing: a baseline half recorded would leave the rest out of order.
+        await knex.transaction(async (trx) => {
+          for (const row of rows) await history.append(row, trx);
+        });
+        const versions = rows.map((r) => r.version);
+        this.logger.info(`Marked migration(s) ${versions.join(', ')} (${source.id}) as applied by hand; nothing was run.`);
+        return { source: source.id, to: opts.to, versions };
+      });
+    });
   }
 
   /** Records `version` as not applied without running it (after undoing it by hand): it is pending again. */
