@@ -62,7 +62,7 @@ Options:
   --not-moved            up: apply files that match the applied history of a folder no longer here
                          (refused by default: a moved folder's migrations would run twice)
   --allow-sum-mismatch   up, validate: run (pass) although files differ from their migrations.sum
-                         (refused by default: a file was edited or added behind its back, or a merge left the sum)
+                         (refused by default: a file edited or added behind its back, a merge left unresolved)
   --env <name>           the environment to run for (default: migrations.environment, else development);
                          migrations declaring other environments are skipped and recorded as skipped
   --tag <tag>            up: only migrations with this tag (repeatable); the others are recorded as skipped

@@ -268,7 +268,7 @@ export class MigrationEngine {
       const mismatch = opts.allowSumMismatch ? undefined : sumMismatch(steps.map((s) => s.source));
       if (mismatch) throw mismatch;
       // Against every source (not only those asked for): a source held here has not moved.
-      if (!opts.notMoved) refuseMoved(steps, this.sources(), history);
+      if (!opts.notMoved) refuseMoved(steps, () => this.sources(), history);
       return steps;
     });
   }

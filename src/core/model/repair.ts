@@ -132,10 +132,13 @@ export function movedProblem(match: MovedMatch): Problem {
  * the folder moved, and running it again would run it twice (a data migration's rows doubled).
  * Refused, naming both sources, until the history moves or the caller says they are not moved.
  */
-export function refuseMoved(steps: readonly Step[], all: readonly Source[], history: HistorySnapshot): void {
+export function refuseMoved(steps: readonly Step[], all: () => readonly Source[], history: HistorySnapshot): void {
   const ups = steps.filter((s) => s.direction === 'up');
   const planned = [...new Set(ups.map((s) => s.source))];
-  for (const match of movedMatches(planned, all, history)) {
+  // Every source is listed (discovery) only when the history names one that is not planned here.
+  const ids = new Set(planned.map((s) => s.id));
+  if (![...history.applied.values()].some((a) => a.up && !ids.has(a.up.source))) return;
+  for (const match of movedMatches(planned, all(), history)) {
     const versions = match.versions.filter((v) => ups.some((s) => s.source === match.to && s.file.version === v));
     if (versions.length === 0) continue;
     throw new MigrationsError(
