@@ -2,7 +2,7 @@ import { Console } from 'node:console';
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
 import { formatCheck, formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
-import { describeError, explain, loadProjectConfig, runError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, type Logger, type RunEvents, type RunReport } from './core';
+import { describeError, explain, loadProjectConfig, render, runError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, SUM_CODES, type Logger, type RunEvents, type RunReport } from './core';
 import { CLI_TERMS } from './cli/terms';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage). */
@@ -50,7 +50,10 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     const message = explain(err, CLI_TERMS);
     if (args.json) write(JSON.stringify({ ok: false, code, error: message, problems }, null, 2));
     else if (code === 'usage') io.err.write(`${message}\n`);
-    else io.err.write(`error: ${problems ? ['Fix these migration files first; nothing was run:', ...formatProblems(problems, args.dir)].join('\n') : message}\n`);
+    else if (err instanceof InvalidMigrationsError) {
+      const advice = err.advice ? [render(err.advice, CLI_TERMS)] : [];
+      io.err.write(`error: ${[err.lead ?? 'Fix these migration files first; nothing was run:', ...formatProblems(err.problems, args.dir), ...advice].join('\n')}\n`);
+    } else io.err.write(`error: ${message}\n`);
     // Anything not raised on purpose is a bug: keep its stack for the report, after the message.
     if (!(err instanceof MigrationsError) && process.env.MIGRATIONS_DEBUG) io.err.write(`${(err as Error).stack}\n`);
     // An incomplete or ambiguous request is a usage error wherever the engine finds it out.
@@ -85,10 +88,12 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       const report = await engine.status(args.source);
       if (args.json) json(report);
       else write(formatStatus(report, engine.workspace));
-      return report.sources.some((s) => s.migrations.some((m) => m.status === 'invalid')) ? 1 : 0;
+      // A file that cannot run, or files that differ from their migrations.sum (which block up), fail the status.
+      const sumProblem = (p: { code: string }) => SUM_CODES.includes(p.code as never);
+      return report.sources.some((s) => s.problems.some(sumProblem) || s.migrations.some((m) => m.status === 'invalid' || m.problems.some(sumProblem))) ? 1 : 0;
     }
     case 'up':
-      return finish(await engine.up({ ...runOpts, to: args.to, outOfOrder: args.outOfOrder, tags: args.tags, notMoved: args.notMoved || undefined }), 'apply');
+      return finish(await engine.up({ ...runOpts, to: args.to, outOfOrder: args.outOfOrder, tags: args.tags, notMoved: args.notMoved || undefined, allowSumMismatch: args.allowSumMismatch || undefined }), 'apply');
     case 'down':
       return finish(await engine.down({ ...runOpts, ...(args.to !== undefined ? { to: args.to } : args.all ? { all: true as const } : { last: true as const }) }), 'roll back');
     case 'redo':
@@ -108,7 +113,7 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       return 0;
     }
     case 'validate': {
-      const problems = await engine.validate(args.source);
+      const problems = await engine.validate(args.source, { allowSumMismatch: args.allowSumMismatch });
       const errors = problems.filter((p) => p.severity === 'error').length;
       if (args.json) json({ ok: errors === 0, problems });
       else write(problems.length === 0 ? 'All migration files are valid.' : [...formatProblems(problems, engine.workspace), `${errors} error(s), ${problems.length - errors} warning(s).`].join('\n'));
@@ -124,6 +129,13 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
     }
     case 'mark-applied':
     case 'forget': {
+      if (args.command === 'mark-applied' && args.version === undefined && args.to !== undefined) {
+        const marked = await engine.markAppliedUpTo({ source: args.source, to: args.to });
+        if (args.json) json(marked);
+        else if (marked.versions.length === 0) write(`Every migration up to ${marked.to} in ${marked.source} is already applied; nothing was recorded.`);
+        else write(`Migration${marked.versions.length > 1 ? 's' : ''} ${marked.versions.join(', ')} (${marked.source}) ${marked.versions.length > 1 ? 'are' : 'is'} now recorded as applied. Nothing was run.`);
+        return 0;
+      }
       const forget = args.command === 'forget';
       const target = { source: args.source, version: args.version! };
       const result = forget ? await engine.forget(target) : await engine.markApplied(target);

@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { checkSum, computeSum, SUM_FILE, writeSum } from '../src/core/sources/integrity';
 import { parseMigrationName } from '../src/core/model/naming';
 import type { Logger, Problem } from '../src/core/model/types';
-import { DEFAULT_DB, engine, migrationFiles, migrationPath, tempWorkspace, tsMigration, userTables } from './helpers';
+import { InvalidMigrationsError } from '../src/core';
+import { cli, DEFAULT_DB, engine, migrationFiles, migrationPath, tempWorkspace, tsMigration, userTables } from './helpers';
 
 const M1 = 'migration_001_create_users.ts';
 const M2 = 'migration_002_create_posts.ts';
@@ -70,7 +71,7 @@ test('a file added without the sum updated: sum-added on the file', () => {
   writeSum(dir, filesIn(dir));
   const added = path.join(dir, 'migration_003_add_tags.ts');
   fs.writeFileSync(added, tsMigration(3, 'tags'));
-  only(checkSum(dir, filesIn(dir)), { code: 'sum-added', file: added, line: 1, severity: 'warning', says: /migration_003_add_tags\.ts is not listed in migrations\.sum/ });
+  only(checkSum(dir, filesIn(dir)), { code: 'sum-added', file: added, line: 1, severity: 'error', says: /migration_003_add_tags\.ts is not listed in migrations\.sum/ });
 });
 
 test('a file edited after the sum: sum-edited on the file (a CRLF-only change is no edit)', () => {
@@ -80,14 +81,14 @@ test('a file edited after the sum: sum-edited on the file (a CRLF-only change is
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\n/g, '\r\n'));
   assert.deepEqual(checkSum(dir, filesIn(dir)), []);
   fs.appendFileSync(file, '// changed\n');
-  only(checkSum(dir, filesIn(dir)), { code: 'sum-edited', file, line: 1, severity: 'warning', says: /migration_001_create_users\.ts was edited after migrations\.sum was written.*add a new one instead/ });
+  only(checkSum(dir, filesIn(dir)), { code: 'sum-edited', file, line: 1, severity: 'error', says: /migration_001_create_users\.ts was edited after migrations\.sum was written.*add a new one instead/ });
 });
 
 test('a file listed but gone: sum-removed on the sum at the line that lists it', () => {
   const dir = source();
   writeSum(dir, filesIn(dir));
   fs.rmSync(path.join(dir, M2));
-  only(checkSum(dir, filesIn(dir)), { code: 'sum-removed', file: path.join(dir, SUM_FILE), line: 3, severity: 'warning', says: /migration_002_create_posts\.ts is listed in migrations\.sum but the file is gone/ });
+  only(checkSum(dir, filesIn(dir)), { code: 'sum-removed', file: path.join(dir, SUM_FILE), line: 3, severity: 'error', says: /migration_002_create_posts\.ts is listed in migrations\.sum but the file is gone/ });
 });
 
 test('a sum edited by hand: sum-tampered on line 1', () => {
@@ -98,7 +99,7 @@ test('a sum edited by hand: sum-tampered on line 1', () => {
   const rows = fs.readFileSync(sum, 'utf8').split('\n');
   fs.writeFileSync(sum, [rows[0], rows[1], ''].join('\n'));
   fs.rmSync(path.join(dir, M2));
-  only(checkSum(dir, filesIn(dir)), { code: 'sum-tampered', file: sum, line: 1, severity: 'warning', says: /edited by hand/ });
+  only(checkSum(dir, filesIn(dir)), { code: 'sum-tampered', file: sum, line: 1, severity: 'error', says: /edited by hand/ });
 });
 
 test('a malformed sum: one sum-invalid error naming the line', () => {
@@ -151,9 +152,9 @@ test('git: two branches that each add a migration conflict on migrations.sum, an
   only(checkSum(versions, filesIn(versions)), { code: 'sum-invalid', file: sum, line: 1, severity: 'error', says: /git conflict marker.*Resolve the merge/ });
 
   ok('checkout', '--ours', '--', 'versions/migrations.sum');
-  only(checkSum(versions, filesIn(versions)), { code: 'sum-added', file: path.join(versions, B), line: 1, severity: 'warning', says: /migration_003_add_b\.ts is not listed/ });
+  only(checkSum(versions, filesIn(versions)), { code: 'sum-added', file: path.join(versions, B), line: 1, severity: 'error', says: /migration_003_add_b\.ts is not listed/ });
   ok('checkout', '--theirs', '--', 'versions/migrations.sum');
-  only(checkSum(versions, filesIn(versions)), { code: 'sum-added', file: path.join(versions, A), line: 1, severity: 'warning', says: /migration_003_add_a\.ts is not listed/ });
+  only(checkSum(versions, filesIn(versions)), { code: 'sum-added', file: path.join(versions, A), line: 1, severity: 'error', says: /migration_003_add_a\.ts is not listed/ });
 
   // What `migrations rehash` does once the versions are sorted out: the sum lists both again.
   assert.equal(writeSum(versions, filesIn(versions)).changed, true);
@@ -219,4 +220,56 @@ test('a versions folder that links out of the workspace is not run nor written i
     assert.deepEqual(await userTables(DEFAULT_DB(ws)), []);
   }
   assert.deepEqual(fs.readdirSync(path.join(outside, 'versions')), before);
+});
+
+test('integrity problems block: a conflict marker in the sum, an edited applied file or one added by hand: up refuses (nothing run, no database made), validate and status exit 1; --allow-sum-mismatch runs', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  assert.equal(cli(['rehash', '--dir', ws]).code, 0);
+  const sum = path.join(ws, 'versions', SUM_FILE);
+  const good = fs.readFileSync(sum, 'utf8');
+  fs.writeFileSync(sum, `<<<<<<< HEAD\n${good}=======\n${good}>>>>>>> b\n`);
+
+  const refused = cli(['up', '--dir', ws]);
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, /^error: migrations\.sum does not match the migration files, so nothing was run:\nversions[\\/]migrations\.sum:1:1 error \[sum-invalid\] migrations\.sum line 1 is a git conflict marker/);
+  assert.match(refused.stderr, /Fix the sum \(run "migrations rehash" once the files are as they should be\), or pass --allow-sum-mismatch to run anyway\.\n$/);
+  assert.equal(fs.existsSync(DEFAULT_DB(ws)), false, 'a refused up makes no database');
+  const validate = cli(['validate', '--dir', ws]);
+  assert.equal(validate.code, 1, validate.stdout);
+  assert.match(validate.stdout, /git conflict marker[\s\S]*1 error\(s\)/);
+  assert.equal(cli(['status', '--dir', ws]).code, 1);
+
+  fs.writeFileSync(sum, good);
+  assert.equal(cli(['up', '--dir', ws]).code, 0);
+  // The applied file edited, and a new one added without the sum: both named, nothing runs.
+  fs.appendFileSync(path.join(ws, migrationPath(1)), '// edited after it ran\n');
+  fs.writeFileSync(path.join(ws, migrationPath(2)), tsMigration(2, 't2'));
+  await assert.rejects(engine(ws).up(), (err: unknown) => err instanceof InvalidMigrationsError && err.code === 'invalid-migrations' &&
+    JSON.stringify(err.problems.map((p) => [p.code, p.severity])) === '[["sum-edited","error"],["sum-added","error"]]' && /pass allowSumMismatch: true to up\(\)/.test(err.message));
+  const json = cli(['up', '--json', '--dir', ws]);
+  assert.equal(json.code, 1);
+  assert.deepEqual(JSON.parse(json.stdout).problems.map((p: Problem) => p.code), ['sum-edited', 'sum-added']);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
+  assert.equal(cli(['validate', '--dir', ws]).code, 1);
+
+  // Said explicitly: validate lists them as warnings, up runs.
+  const allowed = cli(['validate', '--allow-sum-mismatch', '--dir', ws]);
+  assert.equal(allowed.code, 0, allowed.stdout);
+  assert.match(allowed.stdout, /0 error\(s\), 2 warning\(s\)/);
+  assert.equal(cli(['status', '--allow-sum-mismatch', '--dir', ws]).code, 2, 'the flag goes with up and validate only');
+  const ran = cli(['up', '--allow-sum-mismatch', '--dir', ws]);
+  assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+  assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1', 't2']);
+});
+
+test('a sum problem in a source with nothing to run blocks nothing; no sum file is no problem', async () => {
+  const ws = tempWorkspace({ ...migrationFiles([1]), 'b/versions/migration_001_b.ts': tsMigration(1, 'b') });
+  assert.equal(cli(['rehash', '--dir', ws]).code, 0);
+  assert.equal(cli(['up', '--source', 'versions', '--dir', ws]).code, 0);
+  fs.appendFileSync(path.join(ws, migrationPath(1)), '// edited\n');
+  const r = cli(['up', '--source', 'b/versions', '--dir', ws]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const bare = tempWorkspace(migrationFiles([1]));
+  assert.equal(cli(['up', '--dir', bare]).code, 0);
+  assert.equal(cli(['validate', '--dir', bare]).code, 0);
 });

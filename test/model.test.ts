@@ -128,3 +128,17 @@ test('history outcomes and the SQL preview read the same in the terminal and the
     `${DRY_RUN_HEADER}\n\n-- up versions 2: Add x\nalter table a add x int;\nSAVEPOINT trx2;`,
   );
 });
+
+test('a migration applied twice with no rollback between makes its source untrusted; a rollback between, a skip, a failure or a hand-recorded row do not', async () => {
+  const fine = await historyOf(
+    row('a', 1, 'up'), row('a', 1, 'down'), row('a', 1, 'up'),
+    row('a', 2, 'up', { success: false, error: 'x' }), row('a', 2, 'up'),
+    row('a', 3, 'up', { skipped: true }), row('a', 3, 'up'),
+    row('a', 1, 'up', { manual: true }),
+  );
+  assert.deepEqual(fine.unreadable, []);
+  const twice = await historyOf(row('a', 1, 'up'), row('b', 1, 'up'), row('a', 1, 'up'));
+  assert.deepEqual(twice.unreadable, [{ source: 'a', duplicate: true, text: 'rows id 1 and 3 both record migration 1 of a as applied, with no rollback between' }]);
+  assert.equal(twice.problemsOf({ id: 'b', dir: '/b', migrations: [], problems: [] } as unknown as Source).length, 0);
+  assert.match(twice.problemsOf({ id: 'a', dir: '/a', migrations: [], problems: [] } as unknown as Source)[0].message, /cannot be trusted: rows id 1 and 3 .*a rollback would go out of order/);
+});

@@ -218,3 +218,41 @@ test('migrations registered in code (rows without a checksum) are never taken fo
   const report = await engine(ws).up();
   assert.deepEqual(report.steps.map((s) => [s.source, s.version, s.outcome]), [['versions', 1, 'done']]);
 });
+
+test('mark-applied --to V records every pending migration up to V in one step (a baseline): nothing run, none left out of order', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2, 3, 4]));
+  const db = DEFAULT_DB(ws);
+  const e = engine(ws);
+  assert.deepEqual(await e.markAppliedUpTo({ to: 3 }), { source: 'versions', to: 3, versions: [1, 2, 3] });
+  assert.deepEqual(await userTables(db), [], 'nothing was run');
+  assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'applied', 'applied', 'pending']);
+  assert.deepEqual((await e.history()).map((r) => [r.version, r.direction, r.success, r.manual]), [[1, 'up', true, true], [2, 'up', true, true], [3, 'up', true, true]]);
+  assert.deepEqual(await e.markAppliedUpTo({ to: 3 }), { source: 'versions', to: 3, versions: [] }, 'already: nothing recorded');
+  assert.deepEqual((await e.up()).steps.map((s) => s.version), [4]);
+  await assert.rejects(e.markAppliedUpTo({ to: 0 }), (err: unknown) => err instanceof MigrationsError && err.code === 'usage');
+  await assert.rejects(e.markAppliedUpTo({ to: 9 }), (err: unknown) => err instanceof MigrationsError && err.code === 'usage' && /There is no migration 9 in versions/.test(err.message));
+
+  const cliWs = tempWorkspace(migrationFiles([1, 2, 3]));
+  const r = cli(['mark-applied', '--to', '2', '--dir', cliWs]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'Migrations 1, 2 (versions) are now recorded as applied. Nothing was run.\n');
+  assert.equal(cli(['mark-applied', '--to', '2', '--dir', cliWs]).stdout, 'Every migration up to 2 in versions is already applied; nothing was recorded.\n');
+  assert.deepEqual(JSON.parse(cli(['mark-applied', '--to', '3', '--json', '--dir', cliWs]).stdout), { source: 'versions', to: 3, versions: [3] });
+  assert.deepEqual(await userTables(DEFAULT_DB(cliWs)), []);
+  assert.equal(cli(['mark-applied', '2', '--to', '3', '--dir', cliWs]).code, 2, 'a version and --to together');
+  assert.equal(cli(['mark-applied', '--to', '9', '--dir', cliWs]).code, 2, 'no migration 9');
+});
+
+test('mark-applied --to: several sources need one named; a failed migration in the range is refused, naming it; nothing recorded', async () => {
+  const ws = tempWorkspace({ 'a/versions/migration_001_a.ts': tsMigration(1, 'a'), 'b/versions/migration_001_b.ts': tsMigration(1, 'b') });
+  const several = cli(['mark-applied', '--to', '1', '--dir', ws]);
+  assert.equal(several.code, 2);
+  assert.match(several.stderr, /needs a source when there are several \(a\/versions, b\/versions\): pass --source <folder>/);
+  assert.deepEqual(await engine(ws).markAppliedUpTo({ to: 1, source: 'b/versions' }), { source: 'b/versions', to: 1, versions: [1] });
+
+  const failing = tempWorkspace(migrationFiles([1, 2, 3], { 2: { up: "throw new Error('boom');" } }));
+  const e = engine(failing);
+  assert.equal((await e.up()).ok, false);
+  await assert.rejects(e.markAppliedUpTo({ to: 3 }), /Migration 2 \(versions\) is failed, so nothing was recorded: .*record migration 2 \(versions\) as applied on its own/);
+  assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'failed', 'pending']);
+});

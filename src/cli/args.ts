@@ -21,6 +21,8 @@ export interface CliArgs {
   readonly outOfOrder: boolean;
   /** `--not-moved`: up applies files that match the history of a source whose folder is gone (see UpTarget.notMoved). */
   readonly notMoved: boolean;
+  /** `--allow-sum-mismatch`: up runs, and validate passes, although files differ from migrations.sum. */
+  readonly allowSumMismatch: boolean;
   /** `--env`: the environment runs and statuses are for. */
   readonly env?: string;
   /** `--tag` (repeatable, or comma-separated): of the tagged migrations, only those with one of these run. */
@@ -42,7 +44,8 @@ Commands:
   validate               check every migration file (loads them)
   sql up|down [--to V] [--all]   print the SQL a run would execute, changing nothing
   unlock [--force]       release a stale lock (--force: any lock)
-  mark-applied <V>       record V as applied without running it (baseline, or after a repair by hand)
+  mark-applied <V>       record V as applied without running it (after a repair by hand)
+  mark-applied --to <V>  record every pending migration up to V as applied, running none (a baseline)
   forget <V>             record V as not applied without running it (it is pending again)
   rename-source <OLD> <NEW>   move the history of a source whose folder moved to its new folder
   verify [V]             prove each pending migration (or V) reversible on a shadow database: up, down, up
@@ -58,6 +61,8 @@ Options:
   --out-of-order         also apply migrations older than the newest applied one
   --not-moved            up: apply files that match the applied history of a folder no longer here
                          (refused by default: a moved folder's migrations would run twice)
+  --allow-sum-mismatch   up, validate: run (pass) although files differ from their migrations.sum
+                         (refused by default: a file edited or added behind its back, a merge left unresolved)
   --env <name>           the environment to run for (default: migrations.environment, else development);
                          migrations declaring other environments are skipped and recorded as skipped
   --tag <tag>            up: of the tagged migrations, only those with this tag (repeatable); untagged ones
@@ -85,6 +90,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
         force: { type: 'boolean', default: false },
         'out-of-order': { type: 'boolean', default: false },
         'not-moved': { type: 'boolean', default: false },
+        'allow-sum-mismatch': { type: 'boolean', default: false },
         env: { type: 'string' },
         tag: { type: 'string', multiple: true },
         limit: { type: 'string' },
@@ -99,14 +105,17 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   const [command, ...rest] = positionals;
   if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`Unknown command "${command}". Commands: ${COMMANDS.join(', ')}.`);
   if (values.to !== undefined && values.all) throw new UsageError('--to and --all cannot be used together.');
-  const takesVersion = command === 'mark-applied' || command === 'forget';
+  // `mark-applied --to V` marks every pending migration up to V instead of one.
+  const takesVersion = (command === 'mark-applied' && !(values.to !== undefined && rest.length === 0)) || command === 'forget';
   const mayTakeVersion = command === 'verify' || command === 'lint';
   if (mayTakeVersion && rest.length > 1) throw new UsageError(`${command} takes at most one version: migrations ${command} [3] [--source versions]`);
-  if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]`);
+  if (takesVersion && rest.length !== 1) throw new UsageError(`${command} needs one version: migrations ${command} 3 [--source versions]${command === 'mark-applied' ? ' (or --to 3 for every pending one up to 3)' : ''}`);
+  if (takesVersion && values.to !== undefined) throw new UsageError(`${command} takes a version or --to, not both: migrations ${command} 3${command === 'mark-applied' ? ', or migrations mark-applied --to 3' : ''}`);
   const tags = values.tag?.flatMap((t) => t.split(',')).map((t) => t.trim());
   if (tags?.some((t) => t === '')) throw new UsageError('--tag takes a tag name: --tag seed');
   if (tags && command !== 'up') throw new UsageError('--tag selects what up runs; it goes with up only.');
   if (values['not-moved'] && command !== 'up') throw new UsageError('--not-moved says what up may apply; it goes with up only.');
+  if (values['allow-sum-mismatch'] && command !== 'up' && command !== 'validate') throw new UsageError('--allow-sum-mismatch goes with up and validate only.');
   if (values.env !== undefined && !values.env.trim()) throw new UsageError('--env takes an environment name: --env production');
   if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
@@ -122,6 +131,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     force: values.force,
     outOfOrder: values['out-of-order'],
     notMoved: values['not-moved'],
+    allowSumMismatch: values['allow-sum-mismatch'],
     env: values.env,
     tags,
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),

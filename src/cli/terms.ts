@@ -21,5 +21,7 @@ export const CLI_TERMS: Terms = (a) => {
       return `run "migrations rename-source ${a.from} ${a.to}"`;
     case 'override':
       return `pass --${a.flag}`;
+    case 'rehash':
+      return 'run "migrations rehash"';
   }
 };

@@ -25,10 +25,10 @@ import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
-import { checkSum, SUM_FILE, writeSum } from './sources/integrity';
+import { allowingSumMismatch, checkSum, SUM_FILE, sumMismatch, writeSum } from './sources/integrity';
 import { insideWorkspace } from './config/workspaceFiles';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
-import { manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
+import { baselineRows, manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
 import { elsewhereSources, refuseRollbackPastElsewhere, type Elsewhere } from './model/elsewhere';
 import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
@@ -257,14 +257,18 @@ export class MigrationEngine {
     });
   }
 
-  /** Static checks plus loading every file (executes workspace code: trusted workspaces only). */
-  async validate(only?: string): Promise<Problem[]> {
+  /**
+   * Static checks, each folder's migrations.sum (its problems are errors: they block `up`; warnings
+   * with `allowSumMismatch`), plus loading every file (executes workspace code: trusted workspaces only).
+   */
+  async validate(only?: string, opts: { allowSumMismatch?: boolean } = {}): Promise<Problem[]> {
     this.requireTrust('Loading the migration files');
-    if (this.options.isolate) return this.inChild({ op: 'validate', source: only }, {});
-    return this.sources(only).flatMap((s) => {
+    const problems: Problem[] = this.options.isolate ? await this.inChild({ op: 'validate', source: only }, {}) : this.sources(only).flatMap((s) => {
       const loaded = loadMigrations(s.migrations, this.options.cache);
-      return [...s.problems, ...s.migrations.flatMap((m, i) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loaded[i].problems)))];
+      return [...s.problems, ...s.migrations.flatMap((m, i) => (m.problems.some((p) => p.severity === 'error') ? m.problems : mergeProblems(m.problems, loaded[i].problems))),
+        ...(s.dir ? checkSum(s.dir, s.migrations) : [])];
     });
+    return opts.allowSumMismatch ? allowingSumMismatch(problems) : problems;
   }
 
   /**
@@ -278,14 +282,17 @@ export class MigrationEngine {
   }
 
   async up(opts: RunOptions & UpTarget = {}): Promise<RunReport> {
-    checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'notMoved', 'source', 'events', 'signal']);
+    checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'notMoved', 'allowSumMismatch', 'source', 'events', 'signal']);
     if (opts.tags !== undefined && (!Array.isArray(opts.tags) || !opts.tags.every((t) => typeof t === 'string' && t !== ''))) throw new ConfigError(`up: tags must be a list of tag names, not ${JSON.stringify(opts.tags)}.`, {}, 'usage');
     if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
-    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved } }, (states, history) => {
+    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved, allowSumMismatch: opts.allowSumMismatch } }, (states, history) => {
       if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
       const steps = planUp(states, opts);
+      // Like Atlas: files that differ from their sources' migrations.sum do not run, unless said so.
+      const mismatch = opts.allowSumMismatch ? undefined : sumMismatch(steps.map((s) => s.source));
+      if (mismatch) throw mismatch;
       // Against every source (not only those asked for): a source held here has not moved.
-      if (!opts.notMoved) refuseMoved(steps, this.sources(), history);
+      if (!opts.notMoved) refuseMoved(steps, () => this.sources(), history);
       return steps;
     });
   }
@@ -371,6 +378,35 @@ export class MigrationEngine {
    */
   async markApplied(opts: { source?: string; version: number }): Promise<RecordReport> {
     return this.record('up', opts);
+  }
+
+  /**
+   * Records every migration of the source up to `to` that is not applied as applied, without
+   * running any, in one step (Flyway's baseline): for a database whose schema already has them.
+   * Returns the versions recorded (none when all were applied already).
+   */
+  async markAppliedUpTo(opts: { source?: string; to: number }): Promise<{ source: string; to: number; versions: number[] }> {
+    checkOptions('markAppliedUpTo', opts, ['source', 'to']);
+    if (!Number.isSafeInteger(opts.to) || opts.to < 1) throw new ConfigError(`markAppliedUpTo: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
+    const sources = this.sources(opts.source);
+    requireOneSource(sources.map((source) => ({ source, states: [] })), 'Marking migrations applied up to a version');
+    const [source] = sources;
+    const { environment } = this.settings;
+    return this.guard(async () => {
+      // Decided on a read first, so that a request with nothing to do creates no database.
+      if (baselineRows(source, refuseUnreadable(await this.read(), this.target.label), opts.to, environment).length === 0) return { source: source.id, to: opts.to, versions: [] };
+      return this.underLock(async (knex, history) => {
+        const read = await history.read();
+        const rows = baselineRows(source, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label), opts.to, environment);
+        // All or nothing: a baseline half recorded would leave the rest out of order.
+        await knex.transaction(async (trx) => {
+          for (const row of rows) await history.append(row, trx);
+        });
+        const versions = rows.map((r) => r.version);
+        this.logger.info(`Marked migration(s) ${versions.join(', ')} (${source.id}) as applied by hand; nothing was run.`);
+        return { source: source.id, to: opts.to, versions };
+      });
+    });
   }
 
   /** Records `version` as not applied without running it (after undoing it by hand): it is pending again. */

@@ -26,5 +26,5 @@ export type { Created } from './sources/create';
 export type { CheckedMigration, DriftReport, VerifyReport } from './verify/verify';
 export type { SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange } from './model/schema';
 export { LINT_CODES, type LintCode, type LintFinding } from './model/lint';
-export { SUM_FILE } from './sources/integrity';
+export { SUM_CODES, SUM_FILE } from './sources/integrity';
 export * from './model/types';

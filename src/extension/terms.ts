@@ -22,5 +22,7 @@ export const EDITOR_TERMS: Terms = (a) => {
     case 'override':
       // The editor has no such switch: the terminal's command says it explicitly.
       return `run "migrations up --${a.flag}" in a terminal`;
+    case 'rehash':
+      return 'use "Migrations: Rehash migrations.sum"';
   }
 };

@@ -48,7 +48,9 @@ export type Advice =
   /** Move the applied history of a source no folder holds any more to the folder it moved to. */
   | { readonly do: 'rename-source'; readonly from: string; readonly to: string }
   /** Run anyway: the caller says the check does not apply (`up`'s option of that name). */
-  | { readonly do: 'override'; readonly flag: 'not-moved' | 'allow-sum-mismatch' };
+  | { readonly do: 'override'; readonly flag: 'not-moved' | 'allow-sum-mismatch' }
+  /** Rewrite each source's migrations.sum from its files. */
+  | { readonly do: 'rehash' };
 
 /** An error's text: words, and the actions in it for a front end to name. Plain data: it crosses to and from the runner child. */
 export type ErrorText = readonly (string | Advice)[];
@@ -77,6 +79,8 @@ export const PLAIN_TERMS: Terms = (a) => {
       return `move it with renameSource("${a.from}", "${a.to}")`;
     case 'override':
       return `pass ${a.flag === 'not-moved' ? 'notMoved' : 'allowSumMismatch'}: true to up()`;
+    case 'rehash':
+      return 'rewrite it with rehash()';
   }
 };
 
@@ -119,12 +123,18 @@ export class ConfigError extends MigrationsError {
 
 /** Files that must be fixed before anything can run. */
 export class InvalidMigrationsError extends MigrationsError {
-  constructor(readonly problems: readonly Problem[]) {
+  /** The line above the problems, when not the default; `advice` follows them (what else to do). */
+  readonly lead?: string;
+  readonly advice?: ErrorText;
+
+  constructor(readonly problems: readonly Problem[], opts: { lead?: string; advice?: ErrorText } = {}) {
     super(
-      `${problems.length} migration problem(s) must be fixed before running:\n` +
-        problems.map((p) => `  ${p.file}:${p.line}:${p.column} ${p.message}`).join('\n'),
+      [`${opts.lead ?? `${problems.length} migration problem(s) must be fixed before running:`}\n` +
+        problems.map((p) => `  ${p.file}:${p.line}:${p.column} ${p.message}`).join('\n'), ...(opts.advice ? ['\n', ...opts.advice] : [])],
       { code: 'invalid-migrations', facts: problems[0] && { file: problems[0].file, line: problems[0].line } },
     );
+    this.lead = opts.lead;
+    this.advice = opts.advice;
   }
 }
 

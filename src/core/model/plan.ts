@@ -28,6 +28,8 @@ export interface UpTarget {
    * folder moved or renamed), which are otherwise refused: the caller says they are other migrations.
    */
   readonly notMoved?: boolean;
+  /** Run although files differ from their folder's migrations.sum, which otherwise refuses the run. */
+  readonly allowSumMismatch?: boolean;
 }
 
 export type DownTarget = { readonly to: number } | { readonly all: true } | { readonly last: true };

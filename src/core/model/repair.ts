@@ -49,6 +49,33 @@ export function manualRow(direction: Direction, sources: readonly Source[], hist
 }
 
 /**
+ * The rows `mark-applied --to V` appends (Flyway's baseline): every migration of `source` up to
+ * V that is not applied, recorded as applied, nothing run. V must be a migration of the source.
+ * Migrations for another environment stay as they are; a failed one in the range is refused (its
+ * changes may or may not be in the database: that is decided one at a time).
+ */
+export function baselineRows(source: Source, history: HistorySnapshot, to: number, environment?: string): NewHistoryRow[] {
+  const [{ states }] = history.states([source], environment);
+  if (!states.some((s) => s.version === to)) {
+    throw new ConfigError(`There is no migration ${to} in ${source.id} (no file and no history); check the version.`, { source: source.id, version: to }, 'usage');
+  }
+  const wanted = states.filter((s) => s.version <= to && !s.applied && s.status !== 'skipped');
+  const versions = wanted.map((s) => s.version);
+  const twice = versions.find((v, i) => versions.indexOf(v) !== i);
+  if (twice !== undefined) throw new MigrationsError(`Two files in ${source.id} have version ${twice}; fix that before you mark it applied.`, { facts: { source: source.id, version: twice } });
+  const failed = wanted.find((s) => s.status === 'failed' || s.status === 'failed-partial');
+  if (failed) {
+    throw new MigrationsError([`Migration ${failed.version} (${source.id}) is ${failed.status}, so nothing was recorded: its last attempt failed, and whether its changes are in the database is for you to check. If they are, `,
+      { do: 'mark-applied', source: source.id, version: failed.version }, ' on its own, then mark the others again.'], { facts: { source: source.id, version: failed.version } });
+  }
+  const now = new Date().toISOString();
+  return wanted.map((s) => ({
+    source: source.id, version: s.version, description: s.description, checksum: s.checksum, direction: 'up' as const,
+    startedAt: now, finishedAt: now, durationMs: 0, success: true, error: null, transactional: true, partial: false, manual: true,
+  }));
+}
+
+/**
  * A file that is an applied migration of another source: the same version, and the same checksum
  * or, when it was edited since, the same description. A row without a checksum was not a file
  * (a migration registered in code), so it is never taken for a moved one.
@@ -105,10 +132,13 @@ export function movedProblem(match: MovedMatch): Problem {
  * the folder moved, and running it again would run it twice (a data migration's rows doubled).
  * Refused, naming both sources, until the history moves or the caller says they are not moved.
  */
-export function refuseMoved(steps: readonly Step[], all: readonly Source[], history: HistorySnapshot): void {
+export function refuseMoved(steps: readonly Step[], all: () => readonly Source[], history: HistorySnapshot): void {
   const ups = steps.filter((s) => s.direction === 'up');
   const planned = [...new Set(ups.map((s) => s.source))];
-  for (const match of movedMatches(planned, all, history)) {
+  // Every source is listed (discovery) only when the history names one that is not planned here.
+  const ids = new Set(planned.map((s) => s.id));
+  if (![...history.applied.values()].some((a) => a.up && !ids.has(a.up.source))) return;
+  for (const match of movedMatches(planned, all(), history)) {
     const versions = match.versions.filter((v) => ups.some((s) => s.source === match.to && s.file.version === v));
     if (versions.length === 0) continue;
     throw new MigrationsError(

@@ -4,7 +4,8 @@ import { writeInWorkspace } from '../config/workspaceFiles';
 import { checksumOf, crypto } from '../model/checksum';
 import { parseMigrationName } from '../model/naming';
 import { problem } from '../model/problems';
-import type { Problem } from '../model/types';
+import { InvalidMigrationsError } from '../model/errors';
+import type { Problem, ProblemCode, Source } from '../model/types';
 
 /**
  * `migrations.sum`, one per source folder, after Atlas's `atlas.sum`:
@@ -63,7 +64,7 @@ export function checkSum(dir: string, files: readonly { path: string; checksum?:
 
   const problems: Problem[] = [];
   if (sum.head !== hashLines(sum.lines.map(lineOf))) {
-    problems.push(problem(sumPath, 1, 1, 'warning', 'sum-tampered',
+    problems.push(problem(sumPath, 1, 1, 'error', 'sum-tampered',
       `${SUM_FILE} was edited by hand: its first line, the hash over the lines below it, does not match them. ` +
       `After a merge, take either side of ${SUM_FILE} rather than combining lines, then ${REHASH} to rewrite it from the migration files.`));
   }
@@ -74,21 +75,42 @@ export function checkSum(dir: string, files: readonly { path: string; checksum?:
     const line = listed.get(e.name);
     if (e.hash === undefined) continue;
     if (!line) {
-      problems.push(problem(e.path, 1, 1, 'warning', 'sum-added',
+      problems.push(problem(e.path, 1, 1, 'error', 'sum-added',
         `${e.name} is not listed in ${SUM_FILE}: it was added without the sum being updated (by hand, or brought in by a merge). ` +
         `If it belongs here, check its version still sorts after the migrations it builds on (renumber yours if a merge brought in another branch's), then ${REHASH}.`));
     } else if (line.hash !== e.hash) {
-      problems.push(problem(e.path, 1, 1, 'warning', 'sum-edited',
+      problems.push(problem(e.path, 1, 1, 'error', 'sum-edited',
         `${e.name} was edited after ${SUM_FILE} was written. If the change is meant, ${REHASH}; an applied migration should not change — add a new one instead.`));
     }
   }
   for (const line of sum.lines) {
     if (present.has(line.name)) continue;
-    problems.push(problem(sumPath, line.line, 1, 'warning', 'sum-removed',
+    problems.push(problem(sumPath, line.line, 1, 'error', 'sum-removed',
       `${line.name} is listed in ${SUM_FILE} but the file is gone. If it was removed on purpose (it was never applied anywhere), ${REHASH}; ` +
       `if it was applied, restore it from version control — rolling it back needs it.`));
   }
   return problems;
+}
+
+/** The problems checkSum reports: each one blocks a run (like Atlas), unless the caller says otherwise. */
+export const SUM_CODES: readonly ProblemCode[] = ['sum-added', 'sum-edited', 'sum-removed', 'sum-tampered', 'sum-invalid'];
+
+/**
+ * The refusal of a run whose sources' files differ from their migrations.sum (a merge left it
+ * unresolved, a file was edited or added behind its back): undefined when every sum matches.
+ */
+export function sumMismatch(sources: readonly Source[]): InvalidMigrationsError | undefined {
+  const problems = [...new Set(sources)].filter((s) => s.dir !== '').flatMap((s) => checkSum(s.dir, s.migrations));
+  if (problems.length === 0) return undefined;
+  return new InvalidMigrationsError(problems, {
+    lead: `${SUM_FILE} does not match the migration files, so nothing was run:`,
+    advice: ['Fix the sum (', { do: 'rehash' }, ' once the files are as they should be), or ', { do: 'override', flag: 'allow-sum-mismatch' }, ' to run anyway.'],
+  });
+}
+
+/** Sum problems as warnings: the caller said to run anyway (`allowSumMismatch`). */
+export function allowingSumMismatch(problems: readonly Problem[]): Problem[] {
+  return problems.map((p) => (SUM_CODES.includes(p.code) ? { ...p, severity: 'warning' as const } : p));
 }
 
 /** Strict (writing a sum): an unreadable file throws, so no sum silently leaves it out. Else a file gone is left out, one unreadable has no hash. */
