@@ -189,6 +189,11 @@ for (const server of SERVERS) {
       const again = await leftover(server, temporaryName(dead), { marked: true });
       assert.equal((await e.drift()).drifted, false);
       assert.deepEqual(await existing(server, [again]), []);
+      // The engine's own listing (the library's way to the CLI's `shadows`).
+      const listed = (await e.shadows()).shadows.filter((sh) => Object.values(kept).includes(sh.name));
+      assert.deepEqual(listed.map((sh) => `${sh.name} ${sh.host} ${sh.run}`).sort(), [
+        `${kept.running} this running`, `${kept.elsewhereRecent} other unknown`, `${kept.notOurs} this gone`,
+      ].sort());
     } finally {
       live.end();
     }
@@ -229,6 +234,8 @@ for (const server of SERVERS) {
       assert.match(usage.stderr, /shadows takes no arguments/);
       assert.equal(cli(['status', '--drop', '--dir', ws]).code, 2);
       assert.match(cli(['--help']).stdout, /\n  shadows \[--drop\] +list the temporary shadow databases/);
+      const onSqlite = cli(['shadows'], { cwd: tempWorkspace({ 'versions/migration_001_users.ts': users }) });
+      assert.deepEqual([onSqlite.code, onSqlite.stdout], [0, 'SQLite checks use a database in memory: there are no shadow databases to list.\n']);
     } finally {
       live.end();
     }
