@@ -179,12 +179,14 @@ for (const server of SERVERS) {
         running: await leftover(server, temporaryName(live.pid), { marked: true, tables: ['users'] }),
         elsewhereRecent: await leftover(server, temporaryName(4242, { host: 'another-machine', at: new Date(Date.now() - 60 * 60_000) }), { marked: true }),
         notOurs: await leftover(server, temporaryName(dead), { tables: ['precious'] }),
+        // Named by the version before: its machine is unknown, so only `shadows --drop` takes it.
+        undated: await leftover(server, `mm_shadow_${dead}_${'cd34'.repeat(3)}`, { tables: ['users'] }),
       };
       const ws = tempWorkspace({ 'versions/migration_001_users.ts': users });
       const e = track(makeEngine(ws, { settings: db.settings() }));
       assert.equal((await e.verify()).ok, true);
       assert.deepEqual(await existing(server, Object.values(gone)), [], 'the shadows of runs that are gone were dropped');
-      assert.deepEqual(await existing(server, Object.values(kept)), Object.values(kept), 'a running check\'s shadow, a recent one from elsewhere and one holding unmarked tables are left alone');
+      assert.deepEqual(await existing(server, Object.values(kept)), Object.values(kept), 'a running check\'s shadow, a recent one from elsewhere, an undated one and one holding unmarked tables are left alone');
       // lint and drift share the path.
       const again = await leftover(server, temporaryName(dead), { marked: true });
       assert.equal((await e.drift()).drifted, false);
@@ -192,7 +194,7 @@ for (const server of SERVERS) {
       // The engine's own listing (the library's way to the CLI's `shadows`).
       const listed = (await e.shadows()).shadows.filter((sh) => Object.values(kept).includes(sh.name));
       assert.deepEqual(listed.map((sh) => `${sh.name} ${sh.host} ${sh.run}`).sort(), [
-        `${kept.running} this running`, `${kept.elsewhereRecent} other unknown`, `${kept.notOurs} this gone`,
+        `${kept.running} this running`, `${kept.elsewhereRecent} other unknown`, `${kept.notOurs} this gone`, `${kept.undated} unknown unknown`,
       ].sort());
     } finally {
       live.end();
@@ -208,6 +210,8 @@ for (const server of SERVERS) {
       const elsewhere = await leftover(server, temporaryName(4242, { host: 'another-machine' }), { marked: true });
       const running = await leftover(server, temporaryName(live.pid), { marked: true });
       const notOurs = await leftover(server, temporaryName(dead), { tables: ['precious'] });
+      // As the version before names carried machine and time made them (and marked none).
+      const undated = await leftover(server, `mm_shadow_${dead}_${'ab12'.repeat(3)}`, { tables: ['users'] });
       const ws = tempWorkspace({ 'versions/migration_001_users.ts': users, '.vscode/settings.json': db.settingsJson() });
 
       const listed = cli(['shadows', '--dir', ws]);
@@ -216,10 +220,11 @@ for (const server of SERVERS) {
       assert.match(listed.stdout, new RegExp(`\\n  ${gone}: made by pid ${dead} on this machine at \\S+; that run is gone\\.`));
       assert.match(listed.stdout, new RegExp(`\\n  ${elsewhere}: made by pid 4242 on another machine at \\S+; whether that run is still going cannot be told from here\\.`));
       assert.match(listed.stdout, new RegExp(`\\n  ${running}: made by pid ${live.pid} on this machine at \\S+; that check is still running\\.`));
+      assert.match(listed.stdout, new RegExp(`\\n  ${undated}: made by pid ${dead} \\(named by an earlier version, without its machine\\); whether that run is still going cannot be told from here\\.`));
       const json = JSON.parse(cli(['shadows', '--json', '--dir', ws]).stdout);
-      const mine = (report: { shadows: { name: string; run: string }[] }) => report.shadows.filter((s) => [gone, elsewhere, running, notOurs].includes(s.name));
-      assert.deepEqual(mine(json).map((s) => `${s.name} ${s.run}`).sort(), [`${gone} gone`, `${elsewhere} unknown`, `${running} running`, `${notOurs} gone`].sort());
-      assert.deepEqual(await existing(server, [gone, elsewhere, running, notOurs]), [gone, elsewhere, running, notOurs], 'listing drops nothing');
+      const mine = (report: { shadows: { name: string; run: string }[] }) => report.shadows.filter((s) => [gone, elsewhere, running, notOurs, undated].includes(s.name));
+      assert.deepEqual(mine(json).map((s) => `${s.name} ${s.run}`).sort(), [`${gone} gone`, `${elsewhere} unknown`, `${running} running`, `${notOurs} gone`, `${undated} unknown`].sort());
+      assert.deepEqual(await existing(server, [gone, elsewhere, running, notOurs, undated]), [gone, elsewhere, running, notOurs, undated], 'listing drops nothing');
 
       const dropped = cli(['shadows', '--drop', '--dir', ws]);
       assert.equal(dropped.code, 0, dropped.stderr);
@@ -227,7 +232,8 @@ for (const server of SERVERS) {
       assert.match(dropped.stdout, new RegExp(`^Dropped ${elsewhere}\\.$`, 'm'));
       assert.match(dropped.stdout, new RegExp(`^Kept ${running}: that check is still running \\(pid ${live.pid} on this machine\\)\\.$`, 'm'));
       assert.match(dropped.stdout, new RegExp(`^Kept ${notOurs}: it holds tables Migration Manager did not make \\(precious\\) and no mm_shadow_marker table\\.$`, 'm'));
-      assert.deepEqual(await existing(server, [gone, elsewhere, running, notOurs]), [running, notOurs]);
+      assert.match(dropped.stdout, new RegExp(`^Dropped ${undated}\\.$`, 'm'));
+      assert.deepEqual(await existing(server, [gone, elsewhere, running, notOurs, undated]), [running, notOurs]);
 
       const usage = cli(['shadows', 'all', '--dir', ws]);
       assert.equal(usage.code, 2);

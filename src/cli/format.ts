@@ -83,7 +83,7 @@ export function formatShadows(report: ShadowsReport, drop: boolean): string {
 }
 
 function madeBy(s: TemporaryShadow): string {
-  const where = s.host === 'this' ? 'on this machine' : s.host === 'other' ? 'on another machine' : 'by an earlier version';
+  const where = s.host === 'this' ? 'on this machine' : s.host === 'other' ? 'on another machine' : '(named by an earlier version, without its machine)';
   return `made by pid ${s.pid} ${where}${s.createdAt ? ` at ${s.createdAt}` : ''}`;
 }
 

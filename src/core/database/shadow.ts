@@ -164,7 +164,8 @@ export async function dropTemporaryShadows(target: DatabaseTarget, which: Shadow
         result.push({ ...shadow, dropped: false, kept: looked, failed: true });
         continue;
       }
-      const why = keptBecause(shadow, which) ?? notOurs(looked);
+      // An undated name is one an earlier version made, which marked nothing: the name is its mark.
+      const why = keptBecause(shadow, which) ?? (shadow.host === 'unknown' ? undefined : notOurs(looked));
       if (why !== undefined) {
         result.push({ ...shadow, dropped: false, kept: why });
         continue;
