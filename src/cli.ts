@@ -1,7 +1,7 @@
 import { Console } from 'node:console';
 import * as path from 'node:path';
 import { parseCli, USAGE, UsageError, type CliArgs } from './cli/args';
-import { formatCheck, formatHistory, formatProblems, formatRun, formatStatus } from './cli/format';
+import { formatCheck, formatHistory, formatProblems, formatRun, formatShadows, formatStatus } from './cli/format';
 import { describeError, explain, loadProjectConfig, render, runError, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, sqlPreviewText, SUM_CODES, type Logger, type RunEvents, type RunReport } from './core';
 import { CLI_TERMS } from './cli/terms';
 
@@ -176,6 +176,13 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       if (args.json) json(written);
       else write(written.length === 0 ? 'No migration folder to hash.' : written.map((w) => `${w.changed ? 'Rewrote' : 'Unchanged:'} ${path.relative(engine.workspace, w.path)}`).join('\n'));
       return 0;
+    }
+    case 'shadows': {
+      const report = await engine.shadows({ drop: args.drop });
+      if (args.json) json(report);
+      else write(formatShadows(report, args.drop));
+      // A shadow kept because it is in use or not ours is no failure; one that could not be dropped is.
+      return report.shadows.some((s) => s.failed) ? 1 : 0;
     }
     case 'unlock': {
       const released = await engine.unlock(args.force);

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget', 'rename-source', 'verify', 'lint', 'drift', 'schema', 'rehash'] as const;
+export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget', 'rename-source', 'verify', 'lint', 'drift', 'schema', 'rehash', 'shadows'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A mistake in how the command was called: exit code 2. */
@@ -18,6 +18,8 @@ export interface CliArgs {
   readonly source?: string;
   readonly js: boolean;
   readonly force: boolean;
+  /** `shadows --drop`: drop the leftover temporary shadow databases. */
+  readonly drop: boolean;
   readonly outOfOrder: boolean;
   /** `--not-moved`: up applies files that match the history of a source whose folder is gone (see UpTarget.notMoved). */
   readonly notMoved: boolean;
@@ -53,6 +55,8 @@ Commands:
   drift                  compare the database's schema with the applied migrations replayed on a shadow
   schema                 write the database's schema to schema.sql (migrations.schemaFile) and print it
   rehash                 rewrite each source's migrations.sum from its migration files
+  shadows [--drop]       list the temporary shadow databases that stopped checks left on the server
+                         (--drop: drop those not in use by a check running on this machine)
 
 Options:
   --dir <workspace>      workspace folder (default: current folder)
@@ -88,6 +92,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
         source: { type: 'string' },
         js: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
+        drop: { type: 'boolean', default: false },
         'out-of-order': { type: 'boolean', default: false },
         'not-moved': { type: 'boolean', default: false },
         'allow-sum-mismatch': { type: 'boolean', default: false },
@@ -117,6 +122,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   if (values['not-moved'] && command !== 'up') throw new UsageError('--not-moved says what up may apply; it goes with up only.');
   if (values['allow-sum-mismatch'] && command !== 'up' && command !== 'validate') throw new UsageError('--allow-sum-mismatch goes with up and validate only.');
   if (values.env !== undefined && !values.env.trim()) throw new UsageError('--env takes an environment name: --env production');
+  if (values.drop && command !== 'shadows') throw new UsageError('--drop goes with shadows only: migrations shadows --drop');
+  if (command === 'shadows' && rest.length > 0) throw new UsageError('shadows takes no arguments: migrations shadows [--drop]');
   if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
     command: command as Command,
@@ -129,6 +136,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     source: values.source,
     js: values.js,
     force: values.force,
+    drop: values.drop,
     outOfOrder: values['out-of-order'],
     notMoved: values['not-moved'],
     allowSumMismatch: values['allow-sum-mismatch'],

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { elsewhereLabel, historyOutcome, runError, type VerifyReport, type HistoryRow, type Problem, type RunReport, type StatusReport, type StepReport } from '../core';
+import { elsewhereLabel, historyOutcome, runError, type VerifyReport, type HistoryRow, type Problem, type RunReport, type ShadowsReport, type StatusReport, type StepReport, type TemporaryShadow } from '../core';
 import { CLI_TERMS } from './terms';
 
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
@@ -71,3 +71,24 @@ export function table(header: string[], rows: string[][]): string[] {
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)];
 }
+
+/** `migrations shadows`: one line per temporary shadow database; with `--drop`, what became of each. */
+export function formatShadows(report: ShadowsReport, drop: boolean): string {
+  if (!report.server) return 'SQLite checks use a database in memory: there are no shadow databases to list.';
+  if (report.shadows.length === 0) return `No temporary shadow databases on ${report.database}.`;
+  if (drop) return report.shadows.map((s) => (s.dropped ? `Dropped ${s.name}.` : `Kept ${s.name}: ${s.kept}.`)).join('\n');
+  const lines = report.shadows.map((s) => `  ${s.name}: ${madeBy(s)}; ${RUN[s.run]}.`);
+  const droppable = report.shadows.filter((s) => s.run !== 'running').length;
+  return [`Temporary shadow databases on ${report.database}:`, ...lines, ...(droppable > 0 ? [`"migrations shadows --drop" drops the ${droppable} not in use by a check running on this machine.`] : [])].join('\n');
+}
+
+function madeBy(s: TemporaryShadow): string {
+  const where = s.host === 'this' ? 'on this machine' : s.host === 'other' ? 'on another machine' : '(named by an earlier version, without its machine)';
+  return `made by pid ${s.pid} ${where}${s.createdAt ? ` at ${s.createdAt}` : ''}`;
+}
+
+const RUN: Record<TemporaryShadow['run'], string> = {
+  running: 'that check is still running',
+  gone: 'that run is gone',
+  unknown: 'whether that run is still going cannot be told from here',
+};

@@ -19,7 +19,7 @@ import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, typ
 import { readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
-import { dropShadowsOf, schemaKind } from './database/shadow';
+import { dropShadowsOf, dropTemporaryShadows, listTemporaryShadows, schemaKind, type TemporaryShadow } from './database/shadow';
 import { schemaFilePath, writeIfChanged } from './verify/schemaFile';
 import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
@@ -117,6 +117,14 @@ export interface CheckRequest {
 
 export interface SqlReport {
   readonly steps: readonly { step: StepReport; sql: string[] }[];
+}
+
+/** The temporary shadow databases on the server (`shadows`); none on SQLite, whose shadows are in memory. */
+export interface ShadowsReport {
+  readonly database: string;
+  /** False on SQLite: there is nothing to list. */
+  readonly server: boolean;
+  readonly shadows: readonly TemporaryShadow[];
 }
 
 /** What `markApplied` or `forget` did. */
@@ -499,7 +507,33 @@ export class MigrationEngine {
     this.requireTrust('Checking drift');
     if (this.options.isolate) return this.inChild({ op: 'drift' }, { signal: opts.signal });
     const { applied } = await this.checkSteps();
+    await this.sweepShadows();
     return this.guard(async () => driftOf(this.target, this.settings, applied, await this.liveSchema(), this.shadowLimits(opts.onMigration)));
+  }
+
+  /**
+   * The temporary shadow databases on the server (PostgreSQL, MySQL) that checks left: a run killed
+   * before it could drop its own. `drop`: drops each one not in use by a check running on this
+   * machine, and made by this tool (marked, or empty); `kept` says why one was not.
+   */
+  async shadows(opts: { drop?: boolean } = {}): Promise<ShadowsReport> {
+    if (!this.dialect.server) return { database: this.target.label, server: false, shadows: [] };
+    const shadows = await this.guard(() => (opts.drop ? dropTemporaryShadows(this.target, 'not-running') : listTemporaryShadows(this.target)));
+    return { database: this.target.label, server: true, shadows };
+  }
+
+  /**
+   * Before each check: the temporary shadows of runs that are gone (a killed CLI, a crashed editor)
+   * are dropped, so none outlives the next check. A failure here never fails the check.
+   */
+  private async sweepShadows(): Promise<void> {
+    if (!this.dialect.server) return;
+    try {
+      const dropped = (await this.guard(() => dropTemporaryShadows(this.target, 'gone'))).filter((s) => s.dropped).map((s) => s.name);
+      if (dropped.length > 0) this.logger.info(`Dropped the temporary shadow database(s) that checks which are gone left: ${dropped.join(', ')}.`);
+    } catch (err) {
+      this.logger.warn(`Could not drop the temporary shadow databases that stopped checks left: ${describeError(err)}.`);
+    }
   }
 
   /** migrationTimeoutMs for each try on a shadow, and the progress a parent process watches to enforce it. */
@@ -540,6 +574,7 @@ export class MigrationEngine {
     }
     // Nothing after the last one asked about needs to run.
     const last = pending.map(only).lastIndexOf(true);
+    await this.sweepShadows();
     return this.guard(() => checkOnShadow(this.target, this.settings, applied, pending.slice(0, last + 1), { reversibility: opts.reversibility, lint: this.settings.lint, only, signal, ...this.shadowLimits(onMigration) }));
   }
 

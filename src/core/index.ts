@@ -2,7 +2,7 @@
  * The engine's public API, shared by the CLI, the runner child and the extension (they import
  * nothing else from the core). No `vscode` here.
  */
-export { MigrationEngine, readProjectInChild, type CheckRequest, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport } from './engine';
+export { MigrationEngine, readProjectInChild, type CheckRequest, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport, type ShadowsReport } from './engine';
 export { Discovery, checkText, findVersionsDirs } from './sources/discovery';
 export { ResultCache } from './sources/cache';
 export { loadMigration } from './loading/loader';
@@ -24,6 +24,7 @@ export type { RunEvents, RunReport, StepReport } from './run/runner';
 export type { DownTarget, UpTarget } from './model/plan';
 export type { Created } from './sources/create';
 export type { CheckedMigration, DriftReport, VerifyReport } from './verify/verify';
+export type { TemporaryShadow } from './database/shadow';
 export type { SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange } from './model/schema';
 export { LINT_CODES, type LintCode, type LintFinding } from './model/lint';
 export { SUM_CODES, SUM_FILE } from './sources/integrity';

@@ -1,8 +1,10 @@
+import * as os from 'node:os';
 import type { Knex } from 'knex';
 import { isSqlite, type Settings } from '../config/settings';
 import { openServer, openSqlite, type DatabaseTarget } from './database';
 import { describeError, MigrationsError } from '../model/errors';
 import { crypto } from '../model/checksum';
+import { processAlive } from './lock';
 
 /** A scratch database to try migrations on, never the user's: built empty, thrown away after. */
 export interface Shadow {
@@ -53,7 +55,7 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
     }
     return { knex, kind, label: `the shadow database ${name}`, dispose: () => knex.destroy() };
   }
-  const name = temporaryName(process.pid, crypto().randomBytes(6).toString('hex'));
+  const name = temporaryName(process.pid);
   const admin = openServer({ ...target, instance: undefined, knexConfig: config });
   try {
     await admin.raw(`create database ${name}`);
@@ -65,47 +67,200 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
     );
   }
   const knex = openServer({ ...target, instance: undefined, knexConfig: onDatabase(config, name) });
-  return {
-    knex, kind, label: `a temporary database ${name}`,
-    dispose: async () => {
-      await knex.destroy();
-      try {
-        await admin.raw(`drop database if exists ${name}`);
-      } finally {
-        await admin.destroy();
-      }
-    },
+  const dispose = async () => {
+    await knex.destroy();
+    try {
+      await admin.raw(`drop database if exists ${name}`);
+    } finally {
+      await admin.destroy();
+    }
   };
+  try {
+    // Marked at once: a later check drops what a killed run left only when it is ours (see dropTemporaryShadows).
+    await mark(knex);
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { knex, kind, label: `a temporary database ${name}`, dispose };
 }
 
 /**
- * A temporary shadow database's name. The creating process's pid is in it: a runner ended before it
- * could drop its shadow (cancelled, or past its time limit in a synchronous loop) has it dropped by its parent.
+ * A temporary shadow database's name: the creating process's pid, its machine (a hash of the host
+ * name) and when (seconds, base 36), so a later check can tell a run that is gone from one still
+ * going (see listTemporaryShadows). Lower case: PostgreSQL folds unquoted names.
  */
-function temporaryName(pid: number, suffix: string): string {
-  return `mm_shadow_${pid}_${suffix}`;
+export function temporaryName(pid: number, opts: { host?: string; at?: Date } = {}): string {
+  const at = Math.floor((opts.at ?? new Date()).valueOf() / 1000).toString(36);
+  return `mm_shadow_${pid}_${hostTag(opts.host ?? os.hostname())}_${at}_${crypto().randomBytes(4).toString('hex')}`;
 }
 
-/**
- * Drops the temporary shadow databases a runner process made and could not drop (its parent ended
- * it). PostgreSQL 13+ ends the dead runner's sessions, whose sockets may not be closed yet.
- */
-export async function dropShadowsOf(target: DatabaseTarget, pid: number): Promise<string[]> {
+function hostTag(host: string): string {
+  return crypto().createHash('sha256').update(host).digest('hex').slice(0, 6);
+}
+
+/** A temporary shadow whose run cannot be checked from here (made on another machine) counts as gone after this long. */
+export const SHADOW_MAX_AGE_MS = 24 * 60 * 60_000;
+
+const TEMPORARY = /^mm_shadow_(\d+)_([0-9a-f]{6})_([0-9a-z]{1,10})_[0-9a-f]{8}$/;
+/** The name before it carried the machine and the time. */
+const UNDATED = /^mm_shadow_(\d+)_[0-9a-f]{12}$/;
+
+/** A temporary shadow database found on the server: what its name tells, and after a drop what became of it. */
+export interface TemporaryShadow {
+  readonly name: string;
+  /** The process that made it. */
+  readonly pid: number;
+  /** The machine that process ran on; `unknown`: a name from a version that did not record it. */
+  readonly host: 'this' | 'other' | 'unknown';
+  /** When it was made (ISO), when the name says. */
+  readonly createdAt?: string;
+  /**
+   * `running`: its process is alive on this machine (a check under way); `gone`: that process is
+   * not, or the shadow is over a day old; `unknown`: made elsewhere, or undated, less than a day ago.
+   */
+  readonly run: 'running' | 'gone' | 'unknown';
+  /** With a drop: whether it was dropped; `kept` says why not. */
+  readonly dropped?: boolean;
+  readonly kept?: string;
+  /** Set when it was to be dropped but could not be looked into or dropped: the drop failed. */
+  readonly failed?: boolean;
+}
+
+/** Which temporary shadows a drop takes: those of runs gone, all but running ones (on demand), or one process's. */
+export type ShadowSelection = 'gone' | 'not-running' | { readonly pid: number };
+
+/** Every temporary shadow database on the target's server, whoever made it. */
+export async function listTemporaryShadows(target: DatabaseTarget): Promise<TemporaryShadow[]> {
   const kind = schemaKind(target);
   if (kind === 'sqlite') return [];
   const admin = openServer({ ...target, instance: undefined, knexConfig: serverConfig(target) });
   try {
-    const mine = new RegExp(`^${temporaryName(pid, '[0-9a-f]{12}')}$`);
-    const names = kind === 'pg'
-      ? ((await admin.raw("select datname as name from pg_database where datname like 'mm%'")).rows as { name: string }[])
-      : ((await admin.raw("select schema_name as name from information_schema.schemata where schema_name like 'mm%'"))[0] as { name: string }[]);
-    const force = kind === 'pg' && Number((await admin.raw('show server_version_num')).rows[0].server_version_num) >= 130000 ? ' with (force)' : '';
-    const dropped = names.map((r) => r.name).filter((n) => mine.test(n));
-    for (const name of dropped) await admin.raw(`drop database if exists ${name}${force}`);
-    return dropped;
+    return await temporaryShadows(admin, kind);
   } finally {
     await admin.destroy();
   }
+}
+
+/**
+ * Drops the temporary shadows `which` selects, each only when it is ours: it holds the marker, or
+ * nothing (a run killed while creating it). One holding other tables is kept, whatever its name.
+ * PostgreSQL 13+ (and a kill on MySQL) ends a dead run's sessions, whose sockets may not be closed yet.
+ */
+export async function dropTemporaryShadows(target: DatabaseTarget, which: ShadowSelection): Promise<TemporaryShadow[]> {
+  const kind = schemaKind(target);
+  if (kind === 'sqlite') return [];
+  const config = serverConfig(target);
+  const admin = openServer({ ...target, instance: undefined, knexConfig: config });
+  try {
+    const found = await temporaryShadows(admin, kind);
+    const chosen = found.filter((s) => keptBecause(s, which) === undefined);
+    const tables = await tablesOfEach(target, config, admin, kind, chosen.map((s) => s.name));
+    const force = kind === 'pg' && Number((await admin.raw('show server_version_num')).rows[0].server_version_num) >= 130000 ? ' with (force)' : '';
+    const result: TemporaryShadow[] = [];
+    for (const shadow of found) {
+      const looked = tables.get(shadow.name);
+      if (typeof looked === 'string') {
+        result.push({ ...shadow, dropped: false, kept: looked, failed: true });
+        continue;
+      }
+      // An undated name is one an earlier version made, which marked nothing: the name is its mark.
+      const why = keptBecause(shadow, which) ?? (shadow.host === 'unknown' ? undefined : notOurs(looked));
+      if (why !== undefined) {
+        result.push({ ...shadow, dropped: false, kept: why });
+        continue;
+      }
+      try {
+        if (kind === 'mysql') await endSessions(admin, shadow.name);
+        await admin.raw(`drop database if exists ${shadow.name}${force}`);
+        result.push({ ...shadow, dropped: true });
+      } catch (err) {
+        result.push({ ...shadow, dropped: false, kept: `it could not be dropped: ${describeError(err)}`, failed: true });
+      }
+    }
+    return result;
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/** Drops the temporary shadow databases a runner process made and could not drop (its parent ended it). */
+export async function dropShadowsOf(target: DatabaseTarget, pid: number): Promise<string[]> {
+  return (await dropTemporaryShadows(target, { pid })).filter((s) => s.dropped).map((s) => s.name);
+}
+
+async function temporaryShadows(admin: Knex, kind: 'pg' | 'mysql'): Promise<TemporaryShadow[]> {
+  // Backslash is LIKE's escape on both: the underscores are themselves, not any character.
+  const names = kind === 'pg'
+    ? ((await admin.raw('select datname as name from pg_database where datname like ? order by 1', ['mm\\_shadow\\_%'])).rows as { name: string }[])
+    : ((await admin.raw('select schema_name as name from information_schema.schemata where schema_name like ? order by 1', ['mm\\_shadow\\_%']))[0] as { name: string }[]);
+  const here = hostTag(os.hostname());
+  const now = Date.now();
+  return names.map((r) => describeShadow(r.name, here, now)).filter((s): s is TemporaryShadow => s !== undefined);
+}
+
+/** What a temporary shadow's name says about its run (undefined: not such a name). */
+function describeShadow(name: string, here: string, now: number): TemporaryShadow | undefined {
+  const dated = TEMPORARY.exec(name);
+  if (dated) {
+    const pid = Number(dated[1]);
+    const made = parseInt(dated[3], 36) * 1000;
+    const thisHost = dated[2] === here;
+    // A day on, a live pid is another process that got the number (or a check that cannot still be useful).
+    const run = now - made > SHADOW_MAX_AGE_MS ? 'gone' : !thisHost ? 'unknown' : processAlive(pid) ? 'running' : 'gone';
+    return { name, pid, host: thisHost ? 'this' : 'other', createdAt: new Date(made).toISOString(), run };
+  }
+  const undated = UNDATED.exec(name);
+  if (undated) {
+    const pid = Number(undated[1]);
+    // Made by an earlier version: the machine is unknown, so only a live process here is known to use it.
+    return { name, pid, host: 'unknown', run: processAlive(pid) ? 'running' : 'unknown' };
+  }
+  return undefined;
+}
+
+/** Why `which` leaves this shadow alone; undefined: it is to be dropped (if it is ours). */
+function keptBecause(shadow: TemporaryShadow, which: ShadowSelection): string | undefined {
+  if (typeof which === 'object') return shadow.pid === which.pid && shadow.host === 'this' ? undefined : 'made by another process';
+  if (shadow.run === 'running') return `that check is still running (pid ${shadow.pid} on this machine)`;
+  if (which === 'gone' && shadow.run === 'unknown') return 'whether the run that made it is still going cannot be told from here';
+  return undefined;
+}
+
+/** Why a shadow holding `tables` is not ours to drop; undefined: it is (marked, or empty). */
+function notOurs(tables: readonly string[] | undefined): string | undefined {
+  if (!tables || tables.length === 0 || tables.includes(SHADOW_MARKER)) return undefined;
+  const shown = tables.length > 10 ? `${tables.slice(0, 10).join(', ')} and ${tables.length - 10} more` : tables.join(', ');
+  return `it holds tables Migration Manager did not make (${shown}) and no ${SHADOW_MARKER} table`;
+}
+
+/** The tables of each named database (a string: why it could not be looked into). */
+async function tablesOfEach(target: DatabaseTarget, config: Knex.Config, admin: Knex, kind: 'pg' | 'mysql', names: readonly string[]): Promise<Map<string, string[] | string>> {
+  const tables = new Map<string, string[] | string>(names.map((n) => [n, []]));
+  if (names.length === 0) return tables;
+  if (kind === 'mysql') {
+    const [rows] = (await admin.raw(`select table_schema as db, table_name as name from information_schema.tables where table_schema in (${names.map(() => '?').join(', ')}) order by 2`, [...names])) as [{ db: string; name: string }[]];
+    for (const r of rows) (tables.get(r.db) as string[]).push(r.name);
+    return tables;
+  }
+  // PostgreSQL shows a database's tables only to a connection to it.
+  for (const name of names) {
+    const knex = openServer({ ...target, instance: undefined, knexConfig: { ...onDatabase(config, name), pool: { min: 0, max: 1 } } });
+    try {
+      tables.set(name, await tablesIn(knex, 'pg'));
+    } catch (err) {
+      tables.set(name, `it could not be looked into: ${describeError(err)}`);
+    } finally {
+      await knex.destroy();
+    }
+  }
+  return tables;
+}
+
+/** MySQL has no DROP DATABASE … FORCE: a dead run's sessions still open on it are ended first (a session that is gone already is no error). */
+async function endSessions(admin: Knex, database: string): Promise<void> {
+  const [rows] = (await admin.raw('select id from information_schema.processlist where db = ? and id <> connection_id()', [database])) as [{ id: number }[]];
+  for (const { id } of rows) await admin.raw('kill connection ?', [Number(id)]).catch(() => undefined);
 }
 
 /** The target's knex config, also for an app's own Knex instance (its client keeps the config it was made with). */
