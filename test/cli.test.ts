@@ -303,7 +303,7 @@ describe('history, sql, validate, create, unlock', () => {
     assert.deepEqual(rows.map((r: { version: number; direction: string; success: boolean }) => [r.version, r.direction, r.success]),
       [[1, 'up', true], [2, 'up', true], [3, 'up', true], [3, 'down', true]]);
     assert.deepEqual(sortedKeys(rows[0]),
-      ['checksum', 'description', 'direction', 'durationMs', 'error', 'finishedAt', 'id', 'manual', 'partial', 'skipped', 'source', 'startedAt', 'success', 'transactional', 'version'].sort());
+      ['checksum', 'description', 'direction', 'durationMs', 'error', 'finishedAt', 'id', 'manual', 'partial', 'running', 'skipped', 'source', 'startedAt', 'success', 'transactional', 'version'].sort());
     assert.match(rows[0].checksum, /^[0-9a-f]{64}$/);
     assert.deepEqual(runJson(ws, ['history', '--limit', '1']).map((r: { version: number }) => r.version), [3]);
     const human = ok(run(ws, ['history']), 'history').stdout;

@@ -278,12 +278,12 @@ async function assertUpgrade(e: MigrationEngine, columns: () => Promise<string[]
   assert.deepEqual((await e.status()).sources[0].migrations.map((m) => m.status), ['applied', 'pending']);
   assert.deepEqual(await columns(), oldColumns, 'a read does not alter the table');
   assert.equal((await e.up()).ok, true);
-  assert.deepEqual(await columns(), [...oldColumns, 'manual', 'partial', 'skipped'].sort());
-  assert.deepEqual((await e.history()).map((r) => [r.version, r.success, r.partial, r.manual, r.skipped]), [[1, true, false, false, false], [2, true, false, false, false]]);
+  assert.deepEqual(await columns(), [...oldColumns, 'manual', 'partial', 'running', 'skipped'].sort());
+  assert.deepEqual((await e.history()).map((r) => [r.version, r.success, r.partial, r.manual, r.skipped, r.running]), [[1, true, false, false, false, false], [2, true, false, false, false, false]]);
   assert.equal((await e.markApplied({ version: 1 })).recorded, false);
 }
 
-test('a history table from the previous version (no partial, manual or skipped columns): read as is, upgraded on the next write', async () => {
+test('a history table from the previous version (no partial, manual, skipped or running columns): read as is, upgraded on the next write', async () => {
   const ws = tempWorkspace(migrationFiles([1, 2]));
   const db = DEFAULT_DB(ws);
   const theirs = other(db);

@@ -69,6 +69,28 @@ test('a half-done attempt outranks everything, and a run that would touch it is 
   assert.doesNotThrow(() => refuseHalfDone(planDown(h.states([src]), { last: true }, (s) => h.appliedOrder(s)), h));
 });
 
+test('an attempt whose marker is its newest row is interrupted: refused under the lock, left to it on a read without; its outcome replaces it', async () => {
+  const src = source('versions', file(1), file(2));
+  const store = new MemoryHistory();
+  await store.append(row('versions', 1, 'up'));
+  const marker = row('versions', 2, 'up', { success: false, error: 'was interrupted', partial: true, transactional: false });
+  await store.start(marker);
+  let h = new HistorySnapshot(await store.rows());
+  assert.deepEqual(statuses(h, src), { 1: 'applied', 2: 'interrupted' });
+  assert.equal(h.states([src])[0].states[1].lastError, 'was interrupted');
+  assert.deepEqual(summarize(h.states([src])[0].states), { pending: 0, invalid: 0, repair: 1, total: 2 });
+  assert.equal(historyOutcome(h.rows[1]), 'interrupted, not rolled back');
+  const steps = planUp(h.states([src]), {});
+  assert.throws(() => refuseHalfDone(steps, h), /^MigrationsError: Migration 2 \(versions\) is interrupted: its last up\(\) never recorded how it ended .* Check what it changed and repair the database by hand/);
+  assert.doesNotThrow(() => refuseHalfDone(steps, h, false), 'outside the lock it may be a live run');
+  assert.equal(manualRow('up', [src], h, 2).row?.manual, true, 'mark-applied settles it');
+
+  await store.finish({ ...marker, success: true, error: null, partial: false });
+  h = new HistorySnapshot(await store.rows());
+  assert.deepEqual(h.rows.map((r) => [r.id, r.version, r.success, r.running]), [[1, 1, true, false], [2, 2, true, false]]);
+  assert.deepEqual(statuses(h, src), { 1: 'applied', 2: 'applied' });
+});
+
 test('plans: up in source order up to a version, out-of-order only when asked; down by apply order, to a version, or all', async () => {
   const a = source('a/versions', file(1), file(2), file(3));
   const b = source('b/versions', file(1), file(2));

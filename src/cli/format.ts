@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { elsewhereLabel, historyOutcome, runError, type VerifyReport, type HistoryRow, type Problem, type RunReport, type ShadowsReport, type StatusReport, type StepReport, type TemporaryShadow } from '../core';
+import { elsewhereLabel, historyOutcome, needsRepair, runError, type VerifyReport, type HistoryRow, type Problem, type RunReport, type ShadowsReport, type StatusReport, type StepReport, type TemporaryShadow } from '../core';
 import { CLI_TERMS } from './terms';
 
 /** Plain-text renderings for a terminal; `--json` bypasses all of this. */
@@ -13,7 +13,7 @@ export function formatStatus(report: StatusReport, workspace: string): string {
     const rows = source.migrations.map((m) => [String(m.version).padStart(3, '0'), m.status, m.description, m.appliedAt ?? '']);
     lines.push(...table(['VERSION', 'STATUS', 'DESCRIPTION', 'APPLIED AT'], rows).map((l) => '  ' + l));
     // Its error says what ran, what was not rolled back and how to record the repair.
-    const halfDone = source.migrations.filter((m) => m.status === 'failed-partial');
+    const halfDone = source.migrations.filter(needsRepair);
     for (const m of halfDone) {
       lines.push('', `  ${(m.lastError ?? `Migration ${m.version} failed part-way.`).split('\n')[0]}`);
       lines.push(`  Once repaired, ${CLI_TERMS({ do: 'mark-applied', source: source.id, version: m.version })} (its change is in place) or ${CLI_TERMS({ do: 'forget', source: source.id, version: m.version }).replace(/^run /, '')} (it is undone).`);

@@ -667,11 +667,17 @@ export class MigrationEngine {
       if (this.options.isolate?.thread && !this.dialect.server) await releaseOwnLock(this.lock(this.writeDb()));
       await this.underLock(async (_knex, history) => {
         const { step, info } = stopped;
-        await history.append({
+        // The marker the stopped runner committed before the migration's first statement, if it had one
+        // (then it is the migration's newest row): the outcome replaces it.
+        const newest = (await history.rows(step.source)).filter((r) => r.version === step.version).pop();
+        const marker = newest?.running && newest.direction === step.direction ? newest : undefined;
+        const startedAt = marker ? new Date(marker.startedAt) : stopped.startedAt;
+        const row = {
           source: step.source, version: step.version, description: step.description, checksum: info.checksum, direction: step.direction,
-          startedAt: stopped.startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - stopped.startedAt.valueOf(),
+          startedAt: marker?.startedAt ?? startedAt.toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - startedAt.valueOf(),
           success: false, error: stopped.error, transactional: info.transactional, partial: stopped.partial,
-        });
+        };
+        await (marker ? history.finish(row) : history.append(row));
       });
     });
   }
@@ -696,7 +702,7 @@ export class MigrationEngine {
         if (!this.options.prechecked || (!this.options.isolate && !this.writer)) {
           const seen = await this.read();
           before = runnable(plan(seen.states(sources, this.settings.environment), seen), seen, this.target.label).steps;
-          refuseHalfDone(before, seen);
+          refuseHalfDone(before, seen, false);
           if (before.length === 0) return { ok: true, steps: [] };
         }
         if (this.options.isolate) return await this.inChild<RunReport>(request, opts, child);

@@ -25,6 +25,8 @@ const ICONS: Record<MigrationStatus, [string, string]> = {
   failed: ['error', 'testing.iconFailed'],
   // Worse than failed: changes were left behind that need a repair by hand.
   'failed-partial': ['tools', 'testing.iconErrored'],
+  // As bad: its process ended mid-way, and what it changed by then stays.
+  interrupted: ['debug-disconnect', 'testing.iconErrored'],
   modified: ['diff-modified', 'editorWarning.foreground'],
   missing: ['question', 'disabledForeground'],
   invalid: ['warning', 'problemsErrorIcon.foreground'],

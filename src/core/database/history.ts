@@ -9,7 +9,7 @@ export const HISTORY_TABLE = 'migration_history';
 /** Columns every version of the table has; a table without them is not ours. */
 const COLUMNS = ['id', 'source', 'version', 'description', 'checksum', 'direction', 'started_at', 'finished_at', 'duration_ms', 'success', 'error', 'transactional'];
 /** Columns added since the first version: `ensure()` adds them to an older table, reads default them. */
-const ADDED_COLUMNS = ['partial', 'manual', 'skipped'] as const;
+const ADDED_COLUMNS = ['partial', 'manual', 'skipped', 'running'] as const;
 
 /**
  * The history table through knex. Reads never create or alter the table; only `ensure()` does,
@@ -55,6 +55,7 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
       t.boolean('partial').notNullable().defaultTo(false);
       t.boolean('manual').notNullable().defaultTo(false);
       t.boolean('skipped').notNullable().defaultTo(false);
+      t.boolean('running').notNullable().defaultTo(false);
       t.index(['source', 'version']);
     });
     this.present = new Set([...COLUMNS, ...ADDED_COLUMNS]);
@@ -78,22 +79,18 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
   }
 
   async append(row: NewHistoryRow, trx?: Knex.Transaction): Promise<void> {
-    await (trx ?? this.knex)(HISTORY_TABLE).insert({
-      source: row.source,
-      version: row.version,
-      description: row.description,
-      checksum: row.checksum,
-      direction: row.direction,
-      started_at: row.startedAt,
-      finished_at: row.finishedAt,
-      duration_ms: row.durationMs,
-      success: row.success,
-      error: row.error,
-      transactional: row.transactional,
-      partial: row.partial ?? false,
-      manual: row.manual ?? false,
-      skipped: row.skipped ?? false,
-    });
+    await (trx ?? this.knex)(HISTORY_TABLE).insert(columnsOf(row));
+  }
+
+  async start(row: NewHistoryRow, trx?: Knex.Transaction): Promise<void> {
+    await (trx ?? this.knex)(HISTORY_TABLE).insert({ ...columnsOf(row), running: true });
+  }
+
+  async finish(row: NewHistoryRow, trx?: Knex.Transaction): Promise<void> {
+    const db = trx ?? this.knex;
+    // The attempt's own marker: its migration, direction and start (a marker an earlier, killed attempt left stays as it is).
+    const updated = await db(HISTORY_TABLE).where({ source: row.source, version: row.version, direction: row.direction, started_at: row.startedAt, running: true }).update({ ...columnsOf(row), running: false });
+    if (updated === 0) await db(HISTORY_TABLE).insert(columnsOf(row));
   }
 
   /** The table's columns (checked to be ours), or undefined when there is no table; remembered once found. */
@@ -132,6 +129,26 @@ async function historyKind(knex: Knex): Promise<string | undefined> {
     default:
       return (await knex.schema.hasTable(HISTORY_TABLE)) ? 'table' : undefined;
   }
+}
+
+/** A row as the table's columns. */
+function columnsOf(row: NewHistoryRow): Record<string, unknown> {
+  return {
+    source: row.source,
+    version: row.version,
+    description: row.description,
+    checksum: row.checksum,
+    direction: row.direction,
+    started_at: row.startedAt,
+    finished_at: row.finishedAt,
+    duration_ms: row.durationMs,
+    success: row.success,
+    error: row.error,
+    transactional: row.transactional,
+    partial: row.partial ?? false,
+    manual: row.manual ?? false,
+    skipped: row.skipped ?? false,
+  };
 }
 
 /** The columns present, or an error when one of ours is missing (someone else's table of that name). */
@@ -202,6 +219,7 @@ function fromDb(r: Record<string, unknown>): HistoryRow | string {
     partial: flag(r.partial) ?? false,
     manual: flag(r.manual) ?? false,
     skipped: flag(r.skipped) ?? false,
+    running: flag(r.running) ?? false,
   };
 }
 

@@ -171,14 +171,31 @@ export class MigrationRunError extends MigrationsError {
   }
 }
 
-/** What to do about a migration left half-done: repair by hand, then record the outcome. */
-export function repairAdvice(source: string, version: number, direction: Direction): ErrorText {
+/**
+ * What to do about a migration left half-done: repair by hand, then record the outcome. `listed`:
+ * the history lists the statements that ran (a failure); an interrupted attempt's do not.
+ */
+export function repairAdvice(source: string, version: number, direction: Direction, listed = true): ErrorText {
   const mark: Advice = { do: 'mark-applied', source, version };
   const forget: Advice = { do: 'forget', source, version };
-  const seen = 'Repair the database by hand (the statements that ran are listed in the history)';
+  const seen = listed ? 'Repair the database by hand (the statements that ran are listed in the history)' : 'Check what it changed and repair the database by hand';
   return direction === 'up'
     ? [`${seen}, then either finish what up() does and `, mark, ', or undo what ran and ', forget, ' so that the next "up" runs it again.']
     : [`${seen}, then either finish the rollback and `, forget, ', or restore what down() removed and ', mark, ' so that it counts as applied again.'];
+}
+
+/**
+ * The text of the marker a migration whose changes its rollback would not undo commits before its
+ * first statement (see HistoryStorage.start): what the history says if its process never records the outcome.
+ */
+export function interruptedText(source: string, version: number, direction: Direction, transactional: boolean, startedAt: string): ErrorText {
+  const why = transactional
+    ? 'MySQL/MariaDB commits schema changes at once, together with what ran before them, so what it changed may not have been rolled back.'
+    : 'It runs outside a transaction (transaction: false), so what it changed before then stays.';
+  return [
+    `Migration ${version} (${source}) was interrupted during ${direction}(): it started at ${startedAt} and never recorded how it ended (its process was killed or crashed; or it is still running, while the lock is held). ${why} `,
+    ...repairAdvice(source, version, direction, false),
+  ];
 }
 
 const MAX_STATEMENTS = 20;

@@ -12,6 +12,15 @@ export interface HistoryStorage<Tx = never> {
   /** Creates (or upgrades) the table; called once per run, right before the first write. */
   ensure(): Promise<void>;
   append(row: NewHistoryRow, tx?: Tx): Promise<void>;
+  /**
+   * Writes a marker that an attempt has begun (a row with `running` set), before a migration
+   * whose rollback would not undo its changes runs its first statement: a crash then leaves it
+   * `interrupted`, not pending. Committed before the work starts; in `tx` only where the statement
+   * after it commits it (MySQL's DDL).
+   */
+  start(row: NewHistoryRow, tx?: Tx): Promise<void>;
+  /** Replaces the marker `start` wrote for this attempt (same migration, direction and `startedAt`) with its outcome; appends it when there is none. */
+  finish(row: NewHistoryRow, tx?: Tx): Promise<void>;
   /** Every row in run order (only `source`'s, when given); none when there is no table yet. */
   rows(source?: string): Promise<HistoryRow[]>;
 }
@@ -51,7 +60,17 @@ export class MemoryHistory implements HistoryStorage {
   async ensure(): Promise<void> {}
 
   async append(row: NewHistoryRow): Promise<void> {
-    this.log.push({ partial: false, manual: false, skipped: false, ...row, id: this.log.length + 1 });
+    this.log.push({ partial: false, manual: false, skipped: false, ...row, running: false, id: this.log.length + 1 });
+  }
+
+  async start(row: NewHistoryRow): Promise<void> {
+    this.log.push({ partial: false, manual: false, skipped: false, ...row, running: true, id: this.log.length + 1 });
+  }
+
+  async finish(row: NewHistoryRow): Promise<void> {
+    const i = this.log.findIndex((r) => r.running && r.source === row.source && r.version === row.version && r.direction === row.direction && r.startedAt === row.startedAt);
+    if (i < 0) return this.append(row);
+    this.log[i] = { partial: false, manual: false, skipped: false, ...row, running: false, id: this.log[i].id };
   }
 
   async rows(source?: string): Promise<HistoryRow[]> {

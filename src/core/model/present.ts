@@ -9,10 +9,15 @@ export function isPending(state: MigrationState): boolean {
   return !state.applied && (state.status === 'pending' || state.status === 'out-of-order' || state.status === 'failed');
 }
 
+/** Left half-done (failed part-way, or interrupted): to repair by hand, then mark-applied or forget. */
+export function needsRepair(state: MigrationState): boolean {
+  return state.status === 'failed-partial' || state.status === 'interrupted';
+}
+
 export interface Summary {
   readonly pending: number;
   readonly invalid: number;
-  /** failed-partial: left half-done, to repair by hand before anything runs it again. */
+  /** failed-partial or interrupted: left half-done, to repair by hand before anything runs it again. */
   readonly repair: number;
   readonly total: number;
 }
@@ -21,7 +26,7 @@ export function summarize(states: readonly MigrationState[]): Summary {
   return {
     pending: states.filter(isPending).length,
     invalid: states.filter((s) => s.status === 'invalid').length,
-    repair: states.filter((s) => s.status === 'failed-partial').length,
+    repair: states.filter(needsRepair).length,
     total: states.length,
   };
 }
@@ -35,6 +40,7 @@ export function runError(report: { readonly error?: string; readonly errorText?:
 export function historyOutcome(row: HistoryRow): string {
   if (row.manual) return row.direction === 'up' ? 'marked applied' : 'forgotten';
   if (row.skipped) return 'skipped';
+  if (row.running) return 'interrupted, not rolled back';
   if (row.success) return 'ok';
   return row.partial ? 'failed, not rolled back' : 'failed, rolled back';
 }

@@ -5,17 +5,26 @@ import { problem } from './problems';
 import { humanize, keyOf } from './status';
 import type { Direction, HistoryRow, MigrationFile, MigrationState, NewHistoryRow, Problem, Source } from './types';
 
-// Half-done migrations (failed-partial) and the rows written by hand that settle them:
+// Half-done migrations (failed-partial, interrupted) and the rows written by hand that settle them:
 // `mark-applied` (an up row) and `forget` (a down row), both with nothing run.
 
-/** A migration whose last attempt left changes behind is not run again until it is repaired and recorded. */
-export function refuseHalfDone(steps: readonly Step[], history: HistorySnapshot): void {
+/**
+ * A migration whose last attempt left changes behind, or never recorded how it ended (interrupted),
+ * is not run again until it is repaired and recorded. `locked`: the history was read under the lock.
+ * Read without it, an attempt still running may be one another run is making now: that one is left
+ * to the check under the lock, where it can only be an attempt whose process is gone.
+ */
+export function refuseHalfDone(steps: readonly Step[], history: HistorySnapshot, locked = true): void {
   for (const step of steps) {
     const last = history.last(step.source.id, step.file.version);
-    if (last && !last.success && last.partial) {
+    if (last && !last.success && last.partial && (locked || !last.running)) {
+      const version = step.file.version;
+      const source = step.source.id;
       throw new MigrationsError(
-        [`Migration ${step.file.version} (${step.source.id}) is failed-partial: its last ${last.direction}() failed part-way and left changes that were not rolled back, so nothing was run. `,
-          ...repairAdvice(step.source.id, step.file.version, last.direction)],
+        [last.running
+          ? `Migration ${version} (${source}) is interrupted: its last ${last.direction}() never recorded how it ended (its process was killed or crashed mid-way), and what it changed by then was not rolled back, so nothing was run. `
+          : `Migration ${version} (${source}) is failed-partial: its last ${last.direction}() failed part-way and left changes that were not rolled back, so nothing was run. `,
+        ...repairAdvice(source, version, last.direction, !last.running)],
         { code: 'half-done', facts: { source: step.source.id, version: step.file.version, direction: last.direction, file: step.file.path } },
       );
     }
@@ -33,7 +42,7 @@ export function manualRow(direction: Direction, sources: readonly Source[], hist
   if (ids.length > 1) throw new ConfigError([`Migration ${version} exists in several sources (${ids.join(', ')}); `, { do: 'name-source' }, ` to ${verb} one of them.`], { version }, 'usage');
   if (found.length > 1) throw new MigrationsError(`Two files in ${ids[0]} have version ${version}; fix that before you ${verb} it.`);
   const [{ source, state }] = found;
-  const failed = state.status === 'failed' || state.status === 'failed-partial';
+  const failed = state.status === 'failed' || state.status === 'failed-partial' || state.status === 'interrupted';
   // Nothing is run, so a file's own problems do not matter; an edited (modified) file's new checksum is taken.
   const already = direction === 'up' ? state.applied && !failed && state.status !== 'modified' : !state.applied && !failed;
   if (already) return { source, state };

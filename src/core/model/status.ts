@@ -69,7 +69,9 @@ function fileState(source: string, file: MigrationFile, a: Applied | undefined, 
   // A half-done migration outranks a file problem: the database needs repair either way.
   const partial = failed && a.last.partial;
   let status: MigrationStatus;
-  if (partial) status = 'failed-partial';
+  // Its marker is the newest row: the attempt never recorded how it ended.
+  if (partial && a.last.running) status = 'interrupted';
+  else if (partial) status = 'failed-partial';
   else if (a?.up) status = invalid ? 'invalid' : failed ? 'failed' : a.up.checksum && file.checksum && a.up.checksum !== file.checksum ? 'modified' : 'applied';
   // Passed over on purpose by an earlier run, it is not out of order when its environment comes.
   else status = invalid ? 'invalid' : failed ? 'failed' : !runsIn(file, { environment }) ? 'skipped' : file.version < newestApplied && !a?.last.skipped ? 'out-of-order' : 'pending';

@@ -76,6 +76,11 @@ export type MigrationStatus =
   | 'failed'
   /** The last attempt failed and left changes that were not rolled back: repair by hand. */
   | 'failed-partial'
+  /**
+   * The last attempt ran outside a transaction (or made DDL that MySQL commits at once) and never
+   * recorded how it ended: its process was killed or crashed mid-way. Repair by hand, as failed-partial.
+   */
+  | 'interrupted'
   | 'modified'
   | 'missing'
   | 'invalid'
@@ -135,6 +140,12 @@ export interface HistoryRow {
   readonly manual: boolean;
   /** A run passed over it (not its environment or tags): nothing was run and it is not applied. */
   readonly skipped: boolean;
+  /**
+   * Written before a migration whose changes its rollback would not undo ran its first statement
+   * (success false, partial true), and replaced by the outcome when it ends: still set, the
+   * attempt never ended (its process was killed or crashed, or it is running now).
+   */
+  readonly running: boolean;
 }
 
 /**
@@ -148,7 +159,7 @@ export interface UnreadableRow {
 }
 
 /** A row to append; `id` is assigned by the database. */
-export type NewHistoryRow = Omit<HistoryRow, 'id' | 'partial' | 'manual' | 'skipped'> & { readonly partial?: boolean; readonly manual?: boolean; readonly skipped?: boolean };
+export type NewHistoryRow = Omit<HistoryRow, 'id' | 'partial' | 'manual' | 'skipped' | 'running'> & { readonly partial?: boolean; readonly manual?: boolean; readonly skipped?: boolean };
 
 /** What `status` reports for one migration. */
 export interface MigrationState {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { describeError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorText } from '../model/errors';
+import { describeError, interruptedText, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorText } from '../model/errors';
 import type { Dialect } from '../database/dialect';
 import type { HistoryStorage } from '../model/history';
 import type { Step } from '../model/plan';
@@ -117,6 +117,25 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
   }
 }
 
+/**
+ * Runs `before` once, on the transaction's own connection, right before the first statement that
+ * `matches` is sent. knex gives every transaction a client object of its own, so only this
+ * transaction's statements pass through here.
+ */
+function beforeFirst(trx: Knex.Transaction, matches: (sql: string) => boolean, before: () => Promise<void>): void {
+  const client = trx.client as unknown as { query(connection: unknown, query: unknown): Promise<unknown> };
+  const query = client.query;
+  let done = false;
+  client.query = async function (this: unknown, connection: unknown, q: unknown) {
+    const sql = typeof q === 'string' ? q : String((q as { sql?: unknown } | null)?.sql ?? '');
+    if (!done && matches(sql)) {
+      done = true;
+      await before();
+    }
+    return query.call(this, connection, q);
+  };
+}
+
 /** The history row of a migration a run passed over: nothing ran, it is not applied. */
 function skipRow(step: LoadedStep): NewHistoryRow {
   const now = new Date().toISOString();
@@ -199,13 +218,14 @@ class TransactionSession {
 async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSession | undefined, started: number, partialRisk: () => void, last: boolean): Promise<MigrationRunError | undefined> {
   const { migration, direction } = step;
   const transactional = migration.transaction !== false;
-  const row = (success: boolean, error: string | null, partial = false) => ({
+  const startedAt = new Date(started).toISOString();
+  const row = (success: boolean, error: string | null, partial = false): NewHistoryRow => ({
     source: step.source.id,
     version: step.file.version,
     description: migration.description,
     checksum: step.file.checksum || null,
     direction,
-    startedAt: new Date(started).toISOString(),
+    startedAt,
     finishedAt: new Date().toISOString(),
     durationMs: Date.now() - started,
     success,
@@ -213,6 +233,18 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
     transactional,
     partial,
   });
+  // A migration whose rollback would not undo its changes says it has begun, in a row committed
+  // before its first statement, which its outcome then replaces: a crash leaves it interrupted,
+  // never pending. A transactional one on PostgreSQL or SQLite needs none (its work dies with its
+  // transaction) and pays nothing for it; one on MySQL/MariaDB writes it in its transaction right
+  // before its first DDL, whose implicit commit commits it (and nothing, if it never gets there).
+  let marked = false;
+  const mark = async (trx?: Knex.Transaction) => {
+    const interrupted = new MigrationsError(interruptedText(step.source.id, step.file.version, direction, transactional, startedAt)).message;
+    await ctx.history.start({ ...row(false, interrupted, true), finishedAt: startedAt, durationMs: 0 }, trx);
+    marked = true;
+  };
+  const record = (outcome: NewHistoryRow, trx?: Knex.Transaction) => (marked ? ctx.history.finish(outcome, trx) : ctx.history.append(outcome, trx));
   // What the migration ran that may have changed the database: if it fails, what could not be
   // rolled back (outside a transaction, or DDL that MySQL commits at once) is listed for the repair.
   let risked = false;
@@ -224,15 +256,17 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
     }
   });
   const apply = async (trx: Knex.Transaction) => {
+    if (!ctx.dialect.transactionalDdl) beforeFirst(trx, (sql) => DDL.test(sql), () => mark(trx));
     statements.listen(trx);
     try {
       await within(invoke(migration, direction, trx), ctx.timeoutMs, true, () => ctx.dialect.interrupt(ctx.knex, trx));
     } finally {
       statements.unlisten(trx);
     }
-    await ctx.history.append(row(true, null), trx);
+    await record(row(true, null), trx);
   };
   try {
+    if (!transactional) await mark();
     if (transactional && session) {
       await apply(await session.begin());
       await session.commit(last);
@@ -250,7 +284,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
       } finally {
         statements.unlisten(ctx.knex);
       }
-      await ctx.history.append(row(true, null));
+      await record(row(true, null));
     }
     return undefined;
   } catch (err) {
@@ -258,7 +292,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
     await session?.end();
     const partial = statements.leftChanges(transactional, ctx.dialect.transactionalDdl);
     const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? statements.changed() : []);
-    await ctx.history.append(row(false, failure.message, partial));
+    await record(row(false, failure.message, partial));
     return failure;
   }
 }
@@ -333,8 +367,9 @@ class Statements {
   }
 }
 
+/** A statement of the migration's that may change the database (not a read, not our own bookkeeping). */
 function changes(sql: string): boolean {
-  return !NO_CHANGE.test(sql) && !/\bmigration_lock\b/.test(sql);
+  return !NO_CHANGE.test(sql) && !/\bmigration_(lock|history)\b/.test(sql);
 }
 
 /**

@@ -33,7 +33,7 @@ function row(id: number, over: Partial<HistoryRow>): HistoryRow {
   return {
     id, source: 'versions', version: id, description: `migration ${id}`, checksum: null, direction: 'up',
     startedAt: `2025-01-02T03:04:0${id}.000Z`, finishedAt: `2025-01-02T03:04:0${id}.010Z`, durationMs: 10,
-    success: true, error: null, transactional: true, partial: false, manual: false, skipped: false, ...over,
+    success: true, error: null, transactional: true, partial: false, manual: false, skipped: false, running: false, ...over,
   };
 }
 
