@@ -28,7 +28,8 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
       // The terminal is trusted, as for a knexfile: the project config is executed here.
       project: loadProjectConfig(args.dir),
       environment: args.env,
-      workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
+      // DATABASE_URL, as Prisma, dbmate and golang-migrate read it: only when nothing else names a database.
+      workspace: args.dir, db: args.db, databaseUrl: process.env.DATABASE_URL || undefined, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
       // Migration files run on a worker thread, which a migration past migrationTimeoutMs ends: one
       // process (the editor's child costs a second Node heap). A smaller young generation keeps
       // the thread's peak memory down at no cost in time (bench).

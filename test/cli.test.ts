@@ -369,6 +369,33 @@ describe('database selection and settings', () => {
     assert.deepEqual(await userTables(path.join(ws, 'rel.sqlite3')), SAMPLE_TABLES);
   });
 
+  test('--db and DATABASE_URL take sqlite: URLs; other schemes are refused, naming no password, and nothing is created', async () => {
+    const ws = sampleWorkspace();
+    const up = cli(['up', '--db', 'sqlite:data/app.sqlite', '--json'], { cwd: ws, env: { DATABASE_URL: '' } });
+    assert.equal(up.code, 0, up.stderr);
+    assert.deepEqual(await userTables(path.join(ws, 'data', 'app.sqlite')), SAMPLE_TABLES);
+    const abs = path.join(ws, 'abs.sqlite');
+    assert.equal(cli(['up', '--db', `sqlite://${abs}`], { cwd: ws, env: { DATABASE_URL: '' } }).code, 0);
+    assert.deepEqual(await userTables(abs), SAMPLE_TABLES);
+    // DATABASE_URL, relative to the workspace.
+    const fromEnv = cli(['status', '--json', '--dir', ws], { env: { DATABASE_URL: 'sqlite:data/app.sqlite' } });
+    assert.equal(JSON.parse(fromEnv.stdout).database, `sqlite ${path.join(ws, 'data', 'app.sqlite')}`);
+    const before = fs.readdirSync(ws).sort();
+    // Prisma's spelling of a SQLite file works too.
+    const prisma = cli(['status', '--json', '--dir', ws], { env: { DATABASE_URL: 'file:./data/app.sqlite' } });
+    assert.equal(JSON.parse(prisma.stdout).database, `sqlite ${path.join(ws, 'data', 'app.sqlite')}`);
+    for (const db of ['redis://u:Secret-pw@127.0.0.1/0', 'http://example.com/db', 'postgres:/no-slashes', 'mysql://u:Secret-pw@127.0.0.1/']) {
+      for (const [args, env] of [[['up', '--db', db], {}], [['up'], { DATABASE_URL: db }]] as const) {
+        const r = cli([...args, '--dir', ws], { env: { DATABASE_URL: '', ...env } });
+        assert.equal(r.code, 'DATABASE_URL' in env ? 1 : 2, `${db} ${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /postgres:\/\/, postgresql:\/\/, mysql:\/\/, mariadb:\/\/ or sqlite:/);
+        assert.ok(!r.stderr.includes('Secret-pw') && r.stdout === '', r.stderr);
+        if ('DATABASE_URL' in env) assert.match(r.stderr, /DATABASE_URL/);
+      }
+    }
+    assert.deepEqual(fs.readdirSync(ws).sort(), before, 'nothing created');
+  });
+
   test('"migrations.database" in .vscode/settings.json (with comments) puts the database there', async () => {
     const ws = sampleWorkspace();
     fs.mkdirSync(path.join(ws, '.vscode'));

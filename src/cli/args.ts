@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { isDatabaseUrl } from '../core';
 
 export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget', 'rename-source', 'verify', 'lint', 'drift', 'schema', 'rehash'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -51,7 +52,8 @@ Commands:
 
 Options:
   --dir <workspace>      workspace folder (default: current folder)
-  --db <sqlite file>     SQLite database (default: migrations.database or .migrations/dev.sqlite3)
+  --db <file or URL>     SQLite file, or postgres://, postgresql://, mysql://, mariadb://, sqlite: URL
+                         (default: the settings' database; else DATABASE_URL; else .migrations/dev.sqlite3)
   --source <folder>      only this source (a versions folder, relative to the workspace)
   --out-of-order         also apply migrations older than the newest applied one
   --env <name>           the environment to run for (default: migrations.environment, else development);
@@ -107,7 +109,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     command: command as Command,
     positionals: rest,
     dir: values.dir ? path.resolve(cwd, values.dir) : cwd,
-    db: values.db ? path.resolve(cwd, values.db) : undefined,
+    db: values.db ? dbArgument(values.db, cwd) : undefined,
     json: values.json,
     to: values.to === undefined ? undefined : positiveInt('--to', values.to),
     all: values.all,
@@ -120,6 +122,13 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
     version: takesVersion || (mayTakeVersion && rest.length === 1) ? positiveInt(command, rest[0]) : undefined,
   };
+}
+
+/** A file path relative to the current folder (as a sqlite:/file: URL's path), a server URL as given (the engine checks it). */
+function dbArgument(value: string, cwd: string): string {
+  const file = /^(sqlite|file):(?:\/\/)?(.+)$/i.exec(value)?.[2];
+  if (file !== undefined) return file.includes('?') ? value : path.resolve(cwd, file);
+  return isDatabaseUrl(value) ? value : path.resolve(cwd, value);
 }
 
 function positiveInt(flag: string, value: string): number {

@@ -16,7 +16,7 @@ import { mergeProblems } from './model/problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
 import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
-import { readWorkspaceSettings, type Settings } from './config/settings';
+import { namesDatabase, readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
 import { dropShadowsOf, schemaKind } from './database/shadow';
@@ -37,8 +37,16 @@ export interface EngineOptions {
   readonly workspace: string;
   /** Defaults to `migrations.*` in `<workspace>/.vscode/settings.json`. */
   readonly settings?: Settings;
-  /** SQLite file that overrides the settings (`--db`). */
+  /**
+   * The database over the settings and the config's (`--db`): a SQLite file, or a URL
+   * (postgres://, postgresql://, mysql://, mariadb://, sqlite:); any other scheme is refused.
+   */
   readonly db?: string;
+  /**
+   * A URL from the environment (the CLI's DATABASE_URL), taken as `db` only when nothing else
+   * names a database: no `db`, no database given in code or by the config, settings at their defaults.
+   */
+  readonly databaseUrl?: string;
   /** The database instead of the settings': an app's own Knex instance (never destroyed here), or a knex config. */
   readonly database?: Knex | Knex.Config;
   readonly logger?: Logger;
@@ -135,6 +143,8 @@ export class MigrationEngine {
   /** Ids registered through `registerMigrations` (not the config's): they live only in this process. */
   private readonly inMemory = new Set<string>();
   private readonly project?: ProjectConfig;
+  /** `db`, or the environment's URL when nothing else names a database: what a child process is given too. */
+  private readonly db?: string;
   private writer?: Knex;
   private reader?: Knex;
 
@@ -151,8 +161,10 @@ export class MigrationEngine {
     this.discovery = new Discovery(this.workspace, folders.length > 0 ? folders.map((f) => f.dir) : this.settings.versionsDir, options.cache);
     // `--db` is the one thing said on the command line: it wins over the config's database too.
     const fromProject = options.database === undefined && options.db === undefined ? this.project?.database : undefined;
+    const fromEnv = options.databaseUrl && options.db === undefined && options.database === undefined && !fromProject && !namesDatabase(this.settings) ? options.databaseUrl : undefined;
+    this.db = options.db ?? fromEnv;
     this.target = chooseTarget(this.workspace, this.settings, {
-      ...options, database: options.database ?? fromProject, databaseFrom: fromProject && path.basename(this.project!.file),
+      ...options, db: this.db, dbFrom: fromEnv && 'DATABASE_URL', database: options.database ?? fromProject, databaseFrom: fromProject && path.basename(this.project!.file),
     });
     this.dialect = dialectOf(this.target);
     this.logger = options.logger ?? silentLogger;
@@ -522,7 +534,7 @@ export class MigrationEngine {
     // A password from secret storage travels over the pipe; the child reads the environment itself.
     const password = this.dialect.server && !process.env[this.settings.passwordEnv] ? await options.password?.() : undefined;
     const config = {
-      workspace: this.workspace, settings: this.settings, db: options.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
+      workspace: this.workspace, settings: this.settings, db: this.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
       // The child executes the config itself: its migrations and hooks cannot cross the pipe.
       project: this.project !== undefined,
     };

@@ -58,6 +58,14 @@ export const DEFAULT_SETTINGS: Settings = {
   lint: {},
 };
 
+/**
+ * Whether the settings name a database (anything but the defaults): when they do not, the CLI
+ * takes DATABASE_URL from the environment, as Prisma, dbmate and golang-migrate do.
+ */
+export function namesDatabase(settings: Settings): boolean {
+  return settings.knexfile !== undefined || settings.client !== DEFAULT_SETTINGS.client || settings.database !== DEFAULT_SETTINGS.database || Object.keys(settings.connection).length > 0;
+}
+
 /** Reads `migrations.*` from `<workspace>/.vscode/settings.json` (JSON with comments). */
 export function readWorkspaceSettings(workspace: string): Settings {
   const file = path.join(workspace, '.vscode', 'settings.json');
