@@ -10,7 +10,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   try {
     args = parseCli(argv, io.cwd);
   } catch (err) {
-    io.err.write(`${describeError(err)}\n\n${USAGE}\n`);
+    io.err.write(usageLine(describeError(err)));
     return 2;
   }
   if (args === 'help') {
@@ -39,14 +39,14 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     return interrupt?.signal.aborted ? 130 : code;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err.write(`${err.message}\n`);
+      io.err.write(usageLine(err.message));
       return 2;
     }
     const problems = err instanceof InvalidMigrationsError ? err.problems : undefined;
     const code = err instanceof MigrationsError ? err.code : 'error';
     const message = explain(err, CLI_TERMS);
     if (args.json) write(JSON.stringify({ ok: false, code, error: message, problems }, null, 2));
-    else if (code === 'usage') io.err.write(`${message}\n`);
+    else if (code === 'usage') io.err.write(usageLine(message));
     else io.err.write(`error: ${problems ? ['Fix these migration files first; nothing was run:', ...formatProblems(problems, args.dir)].join('\n') : message}\n`);
     // Anything not raised on purpose is a bug: keep its stack for the report, after the message.
     if (!(err instanceof MigrationsError) && process.env.MIGRATIONS_DEBUG) io.err.write(`${(err as Error).stack}\n`);
@@ -159,6 +159,11 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       return 0;
     }
   }
+}
+
+/** A usage error as printed: its one line, and where the usage is (not all of it: the line would scroll away). */
+function usageLine(message: string): string {
+  return `${message}\nSee "migrations --help".\n`;
 }
 
 /** The commands that run migrations, which Ctrl-C stops cleanly rather than kills. */

@@ -447,6 +447,12 @@ describe('database selection and settings', () => {
     const r = run(ws, ['status']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /migrations\.database/);
+    // 0 would make every lock stale at once (two runners at a time): refused, not taken as "no limit".
+    fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), '{ "migrations.staleLockMs": 0 }');
+    const stale = run(ws, ['up']);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /"migrations\.staleLockMs" must be a number of milliseconds above 0/);
+    assert.equal(fs.existsSync(DEFAULT_DB(ws)), false);
   });
 });
 
@@ -497,9 +503,33 @@ describe('repair: failed-partial, mark-applied, forget', () => {
     assert.match(ok(run(ws, ['history']), 'history').stdout, /marked applied[\s\S]*forgotten/);
 
     const unknown = run(ws, ['forget', '7']);
-    assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, 'error: There is no migration 7 in versions (no file and no history); check the version.\n');
-    assert.deepEqual(runJson(ws, ['mark-applied', '7'], 1), { ok: false, code: 'config', error: 'There is no migration 7 in versions (no file and no history); check the version.' });
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, 'There is no migration 7 in versions (no file and no history); check the version.\nSee "migrations --help".\n');
+    assert.deepEqual(runJson(ws, ['mark-applied', '7'], 2), { ok: false, code: 'usage', error: 'There is no migration 7 in versions (no file and no history); check the version.' });
+  });
+
+  test('successes print once: mark-applied, forget, rename-source and unlock say what they did on stdout only', async () => {
+    const ws = sampleWorkspace();
+    const quiet = (args: string[], says: RegExp) => {
+      const r = ok(run(ws, args), args.join(' '));
+      assert.match(r.stdout, says);
+      assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
+      assert.equal(r.stderr, '', `${args.join(' ')} printed again on stderr`);
+    };
+    quiet(['mark-applied', '1'], /now recorded as applied/);
+    quiet(['forget', '1'], /now recorded as not applied/);
+    ok(run(ws, ['up']), 'up');
+    fs.mkdirSync(path.join(ws, 'db'));
+    fs.renameSync(path.join(ws, 'versions'), path.join(ws, 'db', 'versions'));
+    quiet(['rename-source', 'versions', 'db/versions'], /Moved the history of versions to db\/versions/);
+    const db = sqliteKnex(DEFAULT_DB(ws));
+    try {
+      const old = new Date(Date.now() - 24 * 3600_000).toISOString();
+      await db('migration_lock').insert({ id: 1, holder: 'cli ghost@elsewhere', host: 'elsewhere', pid: 999999, acquired_at: old, heartbeat: old, token: 'ghost' });
+    } finally {
+      await db.destroy();
+    }
+    quiet(['unlock'], /Released the lock held by cli ghost@elsewhere/);
   });
 });
 
@@ -515,7 +545,15 @@ describe('usage and exit codes', () => {
     ['--limit x', ['history', '--limit', 'x'], /--limit takes a whole number/],
     ['mark-applied without a version', ['mark-applied'], /mark-applied needs one version: migrations mark-applied 3 \[--source versions\]/],
     ['forget with two versions', ['forget', '1', '2'], /forget needs one version/],
-    ['forget abc', ['forget', 'abc'], /forget takes a whole number \(got "abc"\)/],
+    ['forget abc', ['forget', 'abc'], /forget takes a version, a whole number of 1 or more \(got "abc"\)/],
+    ['mark-applied 0', ['mark-applied', '0'], /mark-applied takes a version, a whole number of 1 or more \(got "0"\)/],
+    ['up --source nope', ['up', '--source', 'nope'], /No migration source "nope"; the sources are: versions\./],
+    ['verify 42', ['verify', '42'], /There is no migration 42 in versions/],
+    ['history --limit 0', ['history', '--limit', '0'], /--limit takes a whole number of 1 or more \(got "0"\)/],
+    ['up --to 99 with no 99', ['up', '--to', '99'], /There is no migration 99 in versions; its versions are 1, 2, 3\./],
+    ['down --to 99 with no 99', ['down', '--to', '99'], /There is no migration 99 in versions/],
+    ['--source ""', ['up', '--source', ''], /--source takes a source: --source versions/],
+    ['--db ""', ['status', '--db', ''], /--db takes a SQLite file or a database URL/],
   ];
   for (const [name, args, message] of usageCases) {
     test(`usage error exits 2: ${name}`, () => {
@@ -523,11 +561,21 @@ describe('usage and exit codes', () => {
       const r = run(ws, args);
       assert.equal(r.code, 2, `${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
       assert.match(r.stderr, message);
+      // One line and where to read more, not the whole usage.
+      assert.deepEqual(r.stderr.split('\n').slice(1), ['See "migrations --help".', ''], r.stderr);
       assert.equal(r.stdout, '');
       assert.equal(fs.existsSync(path.join(ws, '.migrations')), false, 'a usage error touches nothing');
       assert.equal(fs.readdirSync(path.join(ws, 'versions')).length, 3);
     });
   }
+
+  test('--dir "" is refused, not taken as the current folder', () => {
+    const ws = sampleWorkspace();
+    const r = cli(['up', '--dir', ''], { cwd: ws });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, '--dir takes a folder: --dir path/to/workspace\nSee "migrations --help".\n');
+    assert.equal(fs.existsSync(path.join(ws, '.migrations')), false);
+  });
 
   test('--help and no arguments print usage and exit 0', () => {
     for (const args of [['--help'], ['-h'], [], ['up', '--help']]) {
@@ -558,7 +606,7 @@ describe('usage and exit codes', () => {
     assert.deepEqual(up.steps.map((s: { source: string; version: number }) => [s.source, s.version]), [['app/versions', 1], ['app/versions', 2]]);
     assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['a', 'b']);
     const bad = run(ws, ['up', '--source', 'nope/versions']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a source that is not there is a usage error');
     assert.match(bad.stderr, /No migration source "nope\/versions"/);
   });
 });

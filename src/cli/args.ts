@@ -104,14 +104,19 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   if (tags?.some((t) => t === '')) throw new UsageError('--tag takes a tag name: --tag seed');
   if (tags && command !== 'up') throw new UsageError('--tag selects what up runs; it goes with up only.');
   if (values.env !== undefined && !values.env.trim()) throw new UsageError('--env takes an environment name: --env production');
+  // An empty value is a mistake (an unset shell variable), never the default it would fall back to.
+  if (values.dir !== undefined && !values.dir.trim()) throw new UsageError('--dir takes a folder: --dir path/to/workspace');
+  if (values.db !== undefined && !values.db.trim()) throw new UsageError('--db takes a SQLite file or a database URL: --db data/app.sqlite3');
+  if (values.source !== undefined && !values.source.trim()) throw new UsageError('--source takes a source: --source versions');
   if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
     command: command as Command,
     positionals: rest,
-    dir: values.dir ? path.resolve(cwd, values.dir) : cwd,
+    dir: values.dir !== undefined ? path.resolve(cwd, values.dir) : cwd,
     db: values.db ? dbArgument(values.db, cwd) : undefined,
     json: values.json,
-    to: values.to === undefined ? undefined : positiveInt('--to', values.to),
+    // 0 is a target for down (everything rolled back); the engine refuses it for up.
+    to: values.to === undefined ? undefined : wholeNumber('--to', values.to, 0),
     all: values.all,
     source: values.source,
     js: values.js,
@@ -119,8 +124,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     outOfOrder: values['out-of-order'],
     env: values.env,
     tags,
-    limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
-    version: takesVersion || (mayTakeVersion && rest.length === 1) ? positiveInt(command, rest[0]) : undefined,
+    limit: values.limit === undefined ? undefined : wholeNumber('--limit', values.limit, 1),
+    version: takesVersion || (mayTakeVersion && rest.length === 1) ? wholeNumber(command, rest[0], 1, 'a version, ') : undefined,
   };
 }
 
@@ -131,7 +136,9 @@ function dbArgument(value: string, cwd: string): string {
   return isDatabaseUrl(value) ? value : path.resolve(cwd, value);
 }
 
-function positiveInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} takes a whole number (got "${value}").`);
+function wholeNumber(flag: string, value: string, min: 0 | 1, what = ''): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+    throw new UsageError(`${flag} takes ${what}a whole number${min > 0 ? ` of ${min} or more` : ''} (got "${value}").`);
+  }
   return Number(value);
 }

@@ -213,7 +213,7 @@ export class MigrationEngine {
     if (only === undefined) return ordered;
     const wanted = sourceId(this.workspace, path.resolve(this.workspace, only));
     const found = ordered.filter((s) => s.id === only || s.id === wanted || (s.dir !== '' && sourceId(this.workspace, s.dir) === wanted));
-    if (found.length === 0) throw new ConfigError(`No migration source "${only}"; the sources are: ${ordered.map((s) => s.id).join(', ') || '(none)'}.`);
+    if (found.length === 0) throw new ConfigError(`No migration source "${only}"; the sources are: ${ordered.map((s) => s.id).join(', ') || '(none)'}.`, { source: only }, 'usage');
     return found;
   }
 
@@ -268,7 +268,7 @@ export class MigrationEngine {
     if (opts.tags !== undefined && (!Array.isArray(opts.tags) || !opts.tags.every((t) => typeof t === 'string' && t !== ''))) throw new ConfigError(`up: tags must be a list of tag names, not ${JSON.stringify(opts.tags)}.`, {}, 'usage');
     if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
     return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags } }, (states) => {
-      if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
+      if (opts.to !== undefined) requireVersion(states, 'Applying up to a version', opts.to);
       return planUp(states, opts);
     });
   }
@@ -280,7 +280,8 @@ export class MigrationEngine {
     if ([opts.to !== undefined, opts.all === true, opts.last === true].filter(Boolean).length > 1) throw new ConfigError('down: pass one of to, all and last.', {}, 'usage');
     const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
     return this.run(opts, { op: 'down', source: opts.source, target }, (states, history) => {
-      if ('to' in target) requireOneSource(states, 'Rolling back to a version');
+      // Down to 0 rolls everything back; any other version must be one there is.
+      if ('to' in target) requireVersion(states, 'Rolling back to a version', target.to || undefined);
       return planDown(states, target, (s) => history.appliedOrder(s));
     });
   }
@@ -301,7 +302,7 @@ export class MigrationEngine {
     return this.guard(async () => {
       const history = await this.read();
       const states = history.states(sources, this.settings.environment);
-      if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
+      if (opts.to !== undefined) requireVersion(states, 'A dry run to a version', opts.to || undefined);
       const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
       const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, (s) => history.appliedOrder(s));
       if (steps.length === 0) return { steps: [] };
@@ -335,7 +336,7 @@ export class MigrationEngine {
     return this.guard(async () => {
       if (!this.readDb()) return undefined;
       const released = await this.lock(this.writeDb()).unlock(force);
-      if (released) this.logger.warn(`Released the migration lock held by ${released.holder} (pid ${released.pid}).`);
+      if (released) this.logger.info(`Released the migration lock held by ${released.holder} (pid ${released.pid}).`);
       return released;
     });
   }
@@ -369,7 +370,7 @@ export class MigrationEngine {
         for (const row of rows) await history.append(row, trx);
       });
       const versions = rows.filter((r) => r.direction === 'up').map((r) => r.version);
-      this.logger.warn(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
+      this.logger.info(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
       return { from, to: target.id, versions };
     }));
   }
@@ -469,6 +470,10 @@ export class MigrationEngine {
     const { applied, pending } = await this.checkSteps();
     const only = (step: LoadedStep) => wanted.has(step.source.id) && (opts.version === undefined || step.file.version === opts.version);
     if (opts.version !== undefined && !pending.some(only)) {
+      const sources = this.sources(opts.source);
+      if (!sources.some((s) => s.migrations.some((m) => m.version === opts.version))) {
+        throw new ConfigError(`There is no migration ${opts.version} in ${sources.map((s) => s.id).join(', ') || 'this workspace'}; check the version.`, { version: opts.version }, 'usage');
+      }
       throw new ConfigError(`Migration ${opts.version} is not pending${opts.source ? ` in ${opts.source}` : ''}: only pending migrations are checked (roll it back first to check it again).`, {}, 'usage');
     }
     // Nothing after the last one asked about needs to run.
@@ -647,7 +652,8 @@ export class MigrationEngine {
         const { source, row } = manualRow(direction, sources, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label), opts.version);
         if (row) {
           await history.append(row);
-          this.logger.warn(`${direction === 'up' ? 'Marked' : 'Forgot'} migration ${opts.version} (${source.id}) ${direction === 'up' ? 'as applied' : '(now not applied)'} by hand; nothing was run.`);
+          // Info, not a warning: the caller says it once (a warning would print it again in the terminal).
+          this.logger.info(`${direction === 'up' ? 'Marked' : 'Forgot'} migration ${opts.version} (${source.id}) ${direction === 'up' ? 'as applied' : '(now not applied)'} by hand; nothing was run.`);
         }
         // A forgotten migration whose file is gone drops out of the list: it is as good as never applied.
         const state = new HistorySnapshot(await history.rows()).states([source])[0].states.find((m) => m.version === opts.version);
@@ -764,6 +770,20 @@ function withHooks(events: RunEvents | undefined, hooks: ProjectConfig['hooks'])
       await events?.afterMigration?.(step, index, total);
     },
   };
+}
+
+/**
+ * A run to version `to` needs one source, which must have that version (a file, or an applied
+ * one whose file is gone): `up --to 99` with no 99 would otherwise apply everything.
+ */
+function requireVersion(states: readonly SourceState[], what: string, to: number | undefined): void {
+  requireOneSource(states, what);
+  if (to === undefined) return;
+  const [one] = states;
+  const versions = one ? [...new Set(one.states.map((m) => m.version))] : [];
+  if (!versions.includes(to)) {
+    throw new ConfigError(`There is no migration ${to} in ${one?.source.id ?? 'this workspace'}; ${versions.length > 0 ? `its versions are ${versions.join(', ')}` : 'it has none'}.`, { source: one?.source.id, version: to }, 'usage');
+  }
 }
 
 /** An option the call does not take is a mistake to report, not to ignore (`down({ version: 3 })` once rolled back everything). */
