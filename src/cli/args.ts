@@ -36,7 +36,7 @@ Commands:
   up [--to V]            apply pending migrations (up to version V)
   down [--to V | --all]  roll back the last migration (down to V, which stays applied; or all)
   redo                   roll back the last migration and apply it again
-  create "<description>" [--source <versions dir>] [--js]
+  create "<description>" [--source <source>] [--js]
   history [--limit N]    show the run history
   validate               check every migration file (loads them)
   sql up|down [--to V] [--all]   print the SQL a run would execute, changing nothing
@@ -54,7 +54,7 @@ Options:
   --dir <workspace>      workspace folder (default: current folder)
   --db <file or URL>     SQLite file, or postgres://, postgresql://, mysql://, mariadb://, sqlite: URL
                          (default: the settings' database; else DATABASE_URL; else .migrations/dev.sqlite3)
-  --source <folder>      only this source (a versions folder, relative to the workspace)
+  --source <source>      only this source: its id, or its folder relative to the workspace
   --out-of-order         also apply migrations older than the newest applied one
   --env <name>           the environment to run for (default: migrations.environment, else development);
                          migrations declaring other environments are skipped and recorded as skipped

@@ -319,11 +319,13 @@ export class MigrationEngine {
   }
 
   async history(opts: { source?: string; limit?: number } = {}): Promise<HistoryRow[]> {
+    // 0 would list everything: a limit is a count of rows, 1 or more.
+    if (opts.limit !== undefined && (!Number.isSafeInteger(opts.limit) || opts.limit < 1)) throw new ConfigError(`history: limit must be a whole number of 1 or more, not ${JSON.stringify(opts.limit)}.`, {}, 'usage');
     return this.guard(async () => {
       const { rows, unreadable } = await this.snapshot({ source: opts.source });
       // A listing that left rows out would lie about the history.
       if (unreadable.length > 0) throw new CorruptHistoryError(this.target.label, unreadable.map((u) => u.text));
-      return opts.limit ? rows.slice(-opts.limit) : rows;
+      return opts.limit !== undefined ? rows.slice(-opts.limit) : rows;
     });
   }
 
