@@ -11,7 +11,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   try {
     args = parseCli(argv, io.cwd);
   } catch (err) {
-    io.err.write(`${describeError(err)}\n\n${USAGE}\n`);
+    io.err.write(usageLine(describeError(err)));
     return 2;
   }
   if (args === 'help') {
@@ -32,7 +32,8 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
       // The terminal is trusted, as for a knexfile: the project config is executed here.
       project: loadProjectConfig(args.dir),
       environment: args.env,
-      workspace: args.dir, db: args.db, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
+      // DATABASE_URL, as Prisma, dbmate and golang-migrate read it: only when nothing else names a database.
+      workspace: args.dir, db: args.db, databaseUrl: process.env.DATABASE_URL || undefined, logger, runner: 'cli', templatesDir: path.join(__dirname, '..', 'templates'), cache,
       // Migration files run on a worker thread, which a migration past migrationTimeoutMs ends: one
       // process (the editor's child costs a second Node heap). A smaller young generation keeps
       // the thread's peak memory down at no cost in time (bench).
@@ -42,14 +43,14 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     return interrupt?.signal.aborted ? 130 : code;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err.write(`${err.message}\n`);
+      io.err.write(usageLine(err.message));
       return 2;
     }
     const problems = err instanceof InvalidMigrationsError ? err.problems : undefined;
     const code = err instanceof MigrationsError ? err.code : 'error';
     const message = explain(err, CLI_TERMS);
     if (args.json) write(JSON.stringify({ ok: false, code, error: message, problems }, null, 2));
-    else if (code === 'usage') io.err.write(`${message}\n`);
+    else if (code === 'usage') io.err.write(usageLine(message));
     else if (err instanceof InvalidMigrationsError) {
       const advice = err.advice ? [render(err.advice, CLI_TERMS)] : [];
       io.err.write(`error: ${[err.lead ?? 'Fix these migration files first; nothing was run:', ...formatProblems(err.problems, args.dir), ...advice].join('\n')}\n`);
@@ -191,6 +192,11 @@ async function run(engine: MigrationEngine, args: CliArgs, write: (t: string) =>
       return 0;
     }
   }
+}
+
+/** A usage error as printed: its one line, and where the usage is (not all of it: the line would scroll away). */
+function usageLine(message: string): string {
+  return `${message}\nSee "migrations --help".\n`;
 }
 
 /** The commands that run migrations, which Ctrl-C stops cleanly rather than kills. */

@@ -416,6 +416,33 @@ describe('database selection and settings', () => {
     assert.deepEqual(await userTables(path.join(ws, 'rel.sqlite3')), SAMPLE_TABLES);
   });
 
+  test('--db and DATABASE_URL take sqlite: URLs; other schemes are refused, naming no password, and nothing is created', async () => {
+    const ws = sampleWorkspace();
+    const up = cli(['up', '--db', 'sqlite:data/app.sqlite', '--json'], { cwd: ws, env: { DATABASE_URL: '' } });
+    assert.equal(up.code, 0, up.stderr);
+    assert.deepEqual(await userTables(path.join(ws, 'data', 'app.sqlite')), SAMPLE_TABLES);
+    const abs = path.join(ws, 'abs.sqlite');
+    assert.equal(cli(['up', '--db', `sqlite://${abs}`], { cwd: ws, env: { DATABASE_URL: '' } }).code, 0);
+    assert.deepEqual(await userTables(abs), SAMPLE_TABLES);
+    // DATABASE_URL, relative to the workspace.
+    const fromEnv = cli(['status', '--json', '--dir', ws], { env: { DATABASE_URL: 'sqlite:data/app.sqlite' } });
+    assert.equal(JSON.parse(fromEnv.stdout).database, `sqlite ${path.join(ws, 'data', 'app.sqlite')}`);
+    const before = fs.readdirSync(ws).sort();
+    // Prisma's spelling of a SQLite file works too.
+    const prisma = cli(['status', '--json', '--dir', ws], { env: { DATABASE_URL: 'file:./data/app.sqlite' } });
+    assert.equal(JSON.parse(prisma.stdout).database, `sqlite ${path.join(ws, 'data', 'app.sqlite')}`);
+    for (const db of ['redis://u:Secret-pw@127.0.0.1/0', 'http://example.com/db', 'postgres:/no-slashes', 'mysql://u:Secret-pw@127.0.0.1/']) {
+      for (const [args, env] of [[['up', '--db', db], {}], [['up'], { DATABASE_URL: db }]] as const) {
+        const r = cli([...args, '--dir', ws], { env: { DATABASE_URL: '', ...env } });
+        assert.equal(r.code, 'DATABASE_URL' in env ? 1 : 2, `${db} ${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /postgres:\/\/, postgresql:\/\/, mysql:\/\/, mariadb:\/\/ or sqlite:/);
+        assert.ok(!r.stderr.includes('Secret-pw') && r.stdout === '', r.stderr);
+        if ('DATABASE_URL' in env) assert.match(r.stderr, /DATABASE_URL/);
+      }
+    }
+    assert.deepEqual(fs.readdirSync(ws).sort(), before, 'nothing created');
+  });
+
   test('"migrations.database" in .vscode/settings.json (with comments) puts the database there', async () => {
     const ws = sampleWorkspace();
     fs.mkdirSync(path.join(ws, '.vscode'));
@@ -467,6 +494,12 @@ describe('database selection and settings', () => {
     const r = run(ws, ['status']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /migrations\.database/);
+    // 0 would make every lock stale at once (two runners at a time): refused, not taken as "no limit".
+    fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), '{ "migrations.staleLockMs": 0 }');
+    const stale = run(ws, ['up']);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /"migrations\.staleLockMs" must be a number of milliseconds above 0/);
+    assert.equal(fs.existsSync(DEFAULT_DB(ws)), false);
   });
 });
 
@@ -517,9 +550,33 @@ describe('repair: failed-partial, mark-applied, forget', () => {
     assert.match(ok(run(ws, ['history']), 'history').stdout, /marked applied[\s\S]*forgotten/);
 
     const unknown = run(ws, ['forget', '7']);
-    assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, 'error: There is no migration 7 in versions (no file and no history); check the version.\n');
-    assert.deepEqual(runJson(ws, ['mark-applied', '7'], 1), { ok: false, code: 'config', error: 'There is no migration 7 in versions (no file and no history); check the version.' });
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, 'There is no migration 7 in versions (no file and no history); check the version.\nSee "migrations --help".\n');
+    assert.deepEqual(runJson(ws, ['mark-applied', '7'], 2), { ok: false, code: 'usage', error: 'There is no migration 7 in versions (no file and no history); check the version.' });
+  });
+
+  test('successes print once: mark-applied, forget, rename-source and unlock say what they did on stdout only', async () => {
+    const ws = sampleWorkspace();
+    const quiet = (args: string[], says: RegExp) => {
+      const r = ok(run(ws, args), args.join(' '));
+      assert.match(r.stdout, says);
+      assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
+      assert.equal(r.stderr, '', `${args.join(' ')} printed again on stderr`);
+    };
+    quiet(['mark-applied', '1'], /now recorded as applied/);
+    quiet(['forget', '1'], /now recorded as not applied/);
+    ok(run(ws, ['up']), 'up');
+    fs.mkdirSync(path.join(ws, 'db'));
+    fs.renameSync(path.join(ws, 'versions'), path.join(ws, 'db', 'versions'));
+    quiet(['rename-source', 'versions', 'db/versions'], /Moved the history of versions to db\/versions/);
+    const db = sqliteKnex(DEFAULT_DB(ws));
+    try {
+      const old = new Date(Date.now() - 24 * 3600_000).toISOString();
+      await db('migration_lock').insert({ id: 1, holder: 'cli ghost@elsewhere', host: 'elsewhere', pid: 999999, acquired_at: old, heartbeat: old, token: 'ghost' });
+    } finally {
+      await db.destroy();
+    }
+    quiet(['unlock'], /Released the lock held by cli ghost@elsewhere/);
   });
 });
 
@@ -535,7 +592,15 @@ describe('usage and exit codes', () => {
     ['--limit x', ['history', '--limit', 'x'], /--limit takes a whole number/],
     ['mark-applied without a version', ['mark-applied'], /mark-applied needs one version: migrations mark-applied 3 \[--source versions\]/],
     ['forget with two versions', ['forget', '1', '2'], /forget needs one version/],
-    ['forget abc', ['forget', 'abc'], /forget takes a whole number \(got "abc"\)/],
+    ['forget abc', ['forget', 'abc'], /forget takes a version, a whole number of 1 or more \(got "abc"\)/],
+    ['mark-applied 0', ['mark-applied', '0'], /mark-applied takes a version, a whole number of 1 or more \(got "0"\)/],
+    ['up --source nope', ['up', '--source', 'nope'], /No migration source "nope"; the sources are: versions\./],
+    ['verify 42', ['verify', '42'], /There is no migration 42 in versions/],
+    ['history --limit 0', ['history', '--limit', '0'], /--limit takes a whole number of 1 or more \(got "0"\)/],
+    ['up --to 99 with no 99', ['up', '--to', '99'], /There is no migration 99 in versions; its versions are 1, 2, 3\./],
+    ['down --to 99 with no 99', ['down', '--to', '99'], /There is no migration 99 in versions/],
+    ['--source ""', ['up', '--source', ''], /--source takes a source: --source versions/],
+    ['--db ""', ['status', '--db', ''], /--db takes a SQLite file or a database URL/],
   ];
   for (const [name, args, message] of usageCases) {
     test(`usage error exits 2: ${name}`, () => {
@@ -543,11 +608,21 @@ describe('usage and exit codes', () => {
       const r = run(ws, args);
       assert.equal(r.code, 2, `${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
       assert.match(r.stderr, message);
+      // One line and where to read more, not the whole usage.
+      assert.deepEqual(r.stderr.split('\n').slice(1), ['See "migrations --help".', ''], r.stderr);
       assert.equal(r.stdout, '');
       assert.equal(fs.existsSync(path.join(ws, '.migrations')), false, 'a usage error touches nothing');
       assert.equal(fs.readdirSync(path.join(ws, 'versions')).length, 3);
     });
   }
+
+  test('--dir "" is refused, not taken as the current folder', () => {
+    const ws = sampleWorkspace();
+    const r = cli(['up', '--dir', ''], { cwd: ws });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, '--dir takes a folder: --dir path/to/workspace\nSee "migrations --help".\n');
+    assert.equal(fs.existsSync(path.join(ws, '.migrations')), false);
+  });
 
   test('--help and no arguments print usage and exit 0', () => {
     for (const args of [['--help'], ['-h'], [], ['up', '--help']]) {
@@ -578,7 +653,7 @@ describe('usage and exit codes', () => {
     assert.deepEqual(up.steps.map((s: { source: string; version: number }) => [s.source, s.version]), [['app/versions', 1], ['app/versions', 2]]);
     assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['a', 'b']);
     const bad = run(ws, ['up', '--source', 'nope/versions']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a source that is not there is a usage error');
     assert.match(bad.stderr, /No migration source "nope\/versions"/);
   });
 });

@@ -179,6 +179,11 @@ test('writes never follow a link out of the workspace: a linked migrations.sum o
   // create refuses before it writes anything: no migration file without its sum line.
   assert.throws(() => e.create('add posts'), refused(sumLink));
   assert.deepEqual(fs.readdirSync(path.join(ws, 'versions')).sort(), [path.basename(migrationPath(1)), SUM_FILE]);
+  // A link to a file not made yet would have the write create it out there.
+  fs.rmSync(sumLink);
+  fs.symlinkSync(path.join(outside, 'new', 'made.sum'), sumLink);
+  assert.throws(() => e.rehash(), refused(sumLink));
+  assert.equal(fs.existsSync(path.join(outside, 'new')), false);
 
   // schema.sql beside the source, written after every run that changed something, and by `schema`.
   const schemaLink = path.join(ws, 'schema.sql');

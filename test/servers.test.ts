@@ -332,6 +332,46 @@ for (const server of SERVERS) {
       const stored = JSON.stringify([await db.db('migration_history').select('*'), await db.lockRows()]);
       assert.ok(!stored.includes(secret));
     });
+
+    serverTest('a server URL in --db or DATABASE_URL connects there; its password is never shown nor stored', async (db) => {
+      const secret = `UrlPw-${randomBytes(4).toString('hex')}-SECRET`;
+      const user = await db.createUser(secret);
+      const [first, second] = server.client === 'pg' ? ['postgres', 'postgresql'] : ['mysql', 'mariadb'];
+      const url = (scheme: string, password = secret) => `${scheme}://${user}:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${db.name}`;
+      const ws = sampleWorkspace();
+      const outputs: string[] = [];
+      const run = (args: string[], env: Record<string, string> = {}, code = 0) => {
+        const r = cli([...args, '--json'], { cwd: ws, env: { DATABASE_URL: '', ...env } });
+        outputs.push(r.stdout, r.stderr);
+        assert.equal(r.code, code, `${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+        return JSON.parse(r.stdout);
+      };
+      const label = `${server.client} ${user}@127.0.0.1:${server.port}/${db.name}`;
+
+      const up = run(['up', '--db', url(first)]);
+      assert.deepEqual(up.steps.map((s: { outcome: string }) => s.outcome), ['done', 'done', 'done']);
+      assert.deepEqual(await db.tables(), [...SAMPLE_TABLES, ...BOOKKEEPING]);
+      assert.deepEqual(fs.readdirSync(ws).sort(), ['schema.sql', 'versions'], 'no SQLite file named after the URL');
+      // DATABASE_URL, when nothing else names a database.
+      const status = run(['status'], { DATABASE_URL: url(second) });
+      assert.equal(status.database, label);
+      assert.deepEqual(status.sources[0].migrations.map((m: { status: string }) => m.status), ['applied', 'applied', 'applied']);
+      assert.equal(run(['history'], { DATABASE_URL: url(second) }).length, 3);
+      if (server.client === 'mysql2') {
+        // PostgreSQL here trusts loopback, so only MariaDB can show a wrong password refused.
+        assert.match(run(['status', '--db', url(first, 'not-the-password')], {}, 1).error, /Access denied .*\(using password: YES\)/);
+      }
+      // Settings that name a database win over DATABASE_URL.
+      fs.mkdirSync(path.join(ws, '.vscode'));
+      fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'migrations.database': 'local.sqlite3' }));
+      assert.equal(run(['status'], { DATABASE_URL: url(second) }).database, `sqlite ${path.join(ws, 'local.sqlite3')}`);
+      assert.deepEqual(run(['down', '--all', '--db', url(second)]).steps.map((s: { version: number }) => s.version), [3, 2, 1]);
+      assert.deepEqual(await db.tables(), BOOKKEEPING);
+
+      for (const text of outputs) assert.ok(!text.includes(secret) && !text.includes(encodeURIComponent(secret)), `the password leaked:\n${text}`);
+      const stored = JSON.stringify([await db.db('migration_history').select('*'), await db.lockRows()]);
+      assert.ok(!stored.includes(secret));
+    });
   });
 }
 

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { isDatabaseUrl } from '../core';
 
 export const COMMANDS = ['status', 'up', 'down', 'redo', 'create', 'history', 'validate', 'sql', 'unlock', 'mark-applied', 'forget', 'rename-source', 'verify', 'lint', 'drift', 'schema', 'rehash', 'shadows'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -41,7 +42,7 @@ Commands:
   up [--to V]            apply pending migrations (up to version V)
   down [--to V | --all]  roll back the last migration (down to V, which stays applied; or all)
   redo                   roll back the last migration and apply it again
-  create "<description>" [--source <versions dir>] [--js]
+  create "<description>" [--source <source>] [--js]
   history [--limit N]    show the run history
   validate               check every migration file (loads them)
   sql up|down [--to V] [--all]   print the SQL a run would execute, changing nothing
@@ -60,8 +61,9 @@ Commands:
 
 Options:
   --dir <workspace>      workspace folder (default: current folder)
-  --db <sqlite file>     SQLite database (default: migrations.database or .migrations/dev.sqlite3)
-  --source <folder>      only this source (a versions folder, relative to the workspace)
+  --db <file or URL>     SQLite file, or postgres://, postgresql://, mysql://, mariadb://, sqlite: URL
+                         (default: the settings' database; else DATABASE_URL; else .migrations/dev.sqlite3)
+  --source <source>      only this source: its id, or its folder relative to the workspace
   --out-of-order         also apply migrations older than the newest applied one
   --not-moved            up: apply files that match the applied history of a folder no longer here
                          (refused by default: a moved folder's migrations would run twice)
@@ -124,14 +126,19 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
   if (values.env !== undefined && !values.env.trim()) throw new UsageError('--env takes an environment name: --env production');
   if (values.drop && command !== 'shadows') throw new UsageError('--drop goes with shadows only: migrations shadows --drop');
   if (command === 'shadows' && rest.length > 0) throw new UsageError('shadows takes no arguments: migrations shadows [--drop]');
+  // An empty value is a mistake (an unset shell variable), never the default it would fall back to.
+  if (values.dir !== undefined && !values.dir.trim()) throw new UsageError('--dir takes a folder: --dir path/to/workspace');
+  if (values.db !== undefined && !values.db.trim()) throw new UsageError('--db takes a SQLite file or a database URL: --db data/app.sqlite3');
+  if (values.source !== undefined && !values.source.trim()) throw new UsageError('--source takes a source: --source versions');
   if (command === 'rename-source' && rest.length !== 2) throw new UsageError('rename-source needs the old source id and the new folder: migrations rename-source versions db/versions');
   return {
     command: command as Command,
     positionals: rest,
-    dir: values.dir ? path.resolve(cwd, values.dir) : cwd,
-    db: values.db ? path.resolve(cwd, values.db) : undefined,
+    dir: values.dir !== undefined ? path.resolve(cwd, values.dir) : cwd,
+    db: values.db ? dbArgument(values.db, cwd) : undefined,
     json: values.json,
-    to: values.to === undefined ? undefined : positiveInt('--to', values.to),
+    // 0 is a target for down (everything rolled back); the engine refuses it for up.
+    to: values.to === undefined ? undefined : wholeNumber('--to', values.to, 0),
     all: values.all,
     source: values.source,
     js: values.js,
@@ -142,12 +149,21 @@ export function parseCli(argv: readonly string[], cwd: string): CliArgs | 'help'
     allowSumMismatch: values['allow-sum-mismatch'],
     env: values.env,
     tags,
-    limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
-    version: takesVersion || (mayTakeVersion && rest.length === 1) ? positiveInt(command, rest[0]) : undefined,
+    limit: values.limit === undefined ? undefined : wholeNumber('--limit', values.limit, 1),
+    version: takesVersion || (mayTakeVersion && rest.length === 1) ? wholeNumber(command, rest[0], 1, 'a version, ') : undefined,
   };
 }
 
-function positiveInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} takes a whole number (got "${value}").`);
+/** A file path relative to the current folder (as a sqlite:/file: URL's path), a server URL as given (the engine checks it). */
+function dbArgument(value: string, cwd: string): string {
+  const file = /^(sqlite|file):(?:\/\/)?(.+)$/i.exec(value)?.[2];
+  if (file !== undefined) return file.includes('?') ? value : path.resolve(cwd, file);
+  return isDatabaseUrl(value) ? value : path.resolve(cwd, value);
+}
+
+function wholeNumber(flag: string, value: string, min: 0 | 1, what = ''): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+    throw new UsageError(`${flag} takes ${what}a whole number${min > 0 ? ` of ${min} or more` : ''} (got "${value}").`);
+  }
   return Number(value);
 }

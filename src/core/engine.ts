@@ -16,7 +16,7 @@ import { mergeProblems } from './model/problems';
 import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
 import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
-import { readWorkspaceSettings, type Settings } from './config/settings';
+import { namesDatabase, readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
 import { dropShadowsOf, dropTemporaryShadows, listTemporaryShadows, schemaKind, type TemporaryShadow } from './database/shadow';
@@ -38,8 +38,16 @@ export interface EngineOptions {
   readonly workspace: string;
   /** Defaults to `migrations.*` in `<workspace>/.vscode/settings.json`. */
   readonly settings?: Settings;
-  /** SQLite file that overrides the settings (`--db`). */
+  /**
+   * The database over the settings and the config's (`--db`): a SQLite file, or a URL
+   * (postgres://, postgresql://, mysql://, mariadb://, sqlite:); any other scheme is refused.
+   */
   readonly db?: string;
+  /**
+   * A URL from the environment (the CLI's DATABASE_URL), taken as `db` only when nothing else
+   * names a database: no `db`, no database given in code or by the config, settings at their defaults.
+   */
+  readonly databaseUrl?: string;
   /** The database instead of the settings': an app's own Knex instance (never destroyed here), or a knex config. */
   readonly database?: Knex | Knex.Config;
   readonly logger?: Logger;
@@ -154,6 +162,8 @@ export class MigrationEngine {
   /** Priorities given in code to registered sources (a plugin service's), over the config's and settings'. */
   private readonly priorities = new Map<string, number>();
   private readonly project?: ProjectConfig;
+  /** `db`, or the environment's URL when nothing else names a database: what a child process is given too. */
+  private readonly db?: string;
   private writer?: Knex;
   private reader?: Knex;
 
@@ -170,8 +180,10 @@ export class MigrationEngine {
     this.discovery = new Discovery(this.workspace, folders.length > 0 ? folders.map((f) => f.dir) : this.settings.versionsDir, options.cache);
     // `--db` is the one thing said on the command line: it wins over the config's database too.
     const fromProject = options.database === undefined && options.db === undefined ? this.project?.database : undefined;
+    const fromEnv = options.databaseUrl && options.db === undefined && options.database === undefined && !fromProject && !namesDatabase(this.settings) ? options.databaseUrl : undefined;
+    this.db = options.db ?? fromEnv;
     this.target = chooseTarget(this.workspace, this.settings, {
-      ...options, database: options.database ?? fromProject, databaseFrom: fromProject && path.basename(this.project!.file),
+      ...options, db: this.db, dbFrom: fromEnv && 'DATABASE_URL', database: options.database ?? fromProject, databaseFrom: fromProject && path.basename(this.project!.file),
     });
     this.dialect = dialectOf(this.target);
     this.logger = options.logger ?? silentLogger;
@@ -224,7 +236,7 @@ export class MigrationEngine {
     if (only === undefined) return ordered;
     const wanted = sourceId(this.workspace, path.resolve(this.workspace, only));
     const found = ordered.filter((s) => s.id === only || s.id === wanted || (s.dir !== '' && sourceId(this.workspace, s.dir) === wanted));
-    if (found.length === 0) throw new ConfigError(`No migration source "${only}"; the sources are: ${ordered.map((s) => s.id).join(', ') || '(none)'}.`);
+    if (found.length === 0) throw new ConfigError(`No migration source "${only}"; the sources are: ${ordered.map((s) => s.id).join(', ') || '(none)'}.`, { source: only }, 'usage');
     return found;
   }
 
@@ -294,7 +306,7 @@ export class MigrationEngine {
     if (opts.tags !== undefined && (!Array.isArray(opts.tags) || !opts.tags.every((t) => typeof t === 'string' && t !== ''))) throw new ConfigError(`up: tags must be a list of tag names, not ${JSON.stringify(opts.tags)}.`, {}, 'usage');
     if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
     return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved, allowSumMismatch: opts.allowSumMismatch } }, (states, history) => {
-      if (opts.to !== undefined) requireOneSource(states, 'Applying up to a version');
+      if (opts.to !== undefined) requireVersion(states, 'Applying up to a version', opts.to);
       const steps = planUp(states, opts);
       // Like Atlas: files that differ from their sources' migrations.sum do not run, unless said so.
       const mismatch = opts.allowSumMismatch ? undefined : sumMismatch(steps.map((s) => s.source));
@@ -312,7 +324,8 @@ export class MigrationEngine {
     if ([opts.to !== undefined, opts.all === true, opts.last === true].filter(Boolean).length > 1) throw new ConfigError('down: pass one of to, all and last.', {}, 'usage');
     const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
     return this.run(opts, { op: 'down', source: opts.source, target }, (states, history) => {
-      if ('to' in target) requireOneSource(states, 'Rolling back to a version');
+      // Down to 0 rolls everything back; any other version must be one there is.
+      if ('to' in target) requireVersion(states, 'Rolling back to a version', target.to || undefined);
       else if (opts.source === undefined) refuseRollbackPastElsewhere(target, this.sources(), history);
       return planDown(states, target, (s) => history.appliedOrder(s));
     });
@@ -336,7 +349,7 @@ export class MigrationEngine {
     return this.guard(async () => {
       const history = await this.read();
       const states = history.states(sources, this.settings.environment);
-      if (opts.to !== undefined) requireOneSource(states, 'A dry run to a version');
+      if (opts.to !== undefined) requireVersion(states, 'A dry run to a version', opts.to || undefined);
       const target: DownTarget = opts.to !== undefined ? { to: opts.to } : opts.all ? { all: true } : { last: true };
       const steps = direction === 'up' ? planUp(states, { to: opts.to }) : planDown(states, target, (s) => history.appliedOrder(s));
       if (steps.length === 0) return { steps: [] };
@@ -358,11 +371,13 @@ export class MigrationEngine {
   }
 
   async history(opts: { source?: string; limit?: number } = {}): Promise<HistoryRow[]> {
+    // 0 would list everything: a limit is a count of rows, 1 or more.
+    if (opts.limit !== undefined && (!Number.isSafeInteger(opts.limit) || opts.limit < 1)) throw new ConfigError(`history: limit must be a whole number of 1 or more, not ${JSON.stringify(opts.limit)}.`, {}, 'usage');
     return this.guard(async () => {
       const { rows, unreadable } = await this.snapshot({ source: opts.source });
       // A listing that left rows out would lie about the history.
       if (unreadable.length > 0) throw new CorruptHistoryError(this.target.label, unreadable.map((u) => u.text));
-      return opts.limit ? rows.slice(-opts.limit) : rows;
+      return opts.limit !== undefined ? rows.slice(-opts.limit) : rows;
     });
   }
 
@@ -375,7 +390,7 @@ export class MigrationEngine {
     return this.guard(async () => {
       if (!this.readDb()) return undefined;
       const released = await this.lock(this.writeDb()).unlock(force);
-      if (released) this.logger.warn(`Released the migration lock held by ${released.holder} (pid ${released.pid}).`);
+      if (released) this.logger.info(`Released the migration lock held by ${released.holder} (pid ${released.pid}).`);
       return released;
     });
   }
@@ -441,7 +456,7 @@ export class MigrationEngine {
           for (const row of rows) await history.append(row, trx);
         });
         const versions = rows.filter((r) => r.direction === 'up').map((r) => r.version);
-        this.logger.warn(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
+        this.logger.info(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
         return { from, to: target.id, versions };
       });
     });
@@ -570,6 +585,10 @@ export class MigrationEngine {
     const { applied, pending } = await this.checkSteps();
     const only = (step: LoadedStep) => wanted.has(step.source.id) && (opts.version === undefined || step.file.version === opts.version);
     if (opts.version !== undefined && !pending.some(only)) {
+      const sources = this.sources(opts.source);
+      if (!sources.some((s) => s.migrations.some((m) => m.version === opts.version))) {
+        throw new ConfigError(`There is no migration ${opts.version} in ${sources.map((s) => s.id).join(', ') || 'this workspace'}; check the version.`, { version: opts.version }, 'usage');
+      }
       throw new ConfigError(`Migration ${opts.version} is not pending${opts.source ? ` in ${opts.source}` : ''}: only pending migrations are checked (roll it back first to check it again).`, {}, 'usage');
     }
     // Nothing after the last one asked about needs to run.
@@ -636,7 +655,7 @@ export class MigrationEngine {
     // A password from secret storage travels over the pipe; the child reads the environment itself.
     const password = this.dialect.server && !process.env[this.settings.passwordEnv] ? await options.password?.() : undefined;
     const config = {
-      workspace: this.workspace, settings: this.settings, db: options.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
+      workspace: this.workspace, settings: this.settings, db: this.db, runner: options.runner, templatesDir: options.templatesDir, cache: options.cache !== undefined, password,
       // The child executes the config itself: its migrations and hooks cannot cross the pipe.
       project: this.project !== undefined,
     };
@@ -768,7 +787,8 @@ export class MigrationEngine {
         const { source, row } = manualRow(direction, sources, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label), opts.version);
         if (row) {
           await history.append(row);
-          this.logger.warn(`${direction === 'up' ? 'Marked' : 'Forgot'} migration ${opts.version} (${source.id}) ${direction === 'up' ? 'as applied' : '(now not applied)'} by hand; nothing was run.`);
+          // Info, not a warning: the caller says it once (a warning would print it again in the terminal).
+          this.logger.info(`${direction === 'up' ? 'Marked' : 'Forgot'} migration ${opts.version} (${source.id}) ${direction === 'up' ? 'as applied' : '(now not applied)'} by hand; nothing was run.`);
         }
         // A forgotten migration whose file is gone drops out of the list: it is as good as never applied.
         const state = new HistorySnapshot(await history.rows()).states([source])[0].states.find((m) => m.version === opts.version);
@@ -894,6 +914,20 @@ function withHooks(events: RunEvents | undefined, hooks: ProjectConfig['hooks'])
 /** A step's file and direction: redo's down and up each get an instance of their own, as when loaded under the lock. */
 function loadKey(step: Step): string {
   return `${step.direction}:${step.source.id}:${step.file.path}:${step.file.version}`;
+}
+
+/**
+ * A run to version `to` needs one source, which must have that version (a file, or an applied
+ * one whose file is gone): `up --to 99` with no 99 would otherwise apply everything.
+ */
+function requireVersion(states: readonly SourceState[], what: string, to: number | undefined): void {
+  requireOneSource(states, what);
+  if (to === undefined) return;
+  const [one] = states;
+  const versions = one ? [...new Set(one.states.map((m) => m.version))] : [];
+  if (!versions.includes(to)) {
+    throw new ConfigError(`There is no migration ${to} in ${one?.source.id ?? 'this workspace'}; ${versions.length > 0 ? `its versions are ${versions.join(', ')}` : 'it has none'}.`, { source: one?.source.id, version: to }, 'usage');
+  }
 }
 
 /** An option the call does not take is a mistake to report, not to ignore (`down({ version: 3 })` once rolled back everything). */

@@ -6,7 +6,7 @@ export { MigrationEngine, readProjectInChild, type CheckRequest, type EngineOpti
 export { Discovery, checkText, findVersionsDirs } from './sources/discovery';
 export { ResultCache } from './sources/cache';
 export { loadMigration } from './loading/loader';
-export type { PasswordProvider } from './database/database';
+export { isDatabaseUrl, type PasswordProvider } from './database/database';
 export { serializeError, type ChildEngineConfig, type IsolateOptions, type ChildMessage, type ChildRequest, type ParentMessage, type StoppedStep } from './run/isolated';
 export { RECORD_STOPPED_ENV, type StoppedRecord } from './run/thread';
 export { processAlive } from './database/lock';

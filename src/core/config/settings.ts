@@ -59,6 +59,14 @@ export const DEFAULT_SETTINGS: Settings = {
   lint: {},
 };
 
+/**
+ * Whether the settings name a database (anything but the defaults): when they do not, the CLI
+ * takes DATABASE_URL from the environment, as Prisma, dbmate and golang-migrate do.
+ */
+export function namesDatabase(settings: Settings): boolean {
+  return settings.knexfile !== undefined || settings.client !== DEFAULT_SETTINGS.client || settings.database !== DEFAULT_SETTINGS.database || Object.keys(settings.connection).length > 0;
+}
+
 /** Reads `migrations.*` from `<workspace>/.vscode/settings.json` (JSON with comments). */
 export function readWorkspaceSettings(workspace: string): Settings {
   const file = path.join(workspace, '.vscode', 'settings.json');
@@ -92,6 +100,9 @@ export function settingsFrom(raw: Record<string, unknown>, origin = 'settings'):
     const v = get(key);
     return v === undefined ? undefined : typeof v === 'number' && v >= 0 ? v : fail(key, 'a non-negative number');
   };
+  // 0 would call every lock stale at once, so that two runners could hold it together.
+  const staleLockMs = num('staleLockMs');
+  if (staleLockMs === 0) fail('staleLockMs', 'a number of milliseconds above 0 (a lock whose holder is silent this long is stale)');
   const dirs = get('versionsDir');
   const versionsDir =
     dirs === undefined || dirs === '' ? [] : typeof dirs === 'string' ? [dirs]
@@ -123,7 +134,7 @@ export function settingsFrom(raw: Record<string, unknown>, origin = 'settings'):
     sources: sources as Record<string, number>,
     templatesDir: str('templatesDir'),
     lockTimeoutMs: num('lockTimeoutMs') ?? DEFAULT_SETTINGS.lockTimeoutMs,
-    staleLockMs: num('staleLockMs') ?? DEFAULT_SETTINGS.staleLockMs,
+    staleLockMs: staleLockMs ?? DEFAULT_SETTINGS.staleLockMs,
     migrationTimeoutMs: num('migrationTimeoutMs') ?? DEFAULT_SETTINGS.migrationTimeoutMs,
     shadowDatabase: str('shadowDatabase'),
     schemaFile: str('schemaFile'),

@@ -23,9 +23,9 @@ export interface DatabaseTarget {
  * The target an engine uses: a database given in code (an app's Knex instance, or a knex config),
  * else the settings (with `--db` over them).
  */
-export function chooseTarget(workspace: string, settings: Settings, options: { database?: Knex | Knex.Config; db?: string; password?: PasswordProvider; databaseFrom?: string; untrusted?: boolean }): DatabaseTarget {
+export function chooseTarget(workspace: string, settings: Settings, options: { database?: Knex | Knex.Config; db?: string; dbFrom?: string; password?: PasswordProvider; databaseFrom?: string; untrusted?: boolean }): DatabaseTarget {
   const { database } = options;
-  if (database === undefined) return options.untrusted ? untrustedTarget(workspace, settings, options) : databaseTarget(workspace, settings, options.db, process.env, options.password);
+  if (database === undefined) return options.untrusted ? untrustedTarget(workspace, settings, options) : databaseTarget(workspace, settings, options.db, process.env, options.password, options.dbFrom);
   // A Knex instance is a function with a client; a config is a plain object.
   return typeof database === 'function' ? instanceTarget(database) : configTarget(database, options.databaseFrom ?? 'the connection config given', workspace);
 }
@@ -57,25 +57,99 @@ function clientOf(client: string, where: string): Client {
 export type PasswordProvider = () => Promise<string | undefined>;
 
 /**
- * Resolves the database from settings and an optional `--db` override, relative to the workspace.
- * The password comes from the `passwordEnv` variable, else from `password()`; it is never stored here.
+ * Resolves the database from settings and an optional `--db` override (a SQLite file, or a server
+ * or sqlite: URL, see urlTarget), relative to the workspace. The password comes from the URL, else
+ * the `passwordEnv` variable, else `password()`; it is never stored here nor put in the label.
+ * `overrideFrom` names where the override came from (DATABASE_URL) for messages.
  */
-export function databaseTarget(workspace: string, settings: Settings, dbOverride?: string, env: NodeJS.ProcessEnv = process.env, password?: PasswordProvider): DatabaseTarget {
+export function databaseTarget(workspace: string, settings: Settings, dbOverride?: string, env: NodeJS.ProcessEnv = process.env, password?: PasswordProvider, overrideFrom?: string): DatabaseTarget {
+  if (dbOverride && isDatabaseUrl(dbOverride)) return urlTarget(dbOverride, workspace, settings, env, password, overrideFrom);
   if (settings.knexfile && !dbOverride) return knexfileTarget(workspace, settings);
   if (dbOverride || isSqlite(settings.client)) {
     const client = isSqlite(settings.client) ? settings.client : 'sqlite';
     return sqliteTarget(client, path.resolve(workspace, dbOverride ?? settings.database), workspace);
   }
-  const { host = '127.0.0.1', port, user, database } = settings.connection;
-  const fromEnv = env[settings.passwordEnv];
-  // knex calls a connection function for each new connection, so a password changed in
-  // secret storage applies without re-creating the engine.
-  const connection = async () => ({ host, port, user, database, password: fromEnv ?? (await password?.()) });
-  return {
-    client: settings.client,
-    knexConfig: { client: settings.client, connection },
-    label: `${settings.client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`,
+  return serverTarget(settings.client, settings.connection, env[settings.passwordEnv], password);
+}
+
+/**
+ * A server's target. knex calls the connection function for each new connection, so a password
+ * changed in secret storage applies without re-creating the engine. The label has no password.
+ */
+function serverTarget(client: Client, where: Settings['connection'], fromEnv: string | undefined, password?: PasswordProvider, inUrl?: string): DatabaseTarget {
+  const { host = '127.0.0.1', port, user, database } = where;
+  const connection = async () => ({ host, port, user, database, password: inUrl ?? fromEnv ?? (await password?.()) });
+  return { client, knexConfig: { client, connection }, label: `${client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}` };
+}
+
+/** URL schemes of the servers connected to, as Prisma, dbmate and golang-migrate spell them. */
+const SERVER_SCHEMES: Readonly<Record<string, Client>> = { postgres: 'pg', postgresql: 'pg', mysql: 'mysql2', mariadb: 'mysql2' };
+const URL_FORMS = 'postgres://, postgresql://, mysql://, mariadb:// or sqlite: URL (e.g. postgres://user@host:5432/app, sqlite:db/app.sqlite3)';
+
+/**
+ * A scheme before a colon: a URL, not a file path. Two letters at least, so that a Windows drive
+ * (`C:\\db.sqlite`) stays a path; a file whose name has a colon is written `./my:db.sqlite`.
+ */
+export function isDatabaseUrl(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]+:/i.test(text);
+}
+
+/**
+ * `--db` (or DATABASE_URL) as a URL: a server's (`postgres://user:password@host:port/database`)
+ * or a SQLite file's (`sqlite:relative/path`, `sqlite:///absolute/path`; Prisma's `file:` too).
+ * Anything else is refused rather than taken as a file name; no message repeats a password.
+ */
+function urlTarget(text: string, workspace: string, settings: Settings, env: NodeJS.ProcessEnv, password?: PasswordProvider, from?: string): DatabaseTarget {
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(text)![1].toLowerCase();
+  const shown = withoutPassword(text);
+  const refuse = (why: string, fix = `give a ${URL_FORMS}, or a SQLite file path`): never => {
+    throw from
+      ? new ConfigError(`${from} ("${shown}") is not a database Migration Manager can use: ${why}. Set it to a ${URL_FORMS}, or name the database in the settings or migrations.config, which come before ${from}.`)
+      : new ConfigError(`The database "${shown}" is not one Migration Manager can use: ${why}; ${fix}.`, {}, 'usage');
   };
+  if (scheme === 'sqlite' || scheme === 'file') {
+    // sqlite:///abs and sqlite://rel, as dbmate and golang-migrate write them.
+    const file = text.slice(scheme.length + 1).replace(/^\/\//, '');
+    if (!file) refuse('it names no file');
+    if (file.includes('?')) refuse('options in a URL are not read', 'leave them out');
+    return sqliteTarget(isSqlite(settings.client) ? settings.client : 'sqlite', path.resolve(workspace, file), workspace);
+  }
+  const client = SERVER_SCHEMES[scheme];
+  if (!client) refuse(`${scheme}: is not a kind of database it connects to (PostgreSQL, MySQL/MariaDB, SQLite)`);
+  let url: URL | undefined;
+  try {
+    url = /^[a-z0-9+.-]+:\/\//i.test(text) ? new URL(text) : undefined;
+  } catch {
+    // Reported below, as a URL that is not well formed.
+  }
+  if (!url) return refuse('it is not a well-formed URL');
+  if (url.search) refuse(`options in a URL (${[...url.searchParams.keys()].join(', ')}) are not read`, 'leave them out, and set them in the database of migrations.config instead');
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return refuse(`its ${what} has a % not followed by two hex digits (write % as %25)`);
+    }
+  };
+  const database = decode(url.pathname.replace(/^\//, ''), 'database');
+  if (!database || database.includes('/')) refuse('it names no database (the path after the host, e.g. /app)');
+  const connection = {
+    // An IPv6 host comes bracketed.
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || undefined,
+    port: url.port ? Number(url.port) : undefined,
+    user: url.username ? decode(url.username, 'user') : undefined,
+    database,
+  };
+  return serverTarget(client, connection, env[settings.passwordEnv], password, url.password ? decode(url.password, 'password') : undefined);
+}
+
+/** A URL as it may be shown: anything after `user:` up to the last @ (the password) replaced by ***. */
+function withoutPassword(text: string): string {
+  const start = text.indexOf('://');
+  const at = text.lastIndexOf('@');
+  if (start < 0 || at < start) return text;
+  const colon = text.indexOf(':', start + 3);
+  return colon >= 0 && colon < at ? `${text.slice(0, colon)}:***${text.slice(at)}` : text;
 }
 
 /**
@@ -84,9 +158,9 @@ export function databaseTarget(workspace: string, settings: Settings, dbOverride
  * `migrations.client` names, as `sqlite3` and `better-sqlite3` would come from the workspace's
  * node_modules. The file format is the same; only reads happen there.
  */
-function untrustedTarget(workspace: string, settings: Settings, options: { db?: string; password?: PasswordProvider }): DatabaseTarget {
+function untrustedTarget(workspace: string, settings: Settings, options: { db?: string; dbFrom?: string; password?: PasswordProvider }): DatabaseTarget {
   if (settings.knexfile && !options.db) throw new ConfigError(`The database is named by a knexfile (${settings.knexfile}), which is code: trust this workspace to read it.`);
-  const target = databaseTarget(workspace, settings, options.db, process.env, options.password);
+  const target = databaseTarget(workspace, settings, options.db, process.env, options.password, options.dbFrom);
   return target.client === 'sqlite3' || target.client === 'better-sqlite3'
     ? { ...sqliteTarget('sqlite', target.filename!, workspace), label: `${target.label} (read with Node's built-in SQLite: the workspace is not trusted)` }
     : target;

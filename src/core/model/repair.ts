@@ -36,7 +36,7 @@ export function manualRow(direction: Direction, sources: readonly Source[], hist
   const found = history.states(sources).flatMap(({ source, states }) => states.filter((m) => m.version === version).map((state) => ({ source, state })));
   const verb = direction === 'up' ? 'mark-applied' : 'forget';
   if (found.length === 0) {
-    throw new ConfigError(`There is no migration ${version} in ${sources.map((s) => s.id).join(', ') || 'this workspace'} (no file and no history); check the version${sources.length > 1 ? ' and the source' : ''}.`, { version });
+    throw new ConfigError(`There is no migration ${version} in ${sources.map((s) => s.id).join(', ') || 'this workspace'} (no file and no history); check the version${sources.length > 1 ? ' and the source' : ''}.`, { version }, 'usage');
   }
   const ids = [...new Set(found.map((f) => f.source.id))];
   if (ids.length > 1) throw new ConfigError([`Migration ${version} exists in several sources (${ids.join(', ')}); `, { do: 'name-source' }, ` to ${verb} one of them.`], { version }, 'usage');

@@ -106,7 +106,8 @@ export function serializeError(err: unknown): SerializedError {
 
 function deserializeError(e: SerializedError): Error {
   if (e.problems) return new InvalidMigrationsError(e.problems);
-  if (e.name === 'ConfigError') return new ConfigError(e.text, e.facts);
+  // Its code too: a usage error found in the child is one (the CLI exits 2 on it).
+  if (e.name === 'ConfigError') return new ConfigError(e.text, e.facts, e.code === 'usage' ? 'usage' : 'config');
   const err = new MigrationsError(e.text, { code: e.code, facts: e.facts });
   if (e.name !== 'Error') err.name = e.name;
   return err;
