@@ -29,8 +29,9 @@ export function schemaKind(target: DatabaseTarget): SchemaKind {
 }
 
 /**
- * SQLite: a database in memory, on the same driver. A server: `migrations.shadowDatabase` (emptied
- * first: the user named it as scratch), else a database created here and dropped afterwards.
+ * SQLite: a database in memory, on the same driver. A server: `migrations.shadowDatabase` (never
+ * the target; taken when empty and marked then, or marked already; emptied first), else a database
+ * created here, marked, and dropped afterwards (or by a later check, see dropTemporaryShadows).
  */
 export async function openShadow(target: DatabaseTarget, settings: Settings): Promise<Shadow> {
   const kind = schemaKind(target);
