@@ -156,6 +156,8 @@ export async function dropTemporaryShadows(target: DatabaseTarget, which: Shadow
   try {
     const found = await temporaryShadows(admin, kind);
     const chosen = found.filter((s) => keptBecause(s, which) === undefined);
+    // The usual case before a check: nothing to drop, one query.
+    if (chosen.length === 0) return found.map((s) => ({ ...s, dropped: false, kept: keptBecause(s, which) }));
     const tables = await tablesOfEach(target, config, admin, kind, chosen.map((s) => s.name));
     const force = kind === 'pg' && Number((await admin.raw('show server_version_num')).rows[0].server_version_num) >= 130000 ? ' with (force)' : '';
     const result: TemporaryShadow[] = [];
