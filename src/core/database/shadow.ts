@@ -29,8 +29,9 @@ export function schemaKind(target: DatabaseTarget): SchemaKind {
 }
 
 /**
- * SQLite: a database in memory, on the same driver. A server: `migrations.shadowDatabase` (emptied
- * first: the user named it as scratch), else a database created here and dropped afterwards.
+ * SQLite: a database in memory, on the same driver. A server: `migrations.shadowDatabase` (never
+ * the target; taken when empty and marked then, or marked already; emptied first), else a database
+ * created here, marked, and dropped afterwards (or by a later check, see dropTemporaryShadows).
  */
 export async function openShadow(target: DatabaseTarget, settings: Settings): Promise<Shadow> {
   const kind = schemaKind(target);
@@ -155,6 +156,8 @@ export async function dropTemporaryShadows(target: DatabaseTarget, which: Shadow
   try {
     const found = await temporaryShadows(admin, kind);
     const chosen = found.filter((s) => keptBecause(s, which) === undefined);
+    // The usual case before a check: nothing to drop, one query.
+    if (chosen.length === 0) return found.map((s) => ({ ...s, dropped: false, kept: keptBecause(s, which) }));
     const tables = await tablesOfEach(target, config, admin, kind, chosen.map((s) => s.name));
     const force = kind === 'pg' && Number((await admin.raw('show server_version_num')).rows[0].server_version_num) >= 130000 ? ' with (force)' : '';
     const result: TemporaryShadow[] = [];
