@@ -593,7 +593,10 @@ export class MigrationEngine {
     const child = isolate && !isolate.thread && this.inMemory.size === 0 && this.options.database === undefined ? forkRunner(isolate) : undefined;
     try {
       const sources = this.sources(opts.source);
-      return await this.guard(async () => {
+      // A folder linking out of the workspace is never run (Discovery.readSource): the report of an up says so, once (not again from the child).
+      const outside = request.op === 'up' && !this.options.prechecked ? sources.filter((s) => s.problems.some((p) => p.code === 'outside-workspace')) : [];
+      const refused = (report: RunReport) => outside.length === 0 ? report : withBlocked(report, [], outside.flatMap((s) => s.problems), outside.map((s) => s.id));
+      return refused(await this.guard(async () => {
         if (!this.options.prechecked) {
           const seen = await this.read();
           const before = runnable(plan(seen.states(sources, this.settings.environment), seen), seen, this.target.label).steps;
@@ -621,7 +624,7 @@ export class MigrationEngine {
           if (report.ok && report.steps.some((s) => s.outcome === 'done')) await this.writeSchemaAfterRun(knex);
           return blocked.length === 0 ? report : withBlocked(report, blocked, problems);
         });
-      });
+      }));
     } finally {
       // Unused (nothing to do, a refusal), or left alive by a failure before it was asked: ended.
       if (child?.connected) child.kill();
