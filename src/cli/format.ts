@@ -30,7 +30,8 @@ export function formatProblems(problems: readonly Problem[], workspace: string):
 
 export function formatRun(report: RunReport, verb: string): string {
   const done = report.steps.filter((s) => s.outcome === 'done');
-  if (report.steps.length === 0) return `Nothing to ${verb}.`;
+  // A source refused whole (a folder linking out of the workspace) has no steps: its error is still said.
+  if (report.steps.length === 0) return [`Nothing to ${verb}.`, ...(report.ok ? [] : [runError(report, CLI_TERMS) ?? ''])].join('\n');
   const lines = report.steps.map((s) => `  ${mark(s)} ${s.direction.padEnd(4)} ${s.source} ${String(s.version).padStart(3, '0')} ${s.description}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`);
   const notRun = report.steps.filter((s) => s.outcome === 'not-run').length;
   const skipped = report.steps.filter((s) => s.outcome === 'skipped').length;

@@ -714,7 +714,10 @@ export class MigrationEngine {
     const child = isolate && !isolate.thread && this.inMemory.size === 0 && this.options.database === undefined ? forkRunner(isolate) : undefined;
     try {
       const sources = this.sources(opts.source);
-      return await this.guard(async () => {
+      // A folder linking out of the workspace is never run (Discovery.readSource): the report of an up says so, once (not again from the child).
+      const outside = request.op === 'up' && !this.options.prechecked ? sources.filter((s) => s.problems.some((p) => p.code === 'outside-workspace')) : [];
+      const refused = (report: RunReport) => outside.length === 0 ? report : withBlocked(report, [], outside.flatMap((s) => s.problems), outside.map((s) => s.id));
+      return refused(await this.guard(async () => {
         // Planned on a read first; the runner child (prechecked) reads only while it has no writer
         // open, so that files which cannot run are refused before the writer is opened below.
         let before: Step[] | undefined;
@@ -749,7 +752,7 @@ export class MigrationEngine {
           if (report.ok && report.steps.some((s) => s.outcome === 'done')) await this.writeSchemaAfterRun(knex);
           return blocked.length === 0 ? report : withBlocked(report, blocked, problems);
         });
-      });
+      }));
     } finally {
       // Unused (nothing to do, a refusal), or left alive by a failure before it was asked: ended.
       if (child?.connected) child.kill();

@@ -20,16 +20,28 @@ export function realPathOf(file: string, hops = 0): string {
   if (parent === file) return file;
   const dir = realPathOf(parent, hops);
   const here = path.join(dir, path.basename(file));
-  const stat = fs.lstatSync(here, { throwIfNoEntry: false });
-  // A loop of links: what writing would meet is an error, not a place; treat the link as where it is.
-  if (stat?.isSymbolicLink() && hops < 40) return realPathOf(path.resolve(dir, fs.readlinkSync(here)), hops + 1);
-  return here;
+  // A loop of links (or one we may not read): what writing would meet is an error, not a place; the link is where it is.
+  const target = hops < 40 ? linkText(here) : undefined;
+  return target === undefined ? here : realPathOf(path.resolve(dir, target), hops + 1);
+}
+
+/** What a link says; undefined when `file` is no link (or cannot be read). */
+function linkText(file: string): string | undefined {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `rel` (a relative path) climbs out of its folder. */
+function climbsOut(rel: string): boolean {
+  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
 }
 
 /** True when `file` (a real path) is `dir` (a real path) or below it. */
 function isWithin(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return !climbsOut(path.relative(dir, file));
 }
 
 /**
@@ -43,11 +55,11 @@ export function leadsOut(workspace: string, file: string): { link: string; targe
   if (isWithin(root, target)) return undefined;
   const rel = path.relative(workspace, full);
   // Named outside the workspace in the first place (`../schema.sql`): that path is the culprit.
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return { link: full, target };
+  if (climbsOut(rel)) return { link: full, target };
   let at = workspace;
   for (const part of rel.split(path.sep)) {
     at = path.join(at, part);
-    if (fs.lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink() && !isWithin(root, realPathOf(at))) return { link: at, target: realPathOf(at) };
+    if (linkText(at) !== undefined && !isWithin(root, realPathOf(at))) return { link: at, target: realPathOf(at) };
   }
   return { link: full, target };
 }

@@ -524,8 +524,8 @@ export function reportOf(step: Step & { migration?: Migration }, outcome: StepOu
 }
 
 /** A run that left sources out for their problems: not ok, saying which, with their steps not run. */
-export function withBlocked(report: RunReport, blocked: readonly Step[], problems: readonly Problem[]): RunReport {
-  const sources = [...new Set(blocked.map((s) => s.source.id))];
+export function withBlocked(report: RunReport, blocked: readonly Step[], problems: readonly Problem[], alsoSources: readonly string[] = []): RunReport {
+  const sources = [...new Set([...blocked.map((s) => s.source.id), ...alsoSources])];
   const error = `Not run: ${sources.join(', ')} (${problems.length} problem(s) to fix first: ${problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}).`;
   return {
     ...report,
