@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
-import { ConfigError } from '../model/errors';
+import { ConfigError, DatabaseError } from '../model/errors';
+import type { ServerHints } from './databaseErrors';
 import { CLIENTS, isSqlite, type Client, type Settings } from '../config/settings';
 import { sqliteDriverConfig } from './sqliteDrivers';
 
@@ -17,6 +18,8 @@ export interface DatabaseTarget {
   readonly instance?: Knex;
   /** Human description without secrets, for logs and errors. */
   readonly label: string;
+  /** A server from the settings: what its errors name (see databaseError). */
+  readonly server?: ServerHints;
 }
 
 /**
@@ -70,11 +73,17 @@ export function databaseTarget(workspace: string, settings: Settings, dbOverride
   const fromEnv = env[settings.passwordEnv];
   // knex calls a connection function for each new connection, so a password changed in
   // secret storage applies without re-creating the engine.
-  const connection = async () => ({ host, port, user, database, password: fromEnv ?? (await password?.()) });
+  const label = `${settings.client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`;
+  const connection = async () => {
+    // Without one, the server would pick a database of its own (PostgreSQL: the user's name) or none.
+    if (!database) throw new DatabaseError(`migrations.connection names no database for ${label}: set "database" in migrations.connection (with "host", "port" and "user"), then run again.`, undefined, undefined);
+    return { host, port, user, database, password: fromEnv ?? (await password?.()) };
+  };
   return {
     client: settings.client,
     knexConfig: { client: settings.client, connection },
-    label: `${settings.client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`,
+    label,
+    server: { passwordEnv: settings.passwordEnv, passwordSet: fromEnv !== undefined, user, database },
   };
 }
 
