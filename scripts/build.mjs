@@ -36,6 +36,7 @@ const common = {
 };
 // The CLI refuses an older Node in one sentence, before anything else loads (node:sqlite needs 22.13).
 const NODE_FLOOR = `{const [a,b]=process.versions.node.split('.').map(Number);if(a<22||(a===22&&b<13)){process.stderr.write('migrations needs Node.js 22.13 or newer (this is '+process.version+'): install a current Node.js and run it again.\\n');process.exit(2)}}`;
+const NODE_FLOOR_LIB = `{const [a,b]=process.versions.node.split('.').map(Number);if(a<22||(a===22&&b<13))throw new Error('migration-manager needs Node.js 22.13 or newer (this is '+process.version+'): install a current Node.js and run it again.')}`;
 const entries = [
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js', external: [...external, 'pg', 'mysql2'] },
   // The child process that executes migration files, for the CLI and the extension.
@@ -44,7 +45,9 @@ const entries = [
   { entryPoints: ['src/runner.ts'], outfile: 'dist/editor-runner-main.js' },
   // The library (package.json exports["."]): its CommonJS dependencies resolve from the app's
   // node_modules, so the app's own knex and drivers are the ones used; ESM-only @babel/parser is bundled.
-  { entryPoints: ['src/lib.ts'], outfile: 'dist/lib.js', external: [...external, 'pg', 'mysql2', 'knex', 'sucrase', 'jsonc-parser', 'cjs-module-lexer'], minify: false },
+  // On an older Node it throws one sentence, as the CLI says it, before anything else loads.
+  { entryPoints: ['src/lib.ts'], outfile: 'dist/lib.js', external: [...external, 'pg', 'mysql2', 'knex', 'sucrase', 'jsonc-parser', 'cjs-module-lexer'], minify: false,
+    banner: { js: `${NODE_FLOOR_LIB}\n${common.banner.js}` } },
   ...(existsSync('src/extension/extension.ts') ? [{ entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }] : []),
 ];
 // Nothing left over from an older layout of dist/ (it would ship in the VSIX).

@@ -59,7 +59,7 @@ export class MigrationRunFailedError extends MigrationsError {
   constructor(readonly report: RunReport) {
     const failed = report.steps.find((s) => s.outcome === 'failed');
     super(report.errorText ?? [report.error ?? 'The run did not finish.'], {
-      code: report.cancelled ? 'error' : 'migration-failed',
+      code: report.cancelled ? 'error' : report.code ?? 'migration-failed',
       facts: failed && { source: failed.source, version: failed.version, direction: failed.direction, file: failed.path ?? undefined },
     });
   }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, DEFAULT_DB, inspect, sampleWorkspace, sqliteKnex, tempWorkspace, tsMigration, type CliResult, userTables } from './helpers';
+import { cli, DEFAULT_DB, inspect, migrationPath, sampleWorkspace, sqliteKnex, tempWorkspace, tsMigration, type CliResult, userTables } from './helpers';
 
 const SAMPLE_TABLES = ['chat_messages', 'chat_users'];
 
@@ -209,8 +209,10 @@ describe('up, down, redo', () => {
     assert.deepEqual(await userTables(DEFAULT_DB(ws)), SAMPLE_TABLES);
 
     const report = runJson(ws, ['up'], 1);
-    assert.deepEqual(sortedKeys(report), ['error', 'ok', 'steps']);
+    assert.deepEqual(sortedKeys(report), ['code', 'error', 'ok', 'steps']);
     assert.equal(report.ok, false);
+    // What kind of failure, for scripts: the migration's (not the database's, see faults-database).
+    assert.equal(report.code, 'migration-failed');
     assert.match(report.error, /kaboom: column exploded/);
     assert.deepEqual(sortedKeys(report.steps[0]), [...STEP_KEYS, 'error'].sort());
     assert.equal(report.steps[0].outcome, 'failed');
@@ -232,6 +234,22 @@ describe('up, down, redo', () => {
     assert.equal(r.code, 1);
     assert.match(r.stdout + r.stderr, /just a string/);
     assert.doesNotMatch(r.stdout + r.stderr, /\[object Object\]|\n\s+at /);
+  });
+
+  test('up that passes over out-of-order migrations says so, in its summary and its --json', () => {
+    const ws = tempWorkspace({ [migrationPath(1)]: tsMigration(1, 't1'), [migrationPath(3)]: tsMigration(3, 't3') });
+    ok(run(ws, ['up']), 'up');
+    fs.writeFileSync(path.join(ws, migrationPath(2)), tsMigration(2, 't2'));
+    let r = ok(run(ws, ['up']), 'up with only an out-of-order migration');
+    assert.match(r.stdout, /Nothing to apply\. Passed over 1 out-of-order migration \(older than one applied\): 002 create t2; run "migrations up --out-of-order" to apply it\./);
+    fs.writeFileSync(path.join(ws, migrationPath(4)), tsMigration(4, 't4'));
+    r = ok(run(ws, ['up']), 'up');
+    assert.match(r.stdout, /1 migration\(s\) done\. Passed over 1 out-of-order migration/);
+    const json = runJson(ws, ['up']);
+    assert.deepEqual(json, { ok: true, steps: [], passedOver: [{ source: 'versions', version: 2, description: 'create t2' }] });
+    r = ok(run(ws, ['up', '--out-of-order']), 'up --out-of-order');
+    assert.match(r.stdout, /ok {3}up {3}versions 002 create t2/);
+    assert.doesNotMatch(r.stdout, /Passed over/);
   });
 
   test('up refuses to run when a file is invalid: exit 1, nothing applied', async () => {

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
 import { CorruptHistoryError, DatabaseError, MigrationsError, readWorkspaceSettings, type MigrationEngine } from '../src/core';
 import { CLI, cli, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, migrationPath, ROOT, sqliteKnex, tempWorkspace, tsMigration, type CliResult, userTables } from './helpers';
+import { createMigrator } from '../src/lib';
 import { probe, SERVERS, TestDatabase } from './servers';
 
 const open: MigrationEngine[] = [];
@@ -434,3 +435,110 @@ for (const server of SERVERS) {
     }
   });
 }
+
+// Infrastructure failures are not the migration's fault: each is a `database` error naming the
+// cause and the setting to change, and a migration it interrupts is recorded as such.
+for (const server of SERVERS) {
+  test(`${server.name}: a wrong password, an unknown database and missing connection settings are database errors naming the setting (CLI and library)`, async (t) => {
+    const why = await probe(server);
+    if (why) return t.skip(why);
+    const db = await TestDatabase.create(server);
+    try {
+      const created = await db.createUser('Right-Pw-1');
+      // PostgreSQL here trusts loopback (any password passes): a user it does not know is its refusal.
+      const user = server.client === 'pg' ? `${created}_unknown` : created;
+      const ws = tempWorkspace({ ...migrationFiles([1]), '.vscode/settings.json': db.settingsJson({ 'migrations.connection': { ...db.connection(), user } }) });
+      const cliWith = (password: string | undefined, args: string[]) => spawnSync(process.execPath, [CLI, ...args, '--dir', ws], {
+        cwd: ROOT, encoding: 'utf8', env: { ...process.env, MIGRATIONS_DB_PASSWORD: password } as NodeJS.ProcessEnv,
+      });
+      const wrong = cliWith('Wrong-Pw-2', ['status']);
+      assert.equal(wrong.status, 1, wrong.stderr);
+      assert.match(wrong.stderr, new RegExp(`refused the login of ${user}.*MIGRATIONS_DB_PASSWORD`));
+      assert.doesNotMatch(wrong.stderr, NO_STACK);
+      assert.doesNotMatch(wrong.stderr, /Wrong-Pw-2/);
+      if (server.client === 'mysql2') assert.equal(cliWith('Right-Pw-1', ['up']).status, 0);
+
+      // The library: a MigrationsError of code "database", never a raw driver error.
+      const migrator = createMigrator({ workspace: ws, config: false, connection: { client: server.client, connection: { ...db.connection(), user, password: 'Wrong-Pw-2' } } });
+      await assert.rejects(migrator.status(), (err: unknown) => err instanceof MigrationsError && err.code === 'database' && /refused the login/.test(err.message) && !/Wrong-Pw-2/.test(err.message));
+      await migrator.close();
+
+      const unknown = makeEngine(ws, { settings: db.settings({ connection: { ...db.connection(), database: `${db.name}_nope` } }) });
+      open.push(unknown);
+      await assert.rejects(unknown.status(), (err: unknown) => err instanceof DatabaseError && new RegExp(`The database ${db.name}_nope does not exist .*migrations\\.connection`).test(err.message));
+
+      const missing = makeEngine(ws, { settings: db.settings({ connection: { host: server.host, port: server.port, user: server.user } }) });
+      open.push(missing);
+      await assert.rejects(missing.up(), (err: unknown) => err instanceof DatabaseError && /migrations\.connection names no database/.test(err.message));
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test(`${server.name}: a connection lost during a migration is recorded as interrupted by the database, not as the migration's fault`, async (t) => {
+    const why = await probe(server);
+    if (why) return t.skip(why);
+    const db = await TestDatabase.create(server);
+    const ws = tempWorkspace();
+    const session = server.client === 'pg' ? 'select pg_backend_pid() as id' : 'select connection_id() as id';
+    const files = {
+      ...migrationFiles([1]),
+      [migrationPath(2)]: tsMigration(2, 't2', {
+        up: `const r: any = await knex.raw('${session}');
+    const id = Array.isArray(r) ? r[0][0].id : r.rows[0].id;
+    require('node:fs').writeFileSync(${JSON.stringify(path.join(ws, 'session'))}, String(id));
+    await knex.raw('${server.client === 'pg' ? 'select pg_sleep(20)' : 'select sleep(20)'}');`,
+      }),
+    };
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(ws, file)), { recursive: true });
+      fs.writeFileSync(path.join(ws, file), text);
+    }
+    const e = makeEngine(ws, { settings: db.settings() });
+    open.push(e);
+    try {
+      const running = e.up();
+      for (const end = Date.now() + 15_000; !fs.existsSync(path.join(ws, 'session')) && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+      const id = Number(fs.readFileSync(path.join(ws, 'session'), 'utf8'));
+      await db.db.raw(server.client === 'pg' ? `select pg_terminate_backend(${id})` : `kill ${id}`);
+      const report = await running;
+      assert.deepEqual(report.steps.map((s) => s.outcome), ['done', 'failed']);
+      assert.match(report.error ?? '', /^Migration 2 \(versions\) was interrupted by the database during up\(\): The connection to .* was lost/);
+      assert.doesNotMatch(report.error ?? '', /fix the migration/);
+      const rows = await e.history();
+      const last = rows[rows.length - 1];
+      assert.deepEqual([last.version, last.success], [2, false]);
+      assert.match(last.error ?? '', /interrupted by the database/);
+      // Nothing to repair: the next run applies it.
+      fs.writeFileSync(path.join(ws, migrationPath(2)), tsMigration(2, 't2'));
+      assert.equal((await e.up()).ok, true);
+    } finally {
+      await e.close();
+      await db.drop();
+    }
+  });
+}
+
+test('a full disk (SQLite on a small filesystem) interrupts a migration: recorded as interrupted by the database, named, not the migration\'s fault', async (t) => {
+  const mountPoint = tempWorkspace();
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', mountPoint]);
+  if (mounted.status !== 0) return t.skip(`cannot mount a small tmpfs here (${String(mounted.stderr).trim()})`);
+  try {
+    const ws = tempWorkspace({
+      ...migrationFiles([1]),
+      [migrationPath(2)]: tsMigration(2, 't2', { up: `await knex.schema.createTable('t2', (t) => { t.increments('id'); t.text('blob'); });
+    for (let i = 0; i < 100; i++) await knex('t2').insert({ blob: 'x'.repeat(100_000) });` }),
+    });
+    const e = engine(ws, path.join(mountPoint, 'app.sqlite3'));
+    const report = await e.up();
+    assert.deepEqual(report.steps.map((s) => s.outcome), ['done', 'failed']);
+    assert.match(report.error ?? '', /^Migration 2 \(versions\) was interrupted by the database during up\(\): The disk holding .*app\.sqlite3 is full \(SQLITE_FULL\)/);
+    assert.doesNotMatch(report.error ?? '', /fix the migration/);
+    const last = (await e.history()).at(-1)!;
+    assert.deepEqual([last.version, last.success], [2, false]);
+    assert.match(last.error ?? '', /interrupted by the database/);
+    await e.close();
+  } finally {
+    spawnSync('umount', ['-l', mountPoint]);
+  }
+});

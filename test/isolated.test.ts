@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_SETTINGS, type HistoryRow, type MigrationEngine, type StepReport } from '../src/core';
 import { spawnCli } from './servers';
-import { cli, CLI, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, migrationPath, RUNNER, tempWorkspace, tsMigration, until, userTables } from './helpers';
+import { cli, CLI, DEFAULT_DB, engine as makeEngine, lockRows, migrationFiles, migrationPath, ROOT, RUNNER, tempWorkspace, tsMigration, until, userTables } from './helpers';
 
 const open: MigrationEngine[] = [];
 after(() => Promise.all(open.map((e) => e.close())));
@@ -96,7 +96,7 @@ for (const kind of KINDS) {
     const report = await e.up({ signal: abort.signal, events: { beforeMigration: (s) => s.version === 2 && setTimeout(() => abort.abort(), 100) } });
     assert.equal(report.cancelled, true);
     assert.deepEqual(report.steps.map((s) => s.outcome), ['done', 'failed', 'not-run']);
-    assert.match(report.error ?? '', /^Migration 2 \(versions\) failed during up\(\): it was cancelled while running, and the process running it was stopped\. Its changes were rolled back/);
+    assert.match(report.error ?? '', /^Migration 2 \(versions\) was cancelled during up\(\): the process running it was stopped. Its changes were rolled back; nothing needs fixing/);
     assert.deepEqual(await userTables(db), ['t1']);
     assert.deepEqual(await lockRows(db), []);
     assert.deepEqual(summary(await e.history()), [[1, 'up', true, false], [2, 'up', false, false]]);
@@ -157,7 +157,7 @@ test('CLI: Ctrl-C during a migration stops it as Cancel does: rolled back, recor
   const r = await done;
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /Stopping \(SIGINT\)/);
-  assert.match(r.stdout + r.stderr, /Migration 2 \(versions\) failed during up\(\): it was cancelled while running, and the process running it was stopped\. Its changes were rolled back/);
+  assert.match(r.stdout + r.stderr, /Migration 2 \(versions\) was cancelled during up\(\): the process running it was stopped. Its changes were rolled back; nothing needs fixing/);
   assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['t1']);
   assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
   const status = JSON.parse(cli(['status', '--dir', ws, '--json']).stdout) as { sources: { migrations: { status: string }[] }[] };
@@ -224,4 +224,11 @@ test('CLI: on a Node older than 22.13 it exits 2 with one sentence naming the ve
   assert.equal(r.status, 2);
   assert.equal(r.stderr, `migrations needs Node.js 22.13 or newer (this is ${version}): install a current Node.js and run it again.\n`);
   assert.equal(r.stdout, '');
+});
+
+test('library: on a Node older than 22.13 requiring it throws one sentence naming the version it needs', { skip: !fs.existsSync(OLD_NODE) && 'no system Node at /usr/bin/node' }, () => {
+  const version = spawnSync(OLD_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const probe = `try { require(${JSON.stringify(path.join(ROOT, 'dist', 'lib.js'))}); console.log('loaded'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+  const r = spawnSync(OLD_NODE, ['-e', probe], { encoding: 'utf8' });
+  assert.equal(r.stdout, `Error: migration-manager needs Node.js 22.13 or newer (this is ${version}): install a current Node.js and run it again.\n`, r.stderr);
 });

@@ -4,7 +4,9 @@ import * as os from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { DEFAULT_SETTINGS, LockBusyError, MigrationsError, type MigrationEngine } from '../src/core';
-import { cli, cliAsync, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, sqliteKnex, tempWorkspace, userTables } from './helpers';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cli, cliAsync, DEFAULT_DB, engine as makeEngine, inspect, lockRows, migrationFiles, sqliteKnex, tempWorkspace, tsMigration, until, userTables } from './helpers';
 
 const open: MigrationEngine[] = [];
 after(() => Promise.all(open.map((e) => e.close())));
@@ -121,4 +123,67 @@ test('unlock without force releases stale locks (dead pid, or old heartbeat on a
   await holdLock(ws, { pid: 4242, host: 'other-host' });
   await assert.rejects(e.unlock(false), /held by editor tester@elsewhere \(pid 4242 on other-host\)/);
   assert.equal((await lockRows(DEFAULT_DB(ws))).length, 1);
+});
+
+/** A migration that writes (so its transaction holds SQLite's write lock), says so in `<ws>/started`, then waits for `<ws>/go`. */
+function writingThenWaiting(ws: string): string {
+  return tsMigration(1, 't1', {
+    up: `await knex.schema.createTable('t1', (t) => { t.increments('id'); });
+    require('node:fs').writeFileSync(${JSON.stringify(path.join(ws, 'started'))}, String(process.pid));
+    for (const end = Date.now() + 30_000; !require('node:fs').existsSync(${JSON.stringify(path.join(ws, 'go'))}) && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));`,
+  });
+}
+
+test('a lock timeout of 2 s waits about 2 s, saying whom it waits for, even while the holder is inside a migration', async () => {
+  const ws = tempWorkspace({ 'versions/migration_001_create_t1.ts': '', '.vscode/settings.json': JSON.stringify({ 'migrations.lockTimeoutMs': 2000 }) });
+  fs.writeFileSync(path.join(ws, 'versions/migration_001_create_t1.ts'), writingThenWaiting(ws));
+  const holder = cliAsync(['up', '--dir', ws]);
+  try {
+    await until('the first run to be inside migration 1', () => fs.existsSync(path.join(ws, 'started')));
+    const pid = fs.readFileSync(path.join(ws, 'started'), 'utf8');
+    const started = Date.now();
+    const r = cli(['up', '--dir', ws]);
+    const waited = Date.now() - started;
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.ok(waited >= 2000 && waited < 3500, `waited ${waited} ms for a 2000 ms lock timeout`);
+    assert.match(r.stderr, new RegExp(`Waiting for the migration lock, held by cli [^ ]+ \\(pid ${pid} on [^)]+\\)`));
+    assert.match(r.stderr, new RegExp(`The database is locked by cli [^ ]+ \\(pid ${pid} on`));
+  } finally {
+    fs.writeFileSync(path.join(ws, 'go'), '');
+  }
+  assert.equal((await holder).code, 0);
+});
+
+test('a wait for the lock says who holds it every few seconds', async () => {
+  const ws = tempWorkspace(migrationFiles([1, 2]));
+  const warnings: string[] = [];
+  const logger = { info() {}, debug() {}, error() {}, warn: (m: string) => void warnings.push(m) };
+  const e = makeEngine(ws, { settings: { ...DEFAULT_SETTINGS, lockTimeoutMs: 3500 }, logger });
+  open.push(e);
+  await e.up({ to: 1 });
+  await holdLock(ws, { pid: process.pid });
+  await assert.rejects(e.up(), LockBusyError);
+  const notices = warnings.filter((w) => w.startsWith('Waiting for the migration lock'));
+  assert.equal(notices.length, 2, warnings.join('\n'));
+  assert.match(notices[0], new RegExp(`held by editor tester@elsewhere \\(pid ${process.pid} on [^)]+\\) since .*; waiting up to 3.5 s \\(migrations\\.lockTimeoutMs\\)`));
+  assert.match(notices[1], /waited 3 s of 3.5 s/);
+});
+
+test('unlock --force while a run is inside a migration names that process and leaves its lock', async () => {
+  const ws = tempWorkspace({ 'versions/migration_001_create_t1.ts': '' });
+  fs.writeFileSync(path.join(ws, 'versions/migration_001_create_t1.ts'), writingThenWaiting(ws));
+  const holder = cliAsync(['up', '--dir', ws]);
+  try {
+    await until('the run to be inside migration 1', () => fs.existsSync(path.join(ws, 'started')));
+    const pid = fs.readFileSync(path.join(ws, 'started'), 'utf8');
+    const r = cli(['unlock', '--force', '--dir', ws]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`held by cli [^ ]+ \\(pid ${pid} on [^)]+\\), which is running a migration now`));
+    assert.doesNotMatch(r.stderr, /database browser|sqlite3 shell/);
+  } finally {
+    fs.writeFileSync(path.join(ws, 'go'), '');
+  }
+  const done = await holder;
+  assert.equal(done.code, 0, done.stderr);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
 });

@@ -30,8 +30,9 @@ export function formatProblems(problems: readonly Problem[], workspace: string):
 
 export function formatRun(report: RunReport, verb: string): string {
   const done = report.steps.filter((s) => s.outcome === 'done');
+  const over = report.passedOver?.length ? ` ${passedOverText(report.passedOver)}` : '';
   // A source refused whole (a folder linking out of the workspace) has no steps: its error is still said.
-  if (report.steps.length === 0) return [`Nothing to ${verb}.`, ...(report.ok ? [] : [runError(report, CLI_TERMS) ?? ''])].join('\n');
+  if (report.steps.length === 0) return [`Nothing to ${verb}.${over}`, ...(report.ok ? [] : [runError(report, CLI_TERMS) ?? ''])].join('\n');
   const lines = report.steps.map((s) => `  ${mark(s)} ${s.direction.padEnd(4)} ${s.source} ${String(s.version).padStart(3, '0')} ${s.description}${s.durationMs !== undefined ? ` (${s.durationMs} ms)` : ''}`);
   const notRun = report.steps.filter((s) => s.outcome === 'not-run').length;
   const skipped = report.steps.filter((s) => s.outcome === 'skipped').length;
@@ -39,7 +40,13 @@ export function formatRun(report: RunReport, verb: string): string {
     ? `${done.length} migration(s) done${skipped ? `, ${skipped} skipped (not for this environment or tags)` : ''}.`
     : `${done.length} done, ${report.steps.filter((s) => s.outcome === 'failed').length} failed, ${notRun} not run.`;
   const error = runError(report, CLI_TERMS);
-  return [...lines, summary, ...(error ? [error] : [])].join('\n');
+  return [...lines, summary + over, ...(error ? [error] : [])].join('\n');
+}
+
+function passedOverText(over: NonNullable<RunReport['passedOver']>): string {
+  const them = over.length === 1 ? 'it' : 'them';
+  const list = over.map((m) => `${String(m.version).padStart(3, '0')} ${m.description}${new Set(over.map((o) => o.source)).size > 1 ? ` (${m.source})` : ''}`).join(', ');
+  return `Passed over ${over.length} out-of-order migration${over.length === 1 ? '' : 's'} (older than one applied): ${list}; run "migrations up --out-of-order" to apply ${them}.`;
 }
 
 function mark(s: StepReport): string {

@@ -13,7 +13,7 @@ import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type Ru
 import { loadMigrations, type LoadResult } from './loading/loader';
 import { isStale, releaseOwnLock, type MigrationLock } from './database/lock';
 import { mergeProblems } from './model/problems';
-import { planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
+import { passedOver, planDown, planUp, requireOneSource, type DownTarget, type SourceState, type Step, type UpTarget } from './model/plan';
 import { registeredSource } from './loading/registry';
 import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, type RunReport, type StepReport } from './run/runner';
 import { namesDatabase, readWorkspaceSettings, type Settings } from './config/settings';
@@ -305,8 +305,10 @@ export class MigrationEngine {
     checkOptions('up', opts, ['to', 'outOfOrder', 'tags', 'notMoved', 'allowSumMismatch', 'source', 'events', 'signal']);
     if (opts.tags !== undefined && (!Array.isArray(opts.tags) || !opts.tags.every((t) => typeof t === 'string' && t !== ''))) throw new ConfigError(`up: tags must be a list of tag names, not ${JSON.stringify(opts.tags)}.`, {}, 'usage');
     if (opts.to !== undefined && (!Number.isSafeInteger(opts.to) || opts.to < 1)) throw new ConfigError(`up: to must be a version (a whole number of 1 or more), not ${JSON.stringify(opts.to)}.`, {}, 'usage');
-    return this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved, allowSumMismatch: opts.allowSumMismatch } }, (states, history) => {
+    let left: Step[] = [];
+    const report = await this.run(opts, { op: 'up', source: opts.source, target: { to: opts.to, outOfOrder: opts.outOfOrder, tags: opts.tags, notMoved: opts.notMoved, allowSumMismatch: opts.allowSumMismatch } }, (states, history) => {
       if (opts.to !== undefined) requireVersion(states, 'Applying up to a version', opts.to);
+      left = passedOver(states, opts);
       const steps = planUp(states, opts);
       // Like Atlas: files that differ from their sources' migrations.sum do not run, unless said so.
       const mismatch = opts.allowSumMismatch ? undefined : sumMismatch(steps.map((s) => s.source));
@@ -315,6 +317,9 @@ export class MigrationEngine {
       if (!opts.notMoved) refuseMoved(steps, () => this.sources(), history);
       return steps;
     });
+    // Never silent: what this up left pending for being out of order (the runner child says it itself).
+    if (report.passedOver || left.length === 0) return report;
+    return { ...report, passedOver: left.map((s) => ({ source: s.source.id, version: s.file.version, description: s.description })) };
   }
 
   /** Rolls back the last applied migration; `{ to: V }` down to V (which stays applied); `{ all: true }` everything. */
@@ -747,6 +752,8 @@ export class MigrationEngine {
           const report = await runSteps(steps, {
             knex, history, events: withHooks(opts.events, this.project?.hooks), signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
             dialect: this.dialect, selection: { environment: this.settings.environment, tags: request.op === 'up' ? request.target.tags : undefined },
+            // An error with a path is the migration's own file access, not the database's.
+            databaseFailure: (err) => (typeof (err as { path?: unknown } | null)?.path === 'string' ? undefined : databaseError(err, this.target.label, this.target.filename, this.target.server)),
           });
           for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
           if (report.ok && report.steps.some((s) => s.outcome === 'done')) await this.writeSchemaAfterRun(knex);
@@ -805,7 +812,7 @@ export class MigrationEngine {
     try {
       return await work();
     } catch (err) {
-      throw databaseError(err, this.target.label, this.target.filename) ?? err;
+      throw databaseError(err, this.target.label, this.target.filename, this.target.server) ?? err;
     }
   }
 

@@ -19,7 +19,7 @@ export { parseMigrationName, toSnakeCase, migrationFileName } from './model/nami
 export { defineConfig, findProjectConfig, priorityOf, SOURCE_PRIORITY, SERVICE_PRIORITY, PROJECT_CONFIG_FILES, projectConfigFrom, type ProjectConfig, type ProjectConfigInput, type MigrationLike } from './config/project';
 export { loadProjectConfig, describeProject } from './loading/project';
 export { readWorkspaceSettings, settingsFrom, isSqlite, CLIENTS, DEFAULT_SETTINGS, type Settings } from './config/settings';
-export { describeError, explain, render, PLAIN_TERMS, type Advice, type ErrorCode, type ErrorFacts, type ErrorText, type Terms, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError } from './model/errors';
+export { describeError, explain, render, PLAIN_TERMS, type Advice, type ErrorCode, type ErrorFacts, type ErrorText, type Terms, MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError, CancelledError } from './model/errors';
 export type { RunEvents, RunReport, StepReport } from './run/runner';
 export type { DownTarget, UpTarget } from './model/plan';
 export type { Created } from './sources/create';

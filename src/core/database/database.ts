@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
-import { ConfigError } from '../model/errors';
+import { ConfigError, DatabaseError } from '../model/errors';
+import type { ServerHints } from './databaseErrors';
 import { CLIENTS, isSqlite, type Client, type Settings } from '../config/settings';
 import { sqliteDriverConfig } from './sqliteDrivers';
 
@@ -17,6 +18,8 @@ export interface DatabaseTarget {
   readonly instance?: Knex;
   /** Human description without secrets, for logs and errors. */
   readonly label: string;
+  /** A server from the settings: what its errors name (see databaseError). */
+  readonly server?: ServerHints;
 }
 
 /**
@@ -69,17 +72,22 @@ export function databaseTarget(workspace: string, settings: Settings, dbOverride
     const client = isSqlite(settings.client) ? settings.client : 'sqlite';
     return sqliteTarget(client, path.resolve(workspace, dbOverride ?? settings.database), workspace);
   }
-  return serverTarget(settings.client, settings.connection, env[settings.passwordEnv], password);
+  return serverTarget(settings.client, settings.connection, settings.passwordEnv, env[settings.passwordEnv], password);
 }
 
 /**
  * A server's target. knex calls the connection function for each new connection, so a password
  * changed in secret storage applies without re-creating the engine. The label has no password.
  */
-function serverTarget(client: Client, where: Settings['connection'], fromEnv: string | undefined, password?: PasswordProvider, inUrl?: string): DatabaseTarget {
+function serverTarget(client: Client, where: Settings['connection'], passwordEnv: string, fromEnv: string | undefined, password?: PasswordProvider, inUrl?: string): DatabaseTarget {
   const { host = '127.0.0.1', port, user, database } = where;
-  const connection = async () => ({ host, port, user, database, password: inUrl ?? fromEnv ?? (await password?.()) });
-  return { client, knexConfig: { client, connection }, label: `${client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}` };
+  const label = `${client} ${user ?? ''}@${host}${port ? ':' + port : ''}/${database ?? ''}`;
+  const connection = async () => {
+    // Without one, the server would pick a database of its own (PostgreSQL: the user's name) or none.
+    if (!database) throw new DatabaseError(`migrations.connection names no database for ${label}: set "database" in migrations.connection (with "host", "port" and "user"), then run again.`, undefined, undefined);
+    return { host, port, user, database, password: inUrl ?? fromEnv ?? (await password?.()) };
+  };
+  return { client, knexConfig: { client, connection }, label, server: { passwordEnv, passwordSet: inUrl !== undefined || fromEnv !== undefined, user, database } };
 }
 
 /** URL schemes of the servers connected to, as Prisma, dbmate and golang-migrate spell them. */
@@ -140,7 +148,7 @@ function urlTarget(text: string, workspace: string, settings: Settings, env: Nod
     user: url.username ? decode(url.username, 'user') : undefined,
     database,
   };
-  return serverTarget(client, connection, env[settings.passwordEnv], password, url.password ? decode(url.password, 'password') : undefined);
+  return serverTarget(client, connection, settings.passwordEnv, env[settings.passwordEnv], password, url.password ? decode(url.password, 'password') : undefined);
 }
 
 /** A URL as it may be shown: anything after `user:` up to the last @ (the password) replaced by ***. */

@@ -10,9 +10,11 @@ import { DatabaseError, describeError, MigrationsError, type Advice, type ErrorT
  * locked, read-only or not a database; a folder that cannot be made; a server that does not
  * answer); undefined for anything else. `filename` is the SQLite file, `label` names a server.
  */
-export function databaseError(err: unknown, label: string, filename?: string): DatabaseError | undefined {
+export function databaseError(err: unknown, label: string, filename?: string, server?: ServerHints): DatabaseError | undefined {
   if (err instanceof MigrationsError) return undefined;
   const raw = describeError(err);
+  const serverFailure = serverError(err, raw, label, server);
+  if (serverFailure) return serverFailure;
   const errCode = (err as { code?: unknown } | null)?.code;
   const code = typeof errCode === 'string' && errCode ? errCode : /\b(SQLITE_[A-Z_]+)\b/.exec(raw)?.[1];
   // knex prefixes the SQL ("insert into … - SQLITE_BUSY: …"); the driver's own words are what matter.
@@ -48,6 +50,48 @@ export function databaseError(err: unknown, label: string, filename?: string): D
   }
   if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'].includes(code)) {
     return make(`Cannot connect to ${label} (${code}: ${detail}). Check that the server is running and that migrations.connection names it.`);
+  }
+  return undefined;
+}
+
+/** What a server's errors name: the settings a user changes (never the password itself). */
+export interface ServerHints {
+  /** `migrations.passwordEnv`: the variable the password is read from. */
+  readonly passwordEnv: string;
+  /** Whether that variable is set. */
+  readonly passwordSet: boolean;
+  readonly user?: string;
+  readonly database?: string;
+}
+
+/**
+ * A failure of a database server or of the connection to it (PostgreSQL SQLSTATE, MySQL/MariaDB
+ * error codes), as the error to show; undefined for an error in the SQL itself.
+ */
+function serverError(err: unknown, raw: string, label: string, hints?: ServerHints): DatabaseError | undefined {
+  const e = (err ?? {}) as { code?: unknown; errno?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  // knex prefixes the SQL ("select … - Connection was killed"): the driver's words are what matter.
+  const detail = raw.replace(/^[\s\S]* - (?=[^-]+$)/, '').trim();
+  const make = (text: string) => new DatabaseError(text, code, err);
+  const setting = hints ? 'migrations.connection' : 'the connection config';
+  if (code === '28P01' || code === '28000' || code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') {
+    const who = hints?.user ? `the login of ${hints.user}` : 'the login';
+    const password = hints ? `the password in the environment variable ${hints.passwordEnv} (migrations.passwordEnv${hints.passwordSet ? '' : `; it is not set`})` : 'the password';
+    return make(`${label} refused ${who} (${code}: ${detail}). Check the user in ${setting} and ${password}, then run again.`);
+  }
+  if (code === '3D000' || code === 'ER_BAD_DB_ERROR') {
+    return make(`The database ${hints?.database ? `${hints.database} ` : ''}does not exist on the server ${label} (${code}). Create it, or name an existing one as "database" in ${setting}.`);
+  }
+  const lost = ['57P01', '57P02', '57P03', 'PROTOCOL_CONNECTION_LOST', 'ER_CONNECTION_KILLED', 'ECONNRESET', 'EPIPE', 'ER_SERVER_SHUTDOWN'];
+  if ((code && lost.includes(code)) || e.errno === 1927 || /Connection terminated( unexpectedly)?|Connection lost|server closed the connection|Connection was killed|connection is in closed state/i.test(raw)) {
+    return make(`The connection to ${label} was lost (${code ?? 'closed'}: ${detail}): the server ended it (it restarted, or an administrator ended the session). Nothing of the interrupted statement was kept; run again once the server answers.`);
+  }
+  if (code === '25006' || code === 'ER_OPTION_PREVENTS_STATEMENT' || code === 'ER_READ_ONLY_MODE' || code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION') {
+    return make(`${label} is read-only (${code}: ${detail}). Point ${setting} at a server that accepts writes (the primary, not a replica), then run again.`);
+  }
+  if (code === '53100' || code === 'ER_RECORD_FILE_FULL' || code === 'ER_DISK_FULL' || (code === 'ENOSPC' && typeof (err as { path?: unknown }).path !== 'string' && hints)) {
+    return make(`The disk of ${label} is full (${code}: ${detail}). Free some space on the server, then run again.`);
   }
   return undefined;
 }

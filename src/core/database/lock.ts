@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Knex } from 'knex';
-import type { LockHolder } from '../model/types';
+import type { LockHolder, Logger } from '../model/types';
 
 export const LOCK_TABLE = 'migration_lock';
 export const LOCK_ID = 1;
@@ -36,6 +36,33 @@ export interface MigrationLock {
   current(): Promise<(LockHolder & { token: string }) | undefined>;
   /** Releases a lock whose holder is gone (any lock with `force`, where the dialect allows it); returns what was released. */
   unlock(force: boolean): Promise<LockHolder | undefined>;
+}
+
+/** How often a runner waiting for the lock says whom it waits for. */
+export const LOCK_NOTICE_MS = 3_000;
+
+/** A wait for the lock is never silent: whom it waits for as it begins, then every LOCK_NOTICE_MS. */
+export class WaitNotices {
+  private next = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Time for the next notice. */
+  get due(): boolean {
+    return Date.now() - this.started >= this.next;
+  }
+
+  tell(holder: LockHolder): void {
+    const waited = Date.now() - this.started;
+    this.next = (Math.floor(waited / LOCK_NOTICE_MS) + 1) * LOCK_NOTICE_MS;
+    const limit = `${this.timeoutMs / 1000} s (migrations.lockTimeoutMs)`;
+    this.logger.warn(`Waiting for the migration lock, held by ${holder.holder} (pid ${holder.pid} on ${holder.host}) since ${holder.acquiredAt}; ` +
+      (waited < 1000 ? `waiting up to ${limit}.` : `waited ${Math.floor(waited / 1000)} s of ${limit}.`));
+  }
 }
 
 /** The `migration_lock` table: one row while a runner holds the lock. */

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { crypto, sha256 } from '../model/checksum';
 import { LockBusyError, MigrationsError } from '../model/errors';
 import type { LockHolder, Logger } from '../model/types';
-import { delay, HEARTBEAT_MS, LockRows, type LockOptions, type MigrationLock } from './lock';
+import { delay, HEARTBEAT_MS, LockRows, WaitNotices, type LockOptions, type MigrationLock } from './lock';
 
 const NAMESPACE = 'migration-manager';
 
@@ -67,6 +67,7 @@ export class ServerLock implements MigrationLock {
   async acquire(): Promise<void> {
     await this.rows.ensureTable();
     const started = Date.now();
+    const notices = new WaitNotices(this.logger, this.options.timeoutMs);
     try {
       while (!(await this.session.tryAcquire())) {
         const waited = Date.now() - started;
@@ -74,6 +75,7 @@ export class ServerLock implements MigrationLock {
           const holder = await this.current();
           throw new LockBusyError(holder ?? unnamedHolder(await this.session.holder()), waited, [SERVER_ADVICE]);
         }
+        if (notices.due) notices.tell((await this.current()) ?? unnamedHolder(await this.session.holder()));
         await delay(Math.min(this.options.pollMs ?? 100, this.options.timeoutMs - waited));
       }
       const leftover = await this.rows.read();

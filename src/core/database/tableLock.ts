@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { crypto } from '../model/checksum';
-import { LockBusyError, MigrationsError } from '../model/errors';
+import { describeError, LockBusyError, MigrationsError } from '../model/errors';
 import type { LockHolder, Logger } from '../model/types';
-import { delay, HEARTBEAT_MS, isDuplicateKey, isStale, LockRows, type LockOptions, type MigrationLock } from './lock';
+import { delay, HEARTBEAT_MS, isDuplicateKey, isStale, LockRows, WaitNotices, type LockOptions, type MigrationLock } from './lock';
 
 /**
  * SQLite's lock: the single row in `migration_lock` is the lock (its primary key lets one runner
@@ -26,28 +26,34 @@ export class TableLock implements MigrationLock {
     await this.rows.ensureTable();
     const started = Date.now();
     const token = crypto().randomUUID();
+    const notices = new WaitNotices(this.logger, this.options.timeoutMs);
     for (;;) {
-      try {
-        await this.rows.insert(token);
-        this.token = token;
-        this.lastBeat = Date.now();
-        return;
-      } catch (err) {
-        const current = await this.current();
-        // The holder released between our insert and this read: try again at once.
-        if (!current && isDuplicateKey(err)) continue;
-        if (!current) throw err;
-        if (isStale(current, this.options.staleMs)) {
-          // Runners waiting together all see it stale; only the one whose delete hits says so.
-          if ((await this.rows.delete(current.token)) > 0) {
-            this.logger.warn(`Released a stale lock held by ${current.holder} (pid ${current.pid} on ${current.host}, last heartbeat ${current.heartbeat}).`);
-          }
-          continue;
+      // Read before inserting: an insert while the holder is inside a migration would wait for its
+      // transaction (SQLite's busy timeout, 5 s), past lockTimeoutMs; a read in WAL mode never waits.
+      const current = await this.current();
+      if (!current) {
+        try {
+          await this.rows.insert(token);
+          this.token = token;
+          this.lastBeat = Date.now();
+          return;
+        } catch (err) {
+          // Another runner inserted between our read and our insert: read who.
+          if (isDuplicateKey(err)) continue;
+          throw err;
         }
-        const waited = Date.now() - started;
-        if (waited >= this.options.timeoutMs) throw new LockBusyError(current, waited);
-        await delay(Math.min(this.options.pollMs ?? 100, this.options.timeoutMs - waited));
       }
+      if (isStale(current, this.options.staleMs)) {
+        // Runners waiting together all see it stale; only the one whose delete hits says so.
+        if ((await this.rows.delete(current.token)) > 0) {
+          this.logger.warn(`Released a stale lock held by ${current.holder} (pid ${current.pid} on ${current.host}, last heartbeat ${current.heartbeat}).`);
+        }
+        continue;
+      }
+      const waited = Date.now() - started;
+      if (waited >= this.options.timeoutMs) throw new LockBusyError(current, waited);
+      if (notices.due) notices.tell(current);
+      await delay(Math.min(this.options.pollMs ?? 100, this.options.timeoutMs - waited));
     }
   }
 
@@ -81,7 +87,17 @@ export class TableLock implements MigrationLock {
         { code: 'lock-busy', facts: { holder: current } },
       );
     }
-    await this.rows.delete(current.token);
+    try {
+      await this.rows.delete(current.token);
+    } catch (err) {
+      // The holder is inside a migration: its open transaction keeps the file locked (SQLITE_BUSY).
+      if (!/SQLITE_BUSY|SQLITE_LOCKED/.test(`${(err as { code?: unknown })?.code} ${describeError(err)}`)) throw err;
+      throw new MigrationsError(
+        `The lock is held by ${current.holder} (pid ${current.pid} on ${current.host}), which is running a migration now: its open transaction keeps the database file locked, ` +
+          `so the lock cannot be released. Wait for that run to finish, or stop process ${current.pid} (the migration it is running is rolled back), then run again.`,
+        { code: 'lock-busy', facts: { holder: current }, cause: err },
+      );
+    }
     return current;
   }
 }

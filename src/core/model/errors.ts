@@ -155,19 +155,27 @@ export class MigrationRunError extends MigrationsError {
     /** What changed the database before the failure, for the repair. */
     readonly statements: readonly string[] = [],
   ) {
-    const what = `Migration ${version} (${source}) failed during ${direction}()`;
+    // Not every failure is the migration's: the database failed under it, or the user stopped it.
+    const byDatabase = cause instanceof DatabaseError;
+    const cancelled = cause instanceof CancelledError;
+    const what = `Migration ${version} (${source}) ${byDatabase ? 'was interrupted by the database' : cancelled ? 'was cancelled' : 'failed'} during ${direction}()`;
+    const next = byDatabase ? 'the migration itself was not at fault: run again once the database is back.'
+      : cancelled ? `nothing needs fixing: run again to ${direction === 'up' ? 'apply' : 'roll back'} it.`
+      : 'fix the migration and run again.';
+    // A DatabaseError's text is a sentence of its own, with its advice for a front end to name.
+    const why: ErrorText = byDatabase ? [' ', ...cause.text] : [` ${describeError(cause)}.`];
     let text: ErrorText;
     if (!partial) {
-      text = [`${what}: ${describeError(cause)}. ` + (transactional
-        ? 'Its changes were rolled back; fix the migration and run again.'
-        : 'It ran outside a transaction (transaction: false), but no statement had changed the database yet; fix the migration and run again.')];
+      text = [`${what}:`, ...why, ' ' + (transactional
+        ? `Its changes were rolled back; ${next}`
+        : `It ran outside a transaction (transaction: false), but no statement had changed the database yet; ${next}`)];
     } else {
-      const why = transactional
+      const kept = transactional
         ? 'MySQL/MariaDB commits schema changes immediately, so they were NOT rolled back.'
         : 'It ran outside a transaction (transaction: false), so the statements that ran were NOT rolled back.';
-      text = [`${what} after changing the ${transactional ? 'schema' : 'database'}: ${describeError(cause)}. ${why} `, ...repairAdvice(source, version, direction), formatStatements(statements)];
+      text = [`${what} after changing the ${transactional ? 'schema' : 'database'}:`, ...why, ` ${kept} `, ...repairAdvice(source, version, direction), formatStatements(statements)];
     }
-    super(text, { cause, code: 'migration-failed', facts: { source, version, direction, file } });
+    super(text, { cause, code: byDatabase ? 'database' : 'migration-failed', facts: { source, version, direction, file } });
   }
 }
 
@@ -206,6 +214,13 @@ function formatStatements(statements: readonly string[]): string {
   const shown = statements.slice(0, MAX_STATEMENTS).map((q) => `  ${q.length > MAX_STATEMENT_CHARS ? q.slice(0, MAX_STATEMENT_CHARS) + '…' : q};`);
   const more = statements.length > MAX_STATEMENTS ? [`  … and ${statements.length - MAX_STATEMENTS} more`] : [];
   return ['', 'Statements that ran before the failure:', ...shown, ...more].join('\n');
+}
+
+/** The user stopped a running migration (Cancel, Ctrl-C): not a failure of its code. */
+export class CancelledError extends MigrationsError {
+  constructor() {
+    super('the process running it was stopped');
+  }
 }
 
 /** A migration's up()/down() did not settle within `migrations.migrationTimeoutMs`. */

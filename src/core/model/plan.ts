@@ -50,6 +50,14 @@ export function planUp(sources: readonly SourceState[], target: UpTarget): Step[
   return steps;
 }
 
+/** Out-of-order migrations (older than one applied) that `planUp` leaves out unless asked: a run says it passed over them. */
+export function passedOver(sources: readonly SourceState[], target: UpTarget): Step[] {
+  if (target.outOfOrder) return [];
+  return sources.flatMap(({ source, states }) => states
+    .filter((s) => s.status === 'out-of-order' && !s.applied && s.path !== null && (target.to === undefined || s.version <= target.to))
+    .map((s) => stepFor(source, s, 'up')));
+}
+
 /** Applied migrations to undo, newest first. */
 export function planDown(sources: readonly SourceState[], target: DownTarget, appliedOrder: (s: MigrationState) => number): Step[] {
   const applied = sources.flatMap(({ source, states }) => states.filter((s) => s.applied).map((s) => ({ source, s })));

@@ -1,5 +1,5 @@
 import type { DownTarget, UpTarget } from '../model/plan';
-import { ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorCode, type ErrorFacts, type ErrorText } from '../model/errors';
+import { CancelledError, ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorCode, type ErrorFacts, type ErrorText } from '../model/errors';
 import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
 import type { Settings } from '../config/settings';
 import type { Logger, MigrationFile, Problem } from '../model/types';
@@ -266,7 +266,7 @@ export function forkRunner(isolate: IsolateOptions): RunnerProcess {
 /** The migration that was running when its runner was ended, as it is recorded. */
 function stoppedStep(reason: 'timeout' | 'cancel', steps: StepReport[], running: { index: number; info: StepInfo; startedAt: Date; partial: boolean }, timeoutMs: number): StoppedStep & { readonly text: ErrorText } {
   const step = steps[running.index];
-  const cause = reason === 'timeout' ? new MigrationTimeoutError(timeoutMs, true) : new MigrationsError('it was cancelled while running, and the process running it was stopped');
+  const cause = reason === 'timeout' ? new MigrationTimeoutError(timeoutMs, true) : new CancelledError();
   const failure = new MigrationRunError(step.source, step.version, step.direction, step.path ?? undefined, running.info.transactional, cause, running.partial);
   return { step, info: running.info, startedAt: running.startedAt, partial: running.partial, error: failure.message, text: failure.text };
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { describeError, interruptedText, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorText } from '../model/errors';
+import { describeError, interruptedText, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorCode, type ErrorText } from '../model/errors';
 import type { Dialect } from '../database/dialect';
 import type { HistoryStorage } from '../model/history';
 import type { Step } from '../model/plan';
@@ -58,6 +58,10 @@ export interface RunReport {
   /** Sources left out for their problems (each blocks only itself): the problems to fix. */
   readonly problems?: readonly Problem[];
   readonly cancelled?: boolean;
+  /** The failure's kind (`database` when the database failed under a migration). */
+  readonly code?: ErrorCode;
+  /** Out-of-order migrations `up` left pending (set only when there are some). */
+  readonly passedOver?: readonly { readonly source: string; readonly version: number; readonly description: string }[];
 }
 
 export interface RunContext {
@@ -77,6 +81,11 @@ export interface RunContext {
   readonly timeoutMs?: number;
   /** The run's environment and tags: a migration for others is recorded as skipped, not run. */
   readonly selection?: Selection;
+  /**
+   * The database's own failure behind a migration's error (connection lost, disk full…), as the
+   * error to record: the migration is then recorded as interrupted by the database, not at fault.
+   */
+  readonly databaseFailure?: (err: unknown) => MigrationsError | undefined;
 }
 
 /**
@@ -106,7 +115,7 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
       const error = await runOne(step, ctx, session, started, () => ctx.events?.partialRisk?.(i), i === steps.length - 1);
       reports[i] = { ...reports[i], outcome: error ? 'failed' : 'done', durationMs: Date.now() - started, error: error?.message };
       await hook('afterMigration', () => ctx.events?.afterMigration?.(reports[i], i, steps.length));
-      if (error) return { ok: false, steps: reports, error: error.message, errorText: error.text };
+      if (error) return { ok: false, steps: reports, error: error.message, errorText: error.text, code: error.code };
     }
     return { ok: true, steps: reports };
   } catch (err) {
@@ -291,7 +300,7 @@ async function runOne(step: LoadedStep, ctx: RunContext, session: TransactionSes
     // The run stops here: the session's transaction is rolled back and knex's ended first.
     await session?.end();
     const partial = statements.leftChanges(transactional, ctx.dialect.transactionalDdl);
-    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, err, partial, partial ? statements.changed() : []);
+    const failure = new MigrationRunError(step.source.id, step.file.version, direction, step.file.path || undefined, transactional, ctx.databaseFailure?.(err) ?? err, partial, partial ? statements.changed() : []);
     await record(row(false, failure.message, partial));
     return failure;
   }
