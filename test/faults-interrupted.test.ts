@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { knex as createKnex } from 'knex';
 import type { MigrationEngine } from '../src/core';
-import { cliAsync, DEFAULT_DB, engine as makeEngine, migrationFiles, tempWorkspace, tsMigration, until, userTables, type CliResult } from './helpers';
+import { cliAsync, DEFAULT_DB, engine as makeEngine, migrationFiles, sqliteKnex, tempWorkspace, tsMigration, until, userTables, type CliResult } from './helpers';
 import { probe, SERVERS, spawnCli, TestDatabase } from './servers';
 
 const open: MigrationEngine[] = [];
@@ -81,7 +81,7 @@ test('SQLite, transaction = false: killed after its first statement, the migrati
   await killedInMigration2(ws);
   const db = DEFAULT_DB(ws);
   await assertInterrupted(ws, async () => {
-    const k = createKnex({ client: 'sqlite3', connection: { filename: db }, useNullAsDefault: true });
+    const k = sqliteKnex(db);
     await k.schema.dropTable('t2');
     await k.destroy();
   }, async () => (await userTables(db)).filter((t) => t.startsWith('t')));
