@@ -361,6 +361,19 @@ for (const server of SERVERS) {
       const missing = makeEngine(ws, { settings: db.settings({ connection: { host: server.host, port: server.port, user: server.user } }) });
       open.push(missing);
       await assert.rejects(missing.up(), (err: unknown) => err instanceof DatabaseError && /migrations\.connection names no database/.test(err.message));
+
+      if (server.client === 'pg') {
+        // A read-only database (a replica, or one set so): a database error naming the setting, not a SQL error.
+        const readOnly = await TestDatabase.create(server);
+        try {
+          await readOnly.db.raw(`alter database ${readOnly.name} set default_transaction_read_only = on`);
+          const e = makeEngine(tempWorkspace(migrationFiles([1])), { settings: readOnly.settings() });
+          open.push(e);
+          await assert.rejects(e.up(), (err: unknown) => err instanceof DatabaseError && err.code === 'database' && /is read-only \(25006: .*\)\. Point migrations\.connection at a server that accepts writes/.test(err.message));
+        } finally {
+          await readOnly.drop();
+        }
+      }
     } finally {
       await db.drop();
     }
