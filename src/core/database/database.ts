@@ -83,7 +83,7 @@ export function databaseTarget(workspace: string, settings: Settings, dbOverride
     client: settings.client,
     knexConfig: { client: settings.client, connection },
     label,
-    server: { passwordEnv: settings.passwordEnv, passwordSet: fromEnv !== undefined, user, database },
+    server: { passwordEnv: settings.passwordEnv, passwordFrom: fromEnv !== undefined ? 'env' : password ? 'store' : 'none', user, database },
   };
 }
 
