@@ -446,3 +446,16 @@ test('a full disk (SQLite on a small filesystem) interrupts a migration: recorde
     spawnSync('umount', ['-l', mountPoint]);
   }
 });
+
+test('a migration\'s own failing call (a service that refuses, a file it cannot write) stays its own failure, not the database\'s', async () => {
+  const ws = tempWorkspace({
+    ...migrationFiles([1], { 1: { up: "await new Promise((_, reject) => require('node:net').connect(1, '127.0.0.1').on('error', reject));" } }),
+  });
+  const e = engine(ws);
+  let report = await e.up();
+  assert.match(report.error ?? '', /^Migration 1 \(versions\) failed during up\(\): connect ECONNREFUSED 127\.0\.0\.1:1\. Its changes were rolled back; fix the migration and run again\.$/);
+  assert.equal(report.code, 'migration-failed');
+  fs.writeFileSync(path.join(ws, migrationPath(1)), tsMigration(1, 't1', { up: "require('node:fs').writeFileSync('/nonexistent-folder/x', '');" }));
+  report = await e.up();
+  assert.match(report.error ?? '', /^Migration 1 \(versions\) failed during up\(\): ENOENT: no such file or directory.*fix the migration and run again\.$/);
+});
