@@ -470,6 +470,19 @@ for (const server of SERVERS) {
       const missing = makeEngine(ws, { settings: db.settings({ connection: { host: server.host, port: server.port, user: server.user } }) });
       open.push(missing);
       await assert.rejects(missing.up(), (err: unknown) => err instanceof DatabaseError && /migrations\.connection names no database/.test(err.message));
+
+      if (server.client === 'pg') {
+        // A read-only database (a replica, or one set so): a database error naming the setting, not a SQL error.
+        const readOnly = await TestDatabase.create(server);
+        try {
+          await readOnly.db.raw(`alter database ${readOnly.name} set default_transaction_read_only = on`);
+          const e = makeEngine(tempWorkspace(migrationFiles([1])), { settings: readOnly.settings() });
+          open.push(e);
+          await assert.rejects(e.up(), (err: unknown) => err instanceof DatabaseError && err.code === 'database' && /is read-only \(25006: .*\)\. Point migrations\.connection at a server that accepts writes/.test(err.message));
+        } finally {
+          await readOnly.drop();
+        }
+      }
     } finally {
       await db.drop();
     }
@@ -541,4 +554,17 @@ test('a full disk (SQLite on a small filesystem) interrupts a migration: recorde
   } finally {
     spawnSync('umount', ['-l', mountPoint]);
   }
+});
+
+test('a migration\'s own failing call (a service that refuses, a file it cannot write) stays its own failure, not the database\'s', async () => {
+  const ws = tempWorkspace({
+    ...migrationFiles([1], { 1: { up: "await new Promise((_, reject) => require('node:net').connect(1, '127.0.0.1').on('error', reject));" } }),
+  });
+  const e = engine(ws);
+  let report = await e.up();
+  assert.match(report.error ?? '', /^Migration 1 \(versions\) failed during up\(\): connect ECONNREFUSED 127\.0\.0\.1:1\. Its changes were rolled back; fix the migration and run again\.$/);
+  assert.equal(report.code, 'migration-failed');
+  fs.writeFileSync(path.join(ws, migrationPath(1)), tsMigration(1, 't1', { up: "require('node:fs').writeFileSync('/nonexistent-folder/x', '');" }));
+  report = await e.up();
+  assert.match(report.error ?? '', /^Migration 1 \(versions\) failed during up\(\): ENOENT: no such file or directory.*fix the migration and run again\.$/);
 });

@@ -752,8 +752,7 @@ export class MigrationEngine {
           const report = await runSteps(steps, {
             knex, history, events: withHooks(opts.events, this.project?.hooks), signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
             dialect: this.dialect, selection: { environment: this.settings.environment, tags: request.op === 'up' ? request.target.tags : undefined },
-            // An error with a path is the migration's own file access, not the database's.
-            databaseFailure: (err) => (typeof (err as { path?: unknown } | null)?.path === 'string' ? undefined : databaseError(err, this.target.label, this.target.filename, this.target.server)),
+            databaseFailure: (err) => (ownCall(err) ? undefined : databaseError(err, this.target.label, this.target.filename, this.target.server)),
           });
           for (const s of report.steps) if (s.outcome === 'failed') this.logger.error(s.error ?? 'failed');
           if (report.ok && report.steps.some((s) => s.outcome === 'done')) await this.writeSchemaAfterRun(knex);
@@ -919,6 +918,16 @@ function withHooks(events: RunEvents | undefined, hooks: ProjectConfig['hooks'])
       await events?.afterMigration?.(step, index, total);
     },
   };
+}
+
+/**
+ * An error of the migration's own call into Node (a file it wrote, a service it called: they carry
+ * `path` or `syscall`), which is its failure, not the database's; the drivers' own are told apart
+ * by their codes and words (see databaseError).
+ */
+function ownCall(err: unknown): boolean {
+  const e = err as { path?: unknown; syscall?: unknown } | null;
+  return typeof e?.path === 'string' || typeof e?.syscall === 'string';
 }
 
 /** A step's file and direction: redo's down and up each get an instance of their own, as when loaded under the lock. */

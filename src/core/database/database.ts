@@ -87,7 +87,7 @@ function serverTarget(client: Client, where: Settings['connection'], passwordEnv
     if (!database) throw new DatabaseError(`migrations.connection names no database for ${label}: set "database" in migrations.connection (with "host", "port" and "user"), then run again.`, undefined, undefined);
     return { host, port, user, database, password: inUrl ?? fromEnv ?? (await password?.()) };
   };
-  return { client, knexConfig: { client, connection }, label, server: { passwordEnv, passwordSet: inUrl !== undefined || fromEnv !== undefined, user, database } };
+  return { client, knexConfig: { client, connection }, label, server: { passwordEnv, passwordFrom: inUrl !== undefined ? 'url' : fromEnv !== undefined ? 'env' : password ? 'store' : 'none', user, database } };
 }
 
 /** URL schemes of the servers connected to, as Prisma, dbmate and golang-migrate spell them. */

@@ -58,8 +58,8 @@ export function databaseError(err: unknown, label: string, filename?: string, se
 export interface ServerHints {
   /** `migrations.passwordEnv`: the variable the password is read from. */
   readonly passwordEnv: string;
-  /** Whether that variable is set. */
-  readonly passwordSet: boolean;
+  /** Where the password came from: the database URL, that variable, the front end's own store (the editor's secret storage), or nowhere. */
+  readonly passwordFrom: 'url' | 'env' | 'store' | 'none';
   readonly user?: string;
   readonly database?: string;
 }
@@ -77,8 +77,11 @@ function serverError(err: unknown, raw: string, label: string, hints?: ServerHin
   const setting = hints ? 'migrations.connection' : 'the connection config';
   if (code === '28P01' || code === '28000' || code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') {
     const who = hints?.user ? `the login of ${hints.user}` : 'the login';
-    const password = hints ? `the password in the environment variable ${hints.passwordEnv} (migrations.passwordEnv${hints.passwordSet ? '' : `; it is not set`})` : 'the password';
-    return make(`${label} refused ${who} (${code}: ${detail}). Check the user in ${setting} and ${password}, then run again.`);
+    const password = !hints ? 'the password'
+      : hints.passwordFrom === 'url' ? 'the password in the database URL (--db or DATABASE_URL)'
+      : hints.passwordFrom === 'store' ? `the stored password (or set the environment variable ${hints.passwordEnv}, named by migrations.passwordEnv)`
+      : `the password in the environment variable ${hints.passwordEnv} (migrations.passwordEnv${hints.passwordFrom === 'env' ? '' : '; it is not set'})`;
+    return make(`The server ${label} refused ${who} (${code}: ${detail}). Check the user in ${setting} and ${password}, then run again.`);
   }
   if (code === '3D000' || code === 'ER_BAD_DB_ERROR') {
     return make(`The database ${hints?.database ? `${hints.database} ` : ''}does not exist on the server ${label} (${code}). Create it, or name an existing one as "database" in ${setting}.`);
@@ -88,7 +91,7 @@ function serverError(err: unknown, raw: string, label: string, hints?: ServerHin
     return make(`The connection to ${label} was lost (${code ?? 'closed'}: ${detail}): the server ended it (it restarted, or an administrator ended the session). Nothing of the interrupted statement was kept; run again once the server answers.`);
   }
   if (code === '25006' || code === 'ER_OPTION_PREVENTS_STATEMENT' || code === 'ER_READ_ONLY_MODE' || code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION') {
-    return make(`${label} is read-only (${code}: ${detail}). Point ${setting} at a server that accepts writes (the primary, not a replica), then run again.`);
+    return make(`The database ${label} is read-only (${code}: ${detail}). Point ${setting} at a server that accepts writes (the primary, not a replica), then run again.`);
   }
   if (code === '53100' || code === 'ER_RECORD_FILE_FULL' || code === 'ER_DISK_FULL' || (code === 'ENOSPC' && typeof (err as { path?: unknown }).path !== 'string' && hints)) {
     return make(`The disk of ${label} is full (${code}: ${detail}). Free some space on the server, then run again.`);
