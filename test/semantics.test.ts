@@ -200,7 +200,6 @@ test('a moved folder with a new migration and one file left behind: status warns
   assert.deepEqual(source.problems.map((p) => p.code), ['moved-source']);
   assert.match(source.problems[0].message, /^Migration\(s\) 2 here match applied migrations of "versions"/);
   await assert.rejects(engine(ws).up(), /Nothing was run: migration\(s\) 2 of db\/versions match migrations that "versions" applied/);
-  assert.deepEqual((await engine(ws).up({ to: 1, source: 'db/versions' })).steps, [], 'nothing matching planned: nothing refused');
 
   assert.equal(cli(['status', '--not-moved', '--dir', ws]).code, 2, '--not-moved goes with up only');
   const r = cli(['up', '--not-moved', '--dir', ws]);

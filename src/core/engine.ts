@@ -248,8 +248,9 @@ export class MigrationEngine {
       const { rows, unreadable, lock } = await this.snapshot({ lock: true });
       const history = new HistorySnapshot(rows, unreadable);
       const moved = movedMatches(sources, all, history);
-      // Every source of the history is listed, those nothing here can load from the history alone.
-      const elsewhere = only === undefined ? elsewhereSources(all, history) : [];
+      // Every source of the history is listed, those nothing here can load from the history alone;
+      // one whose whole history a folder here matches is said on that folder (moved-source) instead.
+      const elsewhere = only === undefined ? elsewhereSources(all, history).filter((e) => !moved.some((m) => m.complete && m.from === e.source.id)) : [];
       return {
         database: this.target.label,
         sources: [...history.states(sources, this.settings.environment).map(({ source: s, states }) => {
