@@ -308,7 +308,7 @@ test('a check stuck in a migration\'s synchronous loop is ended at once by a can
   const marker = path.join(tempWorkspace(), 'looping');
   const ws = tempWorkspace({
     'versions/migration_001_users.ts': users,
-    'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); for (;;) {}` }),
+    'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: loopingUp(marker) }),
   });
   const e = makeEngine(ws, { isolate: { execPath: process.execPath, entry: RUNNER } });
   closing.push(e);
@@ -320,6 +320,14 @@ test('a check stuck in a migration\'s synchronous loop is ended at once by a can
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the child that looped is gone');
   assert.equal(fs.existsSync(DEFAULT_DB(ws)), false, 'the real database was never created');
 });
+
+/**
+ * An up() that writes its pid to `marker` and loops synchronously. Written whole, then named: a
+ * test that sees the file reads the pid, never an empty file (pid 0 would answer kill(0, 0)).
+ */
+function loopingUp(marker: string): string {
+  return `const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(marker + '.part')}, String(process.pid)); fs.renameSync(${JSON.stringify(marker + '.part')}, ${JSON.stringify(marker)}); for (;;) {}`;
+}
 
 /** The file's text once it exists (the child writes it as its migration starts looping). */
 async function waitForFile(file: string): Promise<string> {
@@ -374,7 +382,7 @@ async function loopingOn(server: (typeof SERVERS)[number]): Promise<{ db: TestDa
   const marker = path.join(tempWorkspace(), 'looping');
   const ws = tempWorkspace({
     'versions/migration_001_users.ts': users,
-    'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); for (;;) {}` }),
+    'versions/migration_002_loops.ts': tsMigration(2, 'x', { up: loopingUp(marker) }),
     '.vscode/settings.json': db.settingsJson(),
   });
   return { db, marker, ws };
