@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { HistoryPanels } from '../historyView';
+import { SqlPreviews } from '../sqlPreviews';
 import { applyAll } from './applyAll';
 import { checkDrift, lint, rehash, verify, writeSchema } from './checks';
 import { applyTo } from './applyTo';
@@ -8,7 +9,7 @@ import { forceUnlock } from './forceUnlock';
 import { forget } from './forget';
 import { markApplied } from './markApplied';
 import { openFile } from './openFile';
-import { previewSqlCommand, previewSqlItem } from './previewSql';
+import { previewSqlCommands } from './previewSql';
 import { redo } from './redo';
 import { redoLast } from './redoLast';
 import { refresh } from './refresh';
@@ -24,11 +25,12 @@ import { validate } from './validate';
 /** Every command of the extension (package.json's `contributes.commands`), each in the one error wrapper. */
 export function registerCommands(ctx: Context): vscode.Disposable[] {
   const history = new HistoryPanels(ctx);
+  const previews = new SqlPreviews();
   const commands: CommandSpec[] = [
     applyAll, applyTo, rollbackLast, rollbackToHere, rollbackTo, redoLast, redo,
-    create, previewSqlCommand, previewSqlItem, showHistory(history), validate,
+    create, ...previewSqlCommands(previews), showHistory(history), validate,
     markApplied, forget, renameSource, forceUnlock, refresh, openFile, selectDatabase,
     verify, lint, checkDrift, writeSchema, rehash,
   ];
-  return [history, ...commands.map((c) => command(ctx, c.id, (...args) => c.run(ctx, ...args)))];
+  return [history, previews, ...commands.map((c) => command(ctx, c.id, (...args) => c.run(ctx, ...args)))];
 }
