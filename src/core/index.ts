@@ -27,5 +27,5 @@ export type { CheckedMigration, DriftReport, VerifyReport } from './verify/verif
 export type { TemporaryShadow } from './database/shadow';
 export type { SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange } from './model/schema';
 export { LINT_CODES, type LintCode, type LintFinding } from './model/lint';
-export { SUM_CODES, SUM_FILE } from './sources/integrity';
+export { checkSum, SUM_CODES, SUM_FILE } from './sources/integrity';
 export * from './model/types';

@@ -1,6 +1,9 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isCommonJs } from '../core';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
+import type { MigrationsModel } from './model';
+import { sumFollows } from './sum';
 
 const CLASS_RE = /^\s*(?:export\s+(?:default\s+)?)?class\s+([A-Za-z_$][\w$]*)/m;
 const MIGRATION_FILES: vscode.DocumentSelector = { scheme: 'file', pattern: '**/versions/migration_*' };
@@ -31,6 +34,27 @@ export function getMigrationSource(doc: vscode.TextDocument, className: string):
     : `\nexport function getMigration() {\n  return ${className};\n}\n`;
 }
 
+/**
+ * "Update migrations.sum" on a file added without the sum (`sum-added`) or a migration not applied
+ * yet edited behind it (`sum-edited`): Rehash of its source. Not on an applied migration edited:
+ * there the fix is to restore the file, or add a new migration.
+ */
+class UpdateSum implements vscode.CodeActionProvider {
+  constructor(private readonly model: MigrationsModel) {}
+
+  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const diagnostic = context.diagnostics.find((d) => d.source === DIAGNOSTIC_SOURCE && (d.code === 'sum-added' || d.code === 'sum-edited'));
+    const hit = this.model.migrations().find((m) => m.state.path === doc.uri.fsPath);
+    if (!diagnostic || !hit || !sumFollows(hit.state)) return [];
+    const action = new vscode.CodeAction('Update migrations.sum', vscode.CodeActionKind.QuickFix);
+    action.diagnostics = [diagnostic];
+    action.isPreferred = true;
+    const source = { kind: 'source', folder: hit.folder, id: hit.state.source, dir: path.dirname(doc.uri.fsPath) };
+    action.command = { command: 'migrations.rehash', title: 'Update migrations.sum', arguments: [source] };
+    return [action];
+  }
+}
+
 /** "Apply" / "Roll back" above the migration class (trusted workspaces only). */
 class MigrationLenses implements vscode.CodeLensProvider {
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
@@ -46,9 +70,11 @@ class MigrationLenses implements vscode.CodeLensProvider {
   }
 }
 
-export function registerCodeActions(): vscode.Disposable[] {
+export function registerCodeActions(model: MigrationsModel): vscode.Disposable[] {
+  const quickFix = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
   return [
     vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new AddGetMigration(), { providedCodeActionKinds: AddGetMigration.kinds }),
+    vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new UpdateSum(model), quickFix),
     vscode.languages.registerCodeLensProvider(MIGRATION_FILES, new MigrationLenses()),
   ];
 }

@@ -5,6 +5,7 @@ import { registerCommands } from './commands';
 import { registerDiagnostics } from './diagnostics';
 import { MigrationsModel } from './model';
 import { registerStatusBar } from './statusBar';
+import { registerSumFollowing } from './sum';
 import { registerTree } from './tree';
 
 /** What `activate` returns: the model, for tests and other extensions. */
@@ -31,7 +32,8 @@ export function activate(context: vscode.ExtensionContext): MigrationsApi {
     ...registerTree(model),
     ...registerStatusBar(model),
     ...registerDiagnostics(model, log),
-    ...registerCodeActions(),
+    ...registerCodeActions(model),
+    registerSumFollowing(model, log),
     ...registerCommands(ctx),
   );
   void vscode.commands.executeCommand('setContext', 'migrations.active', true);
