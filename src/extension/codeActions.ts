@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isCommonJs } from '../core';
+import { VERIFY_SOURCE } from './checks';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import type { MigrationsModel } from './model';
 import { sumFollows } from './sum';
@@ -55,6 +56,18 @@ class UpdateSum implements vscode.CodeActionProvider {
   }
 }
 
+/** "Verify Again" on a Verify finding: the new result replaces it (its diagnostic goes when it is fixed). */
+class VerifyAgain implements vscode.CodeActionProvider {
+  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const found = context.diagnostics.filter((d) => d.source === VERIFY_SOURCE);
+    if (found.length === 0 || !vscode.workspace.isTrusted) return [];
+    const action = new vscode.CodeAction('Verify Again', vscode.CodeActionKind.QuickFix);
+    action.diagnostics = found;
+    action.command = { command: 'migrations.verify', title: 'Verify Again', arguments: [doc.uri] };
+    return [action];
+  }
+}
+
 /** "Apply" / "Roll back" above the migration class (trusted workspaces only). */
 class MigrationLenses implements vscode.CodeLensProvider {
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
@@ -75,6 +88,7 @@ export function registerCodeActions(model: MigrationsModel): vscode.Disposable[]
   return [
     vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new AddGetMigration(), { providedCodeActionKinds: AddGetMigration.kinds }),
     vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new UpdateSum(model), quickFix),
+    vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new VerifyAgain(), quickFix),
     vscode.languages.registerCodeLensProvider(MIGRATION_FILES, new MigrationLenses()),
   ];
 }

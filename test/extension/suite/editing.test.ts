@@ -2,8 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
-import type { Created, MigrationState, RunReport } from '../../../src/core';
-import { api, modelShows, states, waitFor, workspacePath } from './helpers';
+import type { Created, MigrationState, RunReport, VerifyReport } from '../../../src/core';
+import type { Node } from '../../../src/extension/tree';
+import { api, folder, modelShows, states, waitFor, workspacePath } from './helpers';
 
 const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
 const sumCodes = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).map(codeOf).filter((c) => c.startsWith('sum-'));
@@ -133,5 +134,32 @@ suite('A new migration starts clean (migrations.sum in the editor)', () => {
     await stateOf(file, 'the saved file in the model', (s) => s.checksum !== before.checksum);
     assert.equal(fs.readFileSync(sumFile, 'utf8'), merged, 'the save rewrote a sum with conflict markers');
     assert.ok(vscode.languages.getDiagnostics(sumUri).some((d) => codeOf(d) === 'sum-invalid'), 'the conflict is no longer shown');
+  });
+});
+
+// Issue 20 item 7: Verify's findings are diagnostics on the migration's down(), like lint's on its up().
+suite('Verify findings live where problems live', () => {
+  const file = workspacePath('versions', 'migration_080_leaves_a_column.ts');
+  const uri = vscode.Uri.file(file);
+  suiteTeardown(() => cleanUp(undefined, [file]));
+
+  test('Verify on a migration whose down() leaves a column: a diagnostic on the down() line, gone once it is reversible', async () => {
+    fs.writeFileSync(file, migration(80, 'LeavesAColumn', "await knex.schema.alterTable('chat_users', (t) => t.string('nickname_080'));", '// nothing undone'));
+    const state = await stateOf(file, 'migration 80 in the model');
+    const node: Node = { kind: 'migration', folder: folder(), state, last: false };
+    const report = await vscode.commands.executeCommand<VerifyReport>('migrations.verify', node);
+    assert.deepEqual(report?.migrations.map((m) => [m.version, m.outcome, m.problems]), [[80, 'irreversible', ['down() leaves column chat_users.nickname_080']]]);
+    const downLine = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => /async down\(/.test(l));
+    const diagnostic = await waitFor('the verify diagnostic', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'migrations verify'));
+    assert.deepEqual([codeOf(diagnostic), diagnostic.range.start.line, diagnostic.message, diagnostic.severity],
+      ['irreversible', downLine, 'down() leaves column chat_users.nickname_080', vscode.DiagnosticSeverity.Warning]);
+    const again = (await quickFixes(uri, diagnostic.range)).find((a) => a.title === 'Verify Again');
+    assert.deepEqual(again?.command?.command, 'migrations.verify', 'no "Verify Again" quick fix');
+    // Fixed: the next result replaces the finding, and its diagnostic goes.
+    fs.writeFileSync(file, migration(80, 'LeavesAColumn', "await knex.schema.alterTable('chat_users', (t) => t.string('nickname_080'));", "await knex.schema.alterTable('chat_users', (t) => t.dropColumn('nickname_080'));"));
+    await stateOf(file, 'the fixed file in the model', (s) => s.checksum !== state.checksum);
+    const fixed = await vscode.commands.executeCommand<VerifyReport>(again.command!.command, ...(again.command!.arguments ?? []));
+    assert.deepEqual(fixed?.migrations.map((m) => m.outcome), ['reversible']);
+    await waitFor('the verify diagnostic gone', () => !vscode.languages.getDiagnostics(uri).some((d) => d.source === 'migrations verify'));
   });
 });
