@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isCommonJs } from '../core';
+import { isCommonJs, type MigrationState } from '../core';
 import { VERIFY_SOURCE } from './checks';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import type { MigrationsModel } from './model';
@@ -68,20 +68,35 @@ class VerifyAgain implements vscode.CodeActionProvider {
   }
 }
 
-/** "Apply" / "Roll back" above the migration class (trusted workspaces only). */
+/**
+ * "Apply" / "Roll back" above the migration class, as its state allows (trusted workspaces only):
+ * the same states as the tree item's inline actions; none on an invalid file or one the model does
+ * not know yet.
+ */
 class MigrationLenses implements vscode.CodeLensProvider {
+  readonly onDidChangeCodeLenses: vscode.Event<void>;
+
+  constructor(private readonly model: MigrationsModel) {
+    this.onDidChangeCodeLenses = model.onDidChange;
+  }
+
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     if (!vscode.workspace.isTrusted) return [];
+    const state = this.model.migrations().find((m) => m.state.path === doc.uri.fsPath)?.state;
     const m = CLASS_RE.exec(doc.getText());
-    if (!m) return [];
+    if (!m || !state) return [];
     const line = doc.positionAt(m.index + m[0].length).line;
     const range = new vscode.Range(line, 0, line, 0);
     return [
-      new vscode.CodeLens(range, { title: '$(play) Apply', command: 'migrations.applyTo', arguments: [doc.uri] }),
-      new vscode.CodeLens(range, { title: '$(debug-step-back) Roll back', command: 'migrations.rollbackToHere', arguments: [doc.uri, { including: true }] }),
+      ...(APPLY_FROM.includes(state.status) ? [new vscode.CodeLens(range, { title: '$(play) Apply', command: 'migrations.applyTo', arguments: [doc.uri] })] : []),
+      ...(ROLL_BACK_FROM.includes(state.status) ? [new vscode.CodeLens(range, { title: '$(debug-step-back) Roll back', command: 'migrations.rollbackToHere', arguments: [doc.uri, { including: true }] })] : []),
     ];
   }
 }
+
+/** As package.json's `when` of the items' Apply Up to Here and Roll Back to Here. */
+const APPLY_FROM: readonly MigrationState['status'][] = ['pending', 'out-of-order', 'failed'];
+const ROLL_BACK_FROM: readonly MigrationState['status'][] = ['applied', 'modified'];
 
 export function registerCodeActions(model: MigrationsModel): vscode.Disposable[] {
   const quickFix = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
@@ -89,6 +104,6 @@ export function registerCodeActions(model: MigrationsModel): vscode.Disposable[]
     vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new AddGetMigration(), { providedCodeActionKinds: AddGetMigration.kinds }),
     vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new UpdateSum(model), quickFix),
     vscode.languages.registerCodeActionsProvider(MIGRATION_FILES, new VerifyAgain(), quickFix),
-    vscode.languages.registerCodeLensProvider(MIGRATION_FILES, new MigrationLenses()),
+    vscode.languages.registerCodeLensProvider(MIGRATION_FILES, new MigrationLenses(model)),
   ];
 }

@@ -91,6 +91,13 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
+    const item = this.item(node);
+    // A screen reader reads the row as it shows, never its path (resourceUri) or tooltip.
+    item.accessibilityInformation ??= { label: rowWords(item) };
+    return item;
+  }
+
+  private item(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'folder': {
         const item = new vscode.TreeItem(node.folder.name, vscode.TreeItemCollapsibleState.Expanded);
@@ -169,6 +176,13 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
       }
     }
   }
+}
+
+/** "003 Add JSON metadata, applied": the label, then the description's parts. */
+function rowWords(item: vscode.TreeItem): string {
+  const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+  const description = typeof item.description === 'string' && item.description ? item.description.split(' · ') : [];
+  return [label, ...description].join(', ');
 }
 
 function migrationItem(node: Extract<Node, { kind: 'migration' }>, checked: CheckedMigration | undefined): vscode.TreeItem {

@@ -3,15 +3,20 @@ import * as fs from 'node:fs';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { Created, MigrationState, RunReport, VerifyReport } from '../../../src/core';
-import type { Node } from '../../../src/extension/tree';
-import { api, folder, modelShows, states, waitFor, workspacePath } from './helpers';
+// The tree as compiled beside this suite: the same code as the bundle's, in this host.
+import { MigrationsTree, type Node } from '../../../src/extension/tree';
+import { api, EXTENSION_ID, folder, metrics, modelShows, states, waitFor, workspacePath } from './helpers';
 
 const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
 const sumCodes = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).map(codeOf).filter((c) => c.startsWith('sum-'));
-// The provider answers only for a document the workbench has loaded ("Illegal argument" otherwise).
+// Both providers answer only for a document the workbench has loaded ("Illegal argument" otherwise).
 const quickFixes = async (uri: vscode.Uri, range: vscode.Range) => {
   await vscode.workspace.openTextDocument(uri);
   return (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+};
+const lenses = async (uri: vscode.Uri) => {
+  await vscode.workspace.openTextDocument(uri);
+  return ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? []).map((l) => l.command?.title ?? '');
 };
 
 const migration = (version: number, className: string, up: string, down: string) => `import type { Knex } from 'knex';
@@ -161,5 +166,89 @@ suite('Verify findings live where problems live', () => {
     const fixed = await vscode.commands.executeCommand<VerifyReport>(again.command!.command, ...(again.command!.arguments ?? []));
     assert.deepEqual(fixed?.migrations.map((m) => m.outcome), ['reversible']);
     await waitFor('the verify diagnostic gone', () => !vscode.languages.getDiagnostics(uri).some((d) => d.source === 'migrations verify'));
+  });
+});
+
+type MenuEntry = { command: string; when?: string; group?: string };
+
+/** `when` of the tree's item menus as VS Code reads them, for the parts they use: view, trust, viewItem. */
+function shows(when: string | undefined, contextValue: string): boolean {
+  return (when ?? '').split('&&').map((c) => c.trim()).every((c) => {
+    if (c === 'view == migrations.view' || c === 'isWorkspaceTrusted') return true;
+    const eq = /^viewItem == (\S+)$/.exec(c);
+    if (eq) return eq[1] === contextValue;
+    const re = /^viewItem =~ \/(.*)\/$/.exec(c);
+    if (re) return new RegExp(re[1]).test(contextValue);
+    throw new Error(`a when clause this test does not read: ${c}`);
+  });
+}
+
+// Issue 20 item 9: every action reachable by keyboard (the context menu, Shift+F10), rows read as
+// they show, CodeLens by state.
+suite('Keyboard and screen readers', () => {
+  const menus = () => (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { menus: Record<string, MenuEntry[]> } }).contributes.menus['view/item/context'];
+  const files: string[] = [];
+  suiteTeardown(() => cleanUp(81, files));
+
+  test('every inline action of a tree item is also in its context menu, for the same when-clause', () => {
+    const entries = menus();
+    const inline = entries.filter((e) => e.group?.startsWith('inline'));
+    assert.ok(inline.length >= 5, 'the manifest lists fewer inline actions than expected');
+    const missing = inline.filter((i) => !entries.some((e) => e.command === i.command && e.when === i.when && !e.group?.startsWith('inline')));
+    assert.deepEqual(missing.map((m) => m.command), []);
+    const count = (contextValue: string) => entries.filter((e) => !e.group?.startsWith('inline') && shows(e.when, contextValue)).map((e) => e.command);
+    const reachable = { applied: count('migration:applied:last'), pending: count('migration:pending'), failed: count('migration:failed') };
+    for (const [state, commands] of Object.entries(reachable)) metrics[`contextMenuCommands.${state}`] = commands.length;
+    console.log(`context-menu commands: ${JSON.stringify(reachable)}`);
+    assert.ok(reachable.applied.includes('migrations.rollbackToHere') && reachable.applied.includes('migrations.redo') && reachable.applied.includes('migrations.forget'));
+    assert.ok(reachable.pending.includes('migrations.applyTo') && reachable.pending.includes('migrations.verify'));
+    assert.ok(reachable.failed.includes('migrations.applyTo') && reachable.failed.includes('migrations.forget'));
+  });
+
+  test('CodeLens follows state: Apply when pending, Roll back when applied, none on an invalid file', async () => {
+    const { model } = await api();
+    const applied = workspacePath('versions', 'migration_081_lens_applied.ts');
+    const pending = workspacePath('versions', 'migration_082_lens_pending.ts');
+    const invalid = workspacePath('versions', 'migration_083_lens_invalid.ts');
+    files.push(applied, pending, invalid);
+    fs.writeFileSync(applied, migration(81, 'LensApplied', "await knex.schema.createTable('lens_81', (t) => t.increments('id'));", "await knex.schema.dropTable('lens_81');"));
+    fs.writeFileSync(pending, migration(82, 'LensPending', "await knex.schema.createTable('lens_82', (t) => t.increments('id'));", "await knex.schema.dropTable('lens_82');"));
+    fs.writeFileSync(invalid, 'export class LensInvalid {\n  readonly version = 83;\n  async up( {\n}\n');
+    await stateOf(pending, 'migration 82 in the model');
+    await stateOf(invalid, 'migration 83 as invalid', (s) => s.status === 'invalid');
+    const report = await vscode.commands.executeCommand<RunReport>('migrations.applyTo', vscode.Uri.file(applied));
+    assert.ok(report, 'Apply returned nothing (it failed: see the Migrations log)');
+    await modelShows(model, '81 applied', () => states(model).get(81)?.status === 'applied');
+    await waitFor('the CodeLens of 81 to follow its state', async () => JSON.stringify(await lenses(vscode.Uri.file(applied))) === JSON.stringify(['$(debug-step-back) Roll back']) || undefined);
+    assert.deepEqual(await lenses(vscode.Uri.file(pending)), ['$(play) Apply']);
+    assert.deepEqual(await lenses(vscode.Uri.file(invalid)), []);
+  });
+
+  test('a tree row is read out as it shows: its label and description, never a path or the tooltip', async () => {
+    const { model } = await api();
+    const tree = new MigrationsTree(model);
+    try {
+      const rows: vscode.TreeItem[] = [];
+      const walk = async (node?: Node): Promise<void> => {
+        for (const child of await tree.getChildren(node)) {
+          if (child.kind === 'schema') continue;
+          rows.push(tree.getTreeItem(child));
+          await walk(child);
+        }
+      };
+      await walk();
+      const migrations = rows.filter((r) => String(r.id).startsWith('migration:'));
+      assert.ok(migrations.length >= 3, `the tree shows ${migrations.length} migration rows`);
+      for (const row of rows) {
+        const label = typeof row.label === 'string' ? row.label : row.label?.label;
+        const words = [label, ...(typeof row.description === 'string' && row.description ? row.description.split(' · ') : [])].join(', ');
+        assert.equal(row.accessibilityInformation?.label, words);
+        assert.doesNotMatch(words, /[\\/]versions[\\/]/, 'a path is read out');
+      }
+      const applied = migrations.find((r) => String(r.id).includes(':versions:81:'));
+      assert.equal(applied?.accessibilityInformation?.label, '081 LensApplied, applied');
+    } finally {
+      tree.dispose();
+    }
   });
 });
