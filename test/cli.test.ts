@@ -103,13 +103,7 @@ describe('status', () => {
     const ws = sampleWorkspace();
     ok(run(ws, ['up']), 'up');
     assert.equal(ok(run(ws, ['unlock']), 'unlock').stdout.trim(), 'The database is not locked.');
-    const db = sqliteKnex(DEFAULT_DB(ws));
-    try {
-      const old = new Date(Date.now() - 24 * 3600_000).toISOString();
-      await db('migration_lock').insert({ id: 1, holder: 'cli ghost@elsewhere', host: 'elsewhere', pid: 999999, acquired_at: old, heartbeat: old, token: 'ghost' });
-    } finally {
-      await db.destroy();
-    }
+    await leaveStaleLock(DEFAULT_DB(ws));
     const report = runJson(ws, ['status']);
     assert.deepEqual(sortedKeys(report), ['database', 'lock', 'sources']);
     assert.deepEqual(sortedKeys(report.lock), ['acquiredAt', 'heartbeat', 'holder', 'host', 'pid', 'stale']);
@@ -587,13 +581,7 @@ describe('repair: failed-partial, mark-applied, forget', () => {
     fs.mkdirSync(path.join(ws, 'db'));
     fs.renameSync(path.join(ws, 'versions'), path.join(ws, 'db', 'versions'));
     quiet(['rename-source', 'versions', 'db/versions'], /Moved the history of versions to db\/versions/);
-    const db = sqliteKnex(DEFAULT_DB(ws));
-    try {
-      const old = new Date(Date.now() - 24 * 3600_000).toISOString();
-      await db('migration_lock').insert({ id: 1, holder: 'cli ghost@elsewhere', host: 'elsewhere', pid: 999999, acquired_at: old, heartbeat: old, token: 'ghost' });
-    } finally {
-      await db.destroy();
-    }
+    await leaveStaleLock(DEFAULT_DB(ws));
     quiet(['unlock'], /Released the lock held by cli ghost@elsewhere/);
   });
 });
@@ -675,3 +663,14 @@ describe('usage and exit codes', () => {
     assert.match(bad.stderr, /No migration source "nope\/versions"/);
   });
 });
+
+/** A lock row a run on another machine left a day ago: stale, so unlock releases it without --force. */
+async function leaveStaleLock(dbFile: string): Promise<void> {
+  const db = sqliteKnex(dbFile);
+  try {
+    const old = new Date(Date.now() - 24 * 3600_000).toISOString();
+    await db('migration_lock').insert({ id: 1, holder: 'cli ghost@elsewhere', host: 'elsewhere', pid: 999999, acquired_at: old, heartbeat: old, token: 'ghost' });
+  } finally {
+    await db.destroy();
+  }
+}

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Knex } from 'knex';
-import { CLI, DEFAULT_DB, inspect, sqliteKnex, tempWorkspace } from './helpers';
-import { cacheFileOf, cliWithin, pool, seededRandom } from './faults';
+import { CLI, DEFAULT_DB, inspect, tempWorkspace } from './helpers';
+import { cacheFileOf, cliWithin, pool, recoverHotJournal, seededRandom } from './faults';
 import { probe, rowsOf, SERVERS, TestDatabase } from './servers';
 
 const COUNT = 50;
@@ -95,16 +95,6 @@ async function seenThrough(db: Knex, tables: readonly string[], indexes: (table:
   return { facts, ledgerTable: has.has('ledger'), history };
 }
 
-/** A run killed before its connection switched the file to WAL leaves a hot journal, which a read-only connection cannot roll back: a writable one does, as the next run would. */
-async function recoverHotJournal(file: string): Promise<void> {
-  if (!fs.existsSync(`${file}-journal`)) return;
-  const db = sqliteKnex(file);
-  try {
-    await db.raw('select count(*) from sqlite_master');
-  } finally {
-    await db.destroy();
-  }
-}
 
 const SQLITE: Target = {
   name: 'SQLite, transaction = false',

@@ -111,7 +111,7 @@ export interface Snapshot {
  * which a read-only connection cannot roll back (SQLITE_READONLY_ROLLBACK): a writable one does
  * it first, as the next run would, and the file is then read as it was before that transaction.
  */
-async function recoverHotJournal(file: string): Promise<void> {
+export async function recoverHotJournal(file: string): Promise<void> {
   if (!fs.existsSync(`${file}-journal`)) return;
   const db = sqliteKnex(file);
   try {

@@ -98,7 +98,8 @@ export function writeInWorkspace(workspace: string, file: string, text: string, 
   return true;
 }
 
-function readIfExists(file: string): string | undefined {
+/** A file's text, or undefined when it does not exist (any other failure is thrown). */
+export function readIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {

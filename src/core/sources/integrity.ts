@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeInWorkspace } from '../config/workspaceFiles';
+import { readIfExists, writeInWorkspace } from '../config/workspaceFiles';
 import { checksumOf, crypto } from '../model/checksum';
 import { parseMigrationName } from '../model/naming';
 import { problem } from '../model/problems';
@@ -186,13 +186,4 @@ function parseSum(text: string): { head: string; lines: SumLine[] } | { error: s
     lines.push({ name: m[1], hash: m[2], line: i + 1 });
   }
   return { head: head[1], lines };
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
