@@ -233,6 +233,7 @@ test('SQLite: the schema snapshot is written after a run beside the first source
   const text = fs.readFileSync(file, 'utf8');
   assert.equal(text, [
     '-- Schema dumped by Migration Manager (SQLite). Do not edit: it is rewritten after every run.',
+    '-- Database: sqlite .migrations/dev.sqlite3',
     '',
     'CREATE TABLE users (',
     '  id integer NOT NULL,',
