@@ -608,7 +608,11 @@ export class MigrationEngine {
     this.requireTrust(opts.reversibility ? 'Verify' : 'Lint');
     if (this.options.isolate) return this.inChild({ op: 'check', ...opts }, { signal });
     const wanted = new Set(this.sources(opts.source).map((s) => s.id));
-    const { applied, pending } = await this.checkSteps();
+    const steps = await this.checkSteps();
+    const { applied } = steps;
+    // One source asked about is checked as `up --source` would apply it: the other sources' pending
+    // migrations are not its concern, and one of them failing must not stand in for its result.
+    const pending = opts.source === undefined ? steps.pending : steps.pending.filter((s) => wanted.has(s.source.id));
     const only = (step: LoadedStep) => wanted.has(step.source.id) && (opts.version === undefined || step.file.version === opts.version);
     if (opts.version !== undefined && !pending.some(only)) {
       const sources = this.sources(opts.source);
