@@ -226,13 +226,14 @@ test('SQLite: the lint setting turns a rule off or changes its severity', () => 
   assert.match(text.stdout, /versions\/migration_003_not_null\.ts:5 warning \[add-not-null-column\] Adds users\.score as NOT NULL without a default/);
 });
 
-test('SQLite: the schema snapshot is written after a run beside the first source, byte-identical when dumped again', () => {
+test('SQLite: the schema snapshot is written after a run beside the only source, byte-identical when dumped again', () => {
   const ws = tempWorkspace({ 'db/versions/migration_001_users.ts': users });
   assert.equal(cli(['up'], { cwd: ws }).code, 0);
   const file = path.join(ws, 'db', 'schema.sql');
   const text = fs.readFileSync(file, 'utf8');
   assert.equal(text, [
     '-- Schema dumped by Migration Manager (SQLite). Do not edit: it is rewritten after every run.',
+    '-- Database: sqlite .migrations/dev.sqlite3',
     '',
     'CREATE TABLE users (',
     '  id integer NOT NULL,',

@@ -62,8 +62,25 @@ export function formatCheck(report: VerifyReport, command: 'verify' | 'lint', wo
     for (const p of m.problems) lines.push(`      ${p}`);
     for (const f of m.lint) lines.push(`      ${f.file ? `${path.relative(workspace, f.file)}:${f.line} ` : ''}${f.severity} [${f.code}] ${f.message}`);
   }
-  lines.push(report.ok ? (command === 'verify' ? 'Every migration is reversible.' : 'No lint errors.') : command === 'verify' ? 'Not every migration is reversible.' : 'Lint found errors.');
+  lines.push(report.ok ? (command === 'verify' ? 'Every migration is reversible.' : 'No lint errors.') : checkVerdict(report, command));
   return lines.join('\n');
+}
+
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The last line of a check that did not pass: what was checked, and what was not and why (no "no errors" over migrations that never ran). */
+function checkVerdict(report: VerifyReport, command: 'verify' | 'lint'): string {
+  const failed = report.migrations.filter((m) => m.outcome === 'failed').length;
+  const notRun = report.migrations.filter((m) => m.outcome === 'not-run').length;
+  const after = 'after a failed migration of the same source';
+  if (command === 'verify') {
+    const reversible = report.migrations.filter((m) => m.outcome === 'reversible').length;
+    return `${reversible} of ${count(report.migrations.length - notRun, 'migration')} reversible${notRun > 0 ? `; ${notRun} not verified (${after})` : ''}.`;
+  }
+  const checked = report.migrations.filter((m) => m.outcome === 'checked');
+  const errors = checked.flatMap((m) => m.lint).filter((f) => f.severity === 'error').length;
+  const why = [failed > 0 ? `${failed} failed on the shadow` : '', notRun > 0 ? `${notRun} ${after}` : ''].filter(Boolean).join(', ');
+  return `${errors > 0 ? count(errors, 'lint error') : 'No lint errors'} in ${count(checked.length, 'migration')}${failed + notRun > 0 ? `; ${failed + notRun} not linted (${why})` : ''}.`;
 }
 
 export function formatHistory(rows: readonly HistoryRow[]): string {

@@ -20,7 +20,7 @@ import { namesDatabase, readWorkspaceSettings, type Settings } from './config/se
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
 import { dropShadowsOf, dropTemporaryShadows, listTemporaryShadows, schemaKind, type TemporaryShadow } from './database/shadow';
-import { schemaFilePath, writeIfChanged } from './verify/schemaFile';
+import { schemaFilePath, writeSnapshot } from './verify/schemaFile';
 import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
 import type { SchemaModel } from './model/schema';
@@ -566,13 +566,33 @@ export class MigrationEngine {
   }
 
   /** The live database's schema, dumped deterministically; `write` also saves it to the schema file. */
-  async schema(opts: { write?: boolean } = {}): Promise<{ model: SchemaModel; text: string; path?: string; written: boolean }> {
+  /**
+   * The live database's schema, dumped deterministically; `write` also saves it to the schema file,
+   * refusing (SchemaOfAnotherDatabase) a file that holds another database's snapshot unless `replace`.
+   */
+  async schema(opts: { write?: boolean; replace?: boolean } = {}): Promise<{ model: SchemaModel; text: string; path?: string; written: boolean; database: string }> {
     return this.guard(async () => {
       const model = await this.liveSchema();
-      const text = dumpSchema(model, this.dialect.name);
+      const database = this.snapshotName();
+      const text = dumpSchema(model, this.dialect.name, database);
       const file = opts.write ? this.schemaFile(true) : undefined;
-      return { model, text, path: file, written: file !== undefined && writeIfChanged(this.workspace, file, text) };
+      return { model, text, path: file, written: file !== undefined && writeSnapshot(this.workspace, file, text, database, opts.replace), database };
     });
+  }
+
+  /**
+   * The database as a schema snapshot names it: the same on every machine (no host, no absolute
+   * path inside the workspace), so a committed snapshot is not rewritten for where it was made.
+   */
+  private snapshotName(): string {
+    const t = this.target;
+    if (t.filename) {
+      const rel = path.relative(this.workspace, t.filename);
+      return `${t.client} ${rel.startsWith('..') || path.isAbsolute(rel) ? t.filename : rel.split(path.sep).join('/')}`;
+    }
+    const connection = t.knexConfig?.connection;
+    const name = t.server?.database ?? (typeof connection === 'object' && connection !== null && 'database' in connection ? String(connection.database) : undefined);
+    return name ? `${t.client} ${name}` : t.label;
   }
 
   /** Rewrites each folder source's migrations.sum from its files. */
@@ -588,7 +608,11 @@ export class MigrationEngine {
     this.requireTrust(opts.reversibility ? 'Verify' : 'Lint');
     if (this.options.isolate) return this.inChild({ op: 'check', ...opts }, { signal });
     const wanted = new Set(this.sources(opts.source).map((s) => s.id));
-    const { applied, pending } = await this.checkSteps();
+    const steps = await this.checkSteps();
+    const { applied } = steps;
+    // One source asked about is checked as `up --source` would apply it: the other sources' pending
+    // migrations are not its concern, and one of them failing must not stand in for its result.
+    const pending = opts.source === undefined ? steps.pending : steps.pending.filter((s) => wanted.has(s.source.id));
     const only = (step: LoadedStep) => wanted.has(step.source.id) && (opts.version === undefined || step.file.version === opts.version);
     if (opts.version !== undefined && !pending.some(only)) {
       const sources = this.sources(opts.source);
@@ -627,8 +651,8 @@ export class MigrationEngine {
   }
 
   private schemaFile(asked = false): string | undefined {
-    const first = this.folderSources()[0];
-    return schemaFilePath({ setting: this.settings.schemaFile, workspace: this.workspace, firstSourceDir: first?.dir, app: this.options.runner === 'app', asked });
+    const dirs = this.folderSources().map((s) => s.dir).filter((d) => d !== '');
+    return schemaFilePath({ setting: this.settings.schemaFile, workspace: this.workspace, sourceDirs: dirs, app: this.options.runner === 'app', asked });
   }
 
   /** After a run that changed something: the schema file rewritten, so a pull request shows what the migrations did. */
@@ -636,7 +660,8 @@ export class MigrationEngine {
     const file = this.schemaFile();
     if (!file) return;
     try {
-      writeIfChanged(this.workspace, file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name));
+      const database = this.snapshotName();
+      writeSnapshot(this.workspace, file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name, database), database);
     } catch (err) {
       // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
       this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err).replace(/\.$/, '')}.`);

@@ -24,6 +24,7 @@ export type { RunEvents, RunReport, StepReport } from './run/runner';
 export type { DownTarget, UpTarget } from './model/plan';
 export type { Created } from './sources/create';
 export type { CheckedMigration, DriftReport, VerifyReport } from './verify/verify';
+export { SchemaOfAnotherDatabase } from './verify/schemaFile';
 export type { TemporaryShadow } from './database/shadow';
 export type { SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange } from './model/schema';
 export { LINT_CODES, type LintCode, type LintFinding } from './model/lint';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { explain, findProjectConfig, MigrationEngine, readProjectInChild, settingsFrom, type IsolateOptions, type MigrationState, type ProjectConfig, type StatusReport } from '../core';
 import { EDITOR_TERMS } from './terms';
-import { CheckResults } from './checks';
+import { CheckResults, stampOf, type CheckStamp } from './checks';
 import { passwordProvider } from './secrets';
 
 /** The status of one workspace folder, or why it could not be read. */
@@ -117,6 +117,17 @@ export class MigrationsModel implements vscode.Disposable {
     return engine;
   }
 
+  /** What a check run now is computed for (the database, the history and files as last read); undefined when the folder cannot be read. */
+  stamp(folder: vscode.WorkspaceFolder): CheckStamp | undefined {
+    const report = this.states.find((s) => s.folder.uri.toString() === folder.uri.toString())?.report;
+    if (!report) return undefined;
+    try {
+      return stampOf(this.engine(folder).databaseLabel, report);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The folder's project config as last described, when it has one that could be read. */
   project(folder: vscode.WorkspaceFolder): ProjectConfig | undefined {
     return this.projects.get(folder.uri.toString())?.project;
@@ -182,6 +193,8 @@ export class MigrationsModel implements vscode.Disposable {
         this.again = false;
         const started = performance.now();
         this.states = await Promise.all(this.folders.map((folder) => this.read(folder)));
+        // Results computed for another database, history or file content go (the change fired below redraws).
+        for (const state of this.states) this.checks.prune(state.folder, this.stamp(state.folder));
         try {
           this.watchSources();
         } catch (err) {

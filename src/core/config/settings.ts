@@ -39,7 +39,7 @@ export interface Settings {
    * target; taken only when empty (then marked as ours) or marked already (see shadow.ts).
    */
   readonly shadowDatabase?: string;
-  /** Where the schema snapshot goes (relative to the workspace); unset: schema.sql beside the first source; "off": none. */
+  /** Where the schema snapshot goes (relative to the workspace); unset: schema.sql beside the only source, else at the workspace root; "off": none. */
   readonly schemaFile?: string;
   /** Safety-lint rules by code: "off" silences one, "warning"/"error" sets its severity. */
   readonly lint: Readonly<Record<string, 'off' | 'warning' | 'error'>>;

@@ -150,8 +150,10 @@ const quoteList = (names: readonly string[]): string => `(${names.map(quote).joi
  * The schema as SQL-like text for a file kept in version control: byte-identical for the same
  * model (sorted, no timestamps, no server details), so its diff shows what a migration did.
  */
-export function dumpSchema(model: SchemaModel, dialectName: string): string {
+export function dumpSchema(model: SchemaModel, dialectName: string, database?: string): string {
   const lines = [`-- Schema dumped by Migration Manager (${dialectName}). Do not edit: it is rewritten after every run.`];
+  // Which database it describes: another database's snapshot is never written over it unasked.
+  if (database !== undefined) lines.push(`-- Database: ${database}`);
   for (const table of [...model.tables].sort((a, b) => byText(a.name, b.name))) {
     const body = [
       ...table.columns.map((c) => [quote(c.name), c.type, c.nullable ? '' : 'NOT NULL', c.default === null ? '' : `DEFAULT ${c.default}`].filter(Boolean).join(' ')),

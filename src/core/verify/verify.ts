@@ -73,23 +73,40 @@ export async function replayApplied(shadow: Shadow, applied: readonly LoadedStep
 
 /**
  * Each pending migration on the shadow: up (SQL captured, linted), and for verify down and up again,
- * comparing schemas. A down() that got it wrong leaves the shadow in a state no later migration
- * expects: `rebuild(n)` makes a fresh one with the first n pending migrations applied.
+ * comparing schemas. A down() that got it wrong, or a failure, leaves the shadow in a state no later
+ * migration expects: `rebuild(steps)` makes a fresh one with those pending migrations applied. A
+ * failure stops only the later migrations of its own source (they build on it); the other
+ * sources' are still checked, so one broken source never hides the others' results.
  */
-export async function checkPending(first: Shadow, start: SchemaModel, pending: readonly LoadedStep[], opts: CheckOptions, rebuild: (applied: number) => Promise<{ shadow: Shadow; model: SchemaModel }>): Promise<VerifyReport> {
+export async function checkPending(first: Shadow, start: SchemaModel, pending: readonly LoadedStep[], opts: CheckOptions, rebuild: (steps: readonly LoadedStep[]) => Promise<{ shadow: Shadow; model: SchemaModel }>): Promise<VerifyReport> {
   const results: CheckedMigration[] = [];
   let shadow = first;
   let model = start;
-  let stopped = false;
+  /** The pending migrations whose up() is in effect on the shadow. */
+  const done: LoadedStep[] = [];
+  /** Sources with a failed migration: their later ones are not run. */
+  const stopped = new Set<string>();
+  let dirty = false;
   for (const [index, step] of pending.entries()) {
     if (opts.signal?.aborted) throw new MigrationsError(`Cancelled after checking ${results.length} migration(s); nothing but the shadow was touched.`);
     const reported = opts.only?.(step) ?? true;
     const base = { source: step.source.id, version: step.file.version, description: step.description, path: step.file.path || null };
-    if (stopped) {
+    if (stopped.has(step.source.id)) {
       if (reported) results.push({ ...base, outcome: 'not-run', problems: [], lint: [] });
       continue;
     }
+    // After a failure the shadow holds what the failed migration left: rebuilt from what succeeded.
+    if (dirty) {
+      ({ shadow, model } = await rebuild(done));
+      dirty = false;
+    }
     const before = model;
+    const fail = (result: CheckedMigration) => {
+      stopped.add(step.source.id);
+      dirty = true;
+      // One not asked about failing is said only when it is why later ones asked about cannot be checked.
+      if (reported || pending.slice(index + 1).some((later) => later.source.id === step.source.id && (opts.only?.(later) ?? true))) results.push(result);
+    };
     opts.around?.before(step);
     try {
       const up = await tryOn(shadow.knex, step.migration, 'up', opts.timeoutMs);
@@ -99,12 +116,11 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
         kind: shadow.kind, before, after, changes, sql: up.sql, transactional: step.migration.transaction !== false, hasDown: typeof step.migration.down === 'function',
       }), opts.lint)) : [];
       if (up.error || !after) {
-        stopped = true;
-        // One not asked about failing is still why the ones after it cannot be checked: it is said.
-        results.push({ ...base, outcome: 'failed', problems: [`up() failed on the shadow: ${describeError(up.error)}`], lint });
+        fail({ ...base, outcome: 'failed', problems: [`up() failed on the shadow: ${describeError(up.error)}`], lint });
         continue;
       }
       model = after;
+      done.push(step);
       if (!reported) continue;
       if (!opts.reversibility) {
         results.push({ ...base, outcome: 'checked', problems: [], lint });
@@ -112,10 +128,14 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
         results.push({ ...base, outcome: 'no-down', problems: ['down() is missing: it cannot be rolled back.'], lint });
       } else {
         const checked = await reverse(shadow, step, before, after, up.sql, opts.timeoutMs);
-        if (checked.failed) stopped = true;
-        else if (checked.model) model = checked.model;
-        else ({ shadow, model } = await rebuild(index + 1));
-        results.push({ ...base, outcome: checked.failed ? 'failed' : checked.problems.length > 0 ? 'irreversible' : 'reversible', problems: checked.problems, lint });
+        if (checked.failed) {
+          done.pop();
+          fail({ ...base, outcome: 'failed', problems: checked.problems, lint });
+          continue;
+        }
+        if (checked.model) model = checked.model;
+        else ({ shadow, model } = await rebuild(done));
+        results.push({ ...base, outcome: checked.problems.length > 0 ? 'irreversible' : 'reversible', problems: checked.problems, lint });
       }
     } finally {
       opts.around?.after(step);
@@ -173,10 +193,10 @@ function located(step: LoadedStep, findings: readonly LintFinding[]): CheckedMig
 /** Opens a shadow, rebuilds the applied schema on it, checks the pending migrations, and throws the shadow away. */
 export async function checkOnShadow(target: DatabaseTarget, settings: Settings, applied: readonly LoadedStep[], pending: readonly LoadedStep[], opts: CheckOptions): Promise<VerifyReport> {
   let shadow = await openShadow(target, settings);
-  const rebuild = async (count: number) => {
+  const rebuild = async (steps: readonly LoadedStep[]) => {
     await shadow.dispose();
     shadow = await openShadow(target, settings);
-    return { shadow, model: await replayApplied(shadow, [...applied, ...pending.slice(0, count)], opts) };
+    return { shadow, model: await replayApplied(shadow, [...applied, ...steps], opts) };
   };
   try {
     return await checkPending(shadow, await replayApplied(shadow, applied, opts), pending, opts, rebuild);

@@ -79,6 +79,16 @@ export async function targetOf(ctx: Context, arg: unknown): Promise<Target> {
   return { folder: await pickFolder(ctx) };
 }
 
+/**
+ * For commands that check or preview one migration: what they were given, else the migration open
+ * in the active editor (the palette passes nothing), else nothing (all of a folder).
+ */
+export function givenOrOpen(ctx: Context, arg: unknown): unknown {
+  if (arg !== undefined) return arg;
+  const open = vscode.window.activeTextEditor?.document.uri;
+  return open && ctx.model.migrations().some((m) => m.state.path === open.fsPath) ? open : undefined;
+}
+
 async function pickFolder(ctx: Context): Promise<vscode.WorkspaceFolder> {
   const folders = ctx.model.folders;
   if (folders.length === 0) throw new MigrationsError('Open a folder first: migrations live in its versions/ folders.');
@@ -121,6 +131,8 @@ export async function runWithProgress(ctx: Context, target: Target, title: strin
     const events: RunEvents = {
       beforeMigration: (s, i, total) => progress.report({ message: `${i + 1}/${total}: ${s.direction} ${s.version} ${s.description}`, increment: i === 0 ? 0 : 100 / total }),
       afterMigration: (s) => {
+        // The tree follows the run migration by migration, not only at its end.
+        void ctx.model.refresh();
         if (s.outcome === 'done') ctx.log.info(`${s.direction} ${s.source} ${s.version} ${s.description}: done in ${s.durationMs} ms`);
         else ctx.log.error(`${s.direction} ${s.source} ${s.version} ${s.description}: ${s.error}`);
       },
