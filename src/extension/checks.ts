@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { plural } from './words';
 import type { CheckedMigration, DriftReport, VerifyReport } from '../core';
 import { toDiagnostic } from './diagnostics';
 
@@ -61,6 +62,6 @@ export function checkSummary(report: VerifyReport, what: 'Verify' | 'Lint'): str
   for (const m of report.migrations) counts.set(m.outcome, (counts.get(m.outcome) ?? 0) + 1);
   const findings = report.migrations.flatMap((m) => m.lint);
   const first = report.migrations.find((m) => m.problems.length > 0);
-  const parts = what === 'Verify' ? [...counts].map(([o, n]) => `${n} ${o}`) : [`${findings.filter((f) => f.severity === 'error').length} error(s)`, `${findings.filter((f) => f.severity === 'warning').length} warning(s)`];
+  const parts = what === 'Verify' ? [...counts].map(([o, n]) => `${n} ${o}`) : [plural(findings.filter((f) => f.severity === 'error').length, 'error'), plural(findings.filter((f) => f.severity === 'warning').length, 'warning')];
   return `${what} on ${report.shadow}: ${parts.join(', ')}.${first ? ` ${first.version} ${first.description}: ${first.problems[0]}` : ''}`;
 }
