@@ -15,7 +15,7 @@ export { historyOutcome, isPending, needsRepair, runError, sqlPreviewText, summa
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
 export { elsewhereLabel, type Elsewhere } from './model/elsewhere';
 export { isCommonJs } from './loading/transpile';
-export { parseMigrationName, toSnakeCase, migrationFileName } from './model/naming';
+export { parseMigrationName, plural, toSnakeCase, migrationFileName } from './model/naming';
 export { defineConfig, findProjectConfig, priorityOf, SOURCE_PRIORITY, SERVICE_PRIORITY, PROJECT_CONFIG_FILES, projectConfigFrom, type ProjectConfig, type ProjectConfigInput, type MigrationLike } from './config/project';
 export { loadProjectConfig, describeProject } from './loading/project';
 export { readWorkspaceSettings, settingsFrom, isSqlite, CLIENTS, DEFAULT_SETTINGS, type Settings } from './config/settings';

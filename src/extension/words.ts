@@ -1,12 +1,9 @@
-import type { MigrationState } from '../core';
+import { plural, type MigrationState } from '../core';
+
+export { plural };
 
 // How the editor's messages name counts and migrations: "1 migration", "3 migrations" (never
 // "migration(s)"), and a migration by its source, version and description.
-
-/** "1 migration", "3 migrations"; `many` for words whose plural is not the word and an s. */
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
 
 /** A version as the tree shows it: 3 → "003". */
 export function padded(version: number): string {

@@ -1,5 +1,5 @@
 import { migrationName, padded } from '../words';
-import { automationOf, confirm, runWithProgress, targetOf, type CommandSpec } from './shared';
+import { automationOf, confirm, irreversibleWarnings, runWithProgress, targetOf, type CommandSpec } from './shared';
 
 /** Redo: roll back this migration (the last applied of its source) and apply it again. */
 export const redo: CommandSpec = {
@@ -8,7 +8,7 @@ export const redo: CommandSpec = {
     const target = await targetOf(ctx, args[0]);
     const state = ctx.model.migrations().find((m) => m.folder === target.folder && m.state.source === target.source && m.state.version === target.version)?.state;
     const name = state ? migrationName(state) : `${target.version === undefined ? 'the last applied migration' : padded(target.version)}${target.source ? ` (${target.source})` : ''}`;
-    await confirm(`Roll back ${name} and apply it again?`, 'Redo', automationOf(args));
+    await confirm([`Roll back ${name} and apply it again?`, ...irreversibleWarnings(ctx, target.folder, state ? [state] : [])].join('\n\n'), 'Redo', automationOf(args));
     return runWithProgress(ctx, target, 'Redo', (engine, opts) => engine.redo(opts));
   },
 };

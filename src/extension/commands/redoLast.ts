@@ -1,5 +1,5 @@
 import { migrationName } from '../words';
-import { automationOf, confirm, lastApplied, runWithProgress, targetOf, type CommandSpec } from './shared';
+import { automationOf, confirm, irreversibleWarnings, lastApplied, runWithProgress, targetOf, type CommandSpec } from './shared';
 
 /** Redo Last: roll back the migration applied last and apply it again. */
 export const redoLast: CommandSpec = {
@@ -7,7 +7,8 @@ export const redoLast: CommandSpec = {
   async run(ctx, ...args) {
     const target = await targetOf(ctx, args[0]);
     const last = lastApplied(ctx, target.folder);
-    await confirm(`Roll back ${last ? migrationName(last) : 'the last applied migration'} and apply it again?`, 'Redo', automationOf(args));
+    const question = `Roll back ${last ? migrationName(last) : 'the last applied migration'} and apply it again?`;
+    await confirm([question, ...irreversibleWarnings(ctx, target.folder, last ? [last] : [])].join('\n\n'), 'Redo', automationOf(args));
     return runWithProgress(ctx, { folder: target.folder }, 'Redo last', (engine, opts) => engine.redo({ ...opts, source: undefined }));
   },
 };

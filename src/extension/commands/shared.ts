@@ -178,14 +178,19 @@ export function rollbackQuestion(ctx: Pick<Context, 'model'>, folder: vscode.Wor
   const what = targets.length === 0 ? 'the last applied migration' : migrationsNamed(targets);
   const kept = after && after.to > 0 ? ctx.model.migrations().find((m) => m.folder === folder && m.state.version === after.to && (after.source === undefined || m.state.source === after.source))?.state : undefined;
   const scope = !after ? '' : after.to === 0 ? ', every applied migration' : `, every migration after ${kept ? `${padded(kept.version)} ${kept.description}` : padded(after.to)}`;
-  const warnings = targets.flatMap((t) => {
+  const warnings = irreversibleWarnings(ctx, folder, targets);
+  return [`Roll back ${what}${scope}? ${targets.length > 1 ? 'Their' : 'Its'} down() will run.`, ...warnings].join('\n\n');
+}
+
+/** For each migration whose down() the last Verify found irreversible (or missing): a warning line naming what it leaves. */
+export function irreversibleWarnings(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder, targets: readonly MigrationState[]): string[] {
+  return targets.flatMap((t) => {
     const checked = ctx.model.checks.of(folder, t.source, t.version);
     const whose = targets.length === 1 ? 'its' : `${migrationName(t)}: its`;
     if (checked?.outcome === 'irreversible') return [`Warning: ${whose} down() was found irreversible: ${checked.problems.join('; ')}. Applying it again may then fail.`];
     if (checked?.outcome === 'no-down') return [`Warning: ${whose} down() is missing: its changes stay.`];
     return [];
   });
-  return [`Roll back ${what}${scope}? ${targets.length > 1 ? 'Their' : 'Its'} down() will run.`, ...warnings].join('\n\n');
 }
 
 /** The migration Roll Back Last and Redo Last act on: the one applied last, across the folder's sources. */
