@@ -11,7 +11,7 @@ export { serializeError, type ChildEngineConfig, type IsolateOptions, type Child
 export { RECORD_STOPPED_ENV, type StoppedRecord } from './run/thread';
 export { processAlive } from './database/lock';
 export { mergeProblems } from './model/problems';
-export { historyOutcome, isPending, needsRepair, runError, sqlPreviewText, summarize, type Summary } from './model/present';
+export { historyOutcome, isPending, needsRepair, runError, sqlPreviewText, summarize, wasCancelled, type Summary } from './model/present';
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
 export { elsewhereLabel, type Elsewhere } from './model/elsewhere';
 export { isCommonJs } from './loading/transpile';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { localTime, plural } from './words';
-import { elsewhereLabel, explain, summarize, type CheckedMigration, type DriftReport, type LockHolder, type MigrationState, type MigrationStatus, type TableModel } from '../core';
+import { elsewhereLabel, explain, summarize, wasCancelled, type CheckedMigration, type DriftReport, type LockHolder, type MigrationState, type MigrationStatus, type TableModel } from '../core';
 import { EDITOR_TERMS } from './terms';
 import type { MigrationsModel } from './model';
 
@@ -235,7 +235,7 @@ function tooltip(state: MigrationState, checked?: CheckedMigration): vscode.Mark
 
 /** Failed because the user cancelled it (the engine records "was cancelled during up(): … nothing needs fixing"). */
 export function cancelled(state: MigrationState): boolean {
-  return state.status === 'failed' && /\bwas cancelled during (?:up|down)\(\)/.test(state.lastError ?? '');
+  return state.status === 'failed' && wasCancelled(state.lastError);
 }
 
 function escape(text: string): string {

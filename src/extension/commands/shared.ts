@@ -175,11 +175,12 @@ export function runMessage(title: string, report: RunReport, terms: Terms): { le
  * and a warning for each one whose down() the last Verify found irreversible.
  */
 export function rollbackQuestion(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder, targets: readonly MigrationState[], after?: { to: number; source?: string }): string {
-  const what = targets.length === 0 ? 'the last applied migration' : migrationsNamed(targets);
   const kept = after && after.to > 0 ? ctx.model.migrations().find((m) => m.folder === folder && m.state.version === after.to && (after.source === undefined || m.state.source === after.source))?.state : undefined;
-  const scope = !after ? '' : after.to === 0 ? ', every applied migration' : `, every migration after ${kept ? `${padded(kept.version)} ${kept.description}` : padded(after.to)}`;
-  const warnings = irreversibleWarnings(ctx, folder, targets);
-  return [`Roll back ${what}${scope}? ${targets.length > 1 ? 'Their' : 'Its'} down() will run.`, ...warnings].join('\n\n');
+  const every = !after ? '' : after.to === 0 ? `every applied migration${after.source ? ` of ${after.source}` : ''}` : `every migration after ${kept ? migrationName(kept) : padded(after.to)}`;
+  // The view as last read shows nothing to undo: still asked, since the database decides (the run then does nothing).
+  if (targets.length === 0) return `Roll back ${every || 'the last applied migration'}? Its down() will run.`;
+  const question = `Roll back ${migrationsNamed(targets)}${every ? `, ${every}` : ''}? ${targets.length > 1 ? 'Their' : 'Its'} down() will run.`;
+  return [question, ...irreversibleWarnings(ctx, folder, targets)].join('\n\n');
 }
 
 /** For each migration whose down() the last Verify found irreversible (or missing): a warning line naming what it leaves. */

@@ -4,7 +4,7 @@ import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { RunReport, VerifyReport } from '../../../src/core';
 // The code as compiled beside this suite: the same as the bundle's, in this host.
-import { lastApplied, rollbackQuestion, runMessage } from '../../../src/extension/commands/shared';
+import { appliedAfter, lastApplied, rollbackQuestion, runMessage } from '../../../src/extension/commands/shared';
 import { EDITOR_TERMS } from '../../../src/extension/terms';
 import { MigrationsTree, type Node } from '../../../src/extension/tree';
 import { plural } from '../../../src/extension/words';
@@ -56,6 +56,9 @@ suite('Messages name what they act on', () => {
     assert.equal(last?.version, 60);
     const question = rollbackQuestion({ model }, folder(), [last!]);
     assert.equal(question, 'Roll back 060 Leaves a table (versions)? Its down() will run.\n\nWarning: its down() was found irreversible: down() leaves table messages_left. Applying it again may then fail.');
+
+    assert.equal(rollbackQuestion({ model }, folder(), appliedAfter({ model }, folder(), 59, 'versions'), { to: 59, source: 'versions' }),
+      'Roll back 060 Leaves a table (versions), every migration after 059? Its down() will run.\n\nWarning: its down() was found irreversible: down() leaves table messages_left. Applying it again may then fail.');
 
     // The tooltip's applied time is local and readable, not an ISO string.
     const tree = new MigrationsTree(model);
