@@ -145,7 +145,7 @@ export async function runWithProgress(ctx: Context, target: Target, title: strin
  * was not run (a partial success says what it did before the failure), then the failure itself.
  */
 export function runMessage(title: string, report: RunReport, terms: Terms): { level: 'info' | 'warning' | 'error'; text: string } {
-  if (report.ok && report.steps.length === 0) return { level: 'info', text: `${title}: nothing to do.` };
+  if (report.ok && report.steps.length === 0 && !report.passedOver?.length) return { level: 'info', text: `${title}: nothing to do.` };
   const steps = (outcome: string, direction?: string) => report.steps.filter((s) => s.outcome === outcome && (!direction || s.direction === direction));
   const [down, up] = [steps('done', 'down'), steps('done', 'up')];
   const again = down.filter((d) => up.some((u) => u.source === d.source && u.version === d.version));
@@ -154,6 +154,8 @@ export function runMessage(title: string, report: RunReport, terms: Terms): { le
     : [...(down.length ? [`rolled back ${migrationsNamed(down)}`] : []), ...(up.length ? [`applied ${migrationsNamed(up)}`] : [])];
   const skipped = steps('skipped');
   if (skipped.length) parts.push(`passed over ${migrationsNamed(skipped)} (not for this environment or its tags)`);
+  // Older than one applied: left pending unless applied up to (Apply Up to Here takes them).
+  if (report.passedOver?.length) parts.push(`left pending, out of order: ${migrationsNamed(report.passedOver)}`);
   const failed = steps('failed');
   const notRun = steps('not-run');
   if (report.ok) return { level: 'info', text: `${title}: ${parts.join('; ')}.` };
@@ -161,7 +163,7 @@ export function runMessage(title: string, report: RunReport, terms: Terms): { le
   if (notRun.length) parts.push(`not run: ${migrationsNamed(notRun)}`);
   const why = runError(report, terms);
   if (report.cancelled) {
-    // "Cancelled after 1 of 3 migration(s)." says nothing the parts do not; a migration stopped mid-way says how it was left.
+    // "Cancelled after 1 of 3 migrations." says nothing the parts do not; a migration stopped mid-way says how it was left.
     const stopped = failed.length && why ? ` ${why}` : '';
     return { level: 'warning', text: `${title} was cancelled${parts.length ? `: ${parts.join('; ')}` : ''}.${stopped}` };
   }

@@ -84,5 +84,7 @@ suite('Messages name what they act on', () => {
     const steps = [1, 2, 3].map((version) => ({ source: 'versions', version, description: `Step ${version}`, direction: 'up' as const, path: null, outcome: 'done' as const }));
     assert.equal(runMessage('Apply all pending', { ok: true, steps }, EDITOR_TERMS).text, 'Apply all pending: applied 3 migrations (versions: 001 Step 1, 002 Step 2, 003 Step 3).');
     assert.equal(runMessage('Apply all pending', { ok: true, steps: [] }, EDITOR_TERMS).text, 'Apply all pending: nothing to do.');
+    // Out-of-order migrations an apply left pending are said too.
+    assert.equal(runMessage('Apply all pending', { ok: true, steps: [], passedOver: [{ source: 'versions', version: 2, description: 'Step 2' }] }, EDITOR_TERMS).text, 'Apply all pending: left pending, out of order: 002 Step 2 (versions).');
   });
 });
