@@ -55,7 +55,7 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     const states = this.model.states;
     if (!node) {
       if (states.length === 1) return this.folderChildren(states[0].folder);
-      // Only folders with nothing in them: the view's welcome (Create Migration) instead.
+      // Every folder with nothing in it: the view's welcome (Create Migration) instead of bare folder rows.
       const shown = await Promise.all(states.map(async (s) => (await this.folderChildren(s.folder)).length > 0));
       return shown.some(Boolean) ? states.map((s) => ({ kind: 'folder', folder: s.folder })) : [];
     }
