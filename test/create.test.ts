@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI_TERMS } from '../src/cli/terms';
 import { ConfigError, Discovery, loadMigration, MigrationsError, parseMigrationName, settingsFrom } from '../src/core';
 import { createMigration } from '../src/core/sources/create';
-import { cli, DEFAULT_DB, engine, sampleWorkspace, TEMPLATES, tempWorkspace, tsMigration, userTables } from './helpers';
+import { cli, DEFAULT_DB, engine, ROOT, sampleWorkspace, TEMPLATES, tempWorkspace, tsMigration, userTables } from './helpers';
 
 /** Every file and folder below `dir`, relative, with '/', sorted (folders end with '/'). */
 function tree(dir: string): string[] {
@@ -38,6 +39,9 @@ function loadedDescription(file: string): string | undefined {
 
 test('create: next version after 003 is migration_004 with a snake_case name, from the TS template', async () => {
   const ws = sampleWorkspace();
+  // knex installed in the project: the template that imports its types.
+  fs.mkdirSync(path.join(ws, 'node_modules', 'knex'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'node_modules', 'knex', 'package.json'), '{"name":"knex","types":"index.d.ts"}');
   const e = engine(ws, { settings: noSettings });
   try {
     const created = e.create('Add Index To Users!');
@@ -352,5 +356,41 @@ test('create: --source names any source, by folder or by id: versionsDir and con
     const r = cli(['create', 'x', '--source', source], { cwd: project });
     assert.equal(r.code, 2, `${source}: ${r.stderr}`);
     assert.match(r.stderr, says);
+  }
+});
+
+/** TypeScript's errors for one file, type-checked strictly as an editor would (knex's types only when a node_modules above it has them). */
+function typeErrors(file: string): string {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), file], { cwd: path.dirname(file), encoding: 'utf8' });
+    return '';
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout ?? err);
+  }
+}
+
+test('create: in a project without knex installed the new file is typed without it, and has no TypeScript error; with knex, it imports its types', async () => {
+  const ws = sampleWorkspace();
+  const e = engine(ws, { settings: noSettings });
+  try {
+    const created = e.create('add nickname');
+    const text = fs.readFileSync(created.path, 'utf8');
+    assert.doesNotMatch(text, /^import[^\n]*'knex'/m);
+    assert.equal(typeErrors(created.path), '');
+    // The same file with the knex-importing template does not compile here: what the variant is for.
+    const withImport = path.join(ws, 'versions', 'with_import.ts');
+    fs.writeFileSync(withImport, fs.readFileSync(path.join(TEMPLATES, 'migration.ts.template'), 'utf8').replace(/\{\{className\}\}/g, 'M').replace(/\{\{version\}\}/g, '9').replace(/\{\{description\}\}/g, 'x'));
+    assert.match(typeErrors(withImport), /Cannot find module 'knex'/);
+    fs.rmSync(withImport);
+    // It loads and applies like any other.
+    assert.deepEqual(await e.validate(), []);
+    assert.equal((await e.up()).ok, true);
+
+    fs.mkdirSync(path.join(ws, 'node_modules', 'knex'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'node_modules', 'knex', 'package.json'), '{"name":"knex"}');
+    assert.match(fs.readFileSync(e.create('with knex').path, 'utf8'), /^import type \{ Knex \} from 'knex';/);
+  } finally {
+    await e.close();
   }
 });

@@ -220,7 +220,7 @@ test('a versions folder that links out of the workspace is not run nor written i
     assert.match(status.sources[0].problems[0].message, new RegExp(`links to ${outside}/versions, outside the workspace`));
     const up = await e.up();
     assert.deepEqual([up.ok, up.steps, up.problems?.map((p) => p.code)], [false, [], ['outside-workspace']]);
-    assert.ok(up.error?.startsWith(`Not run: versions (1 problem(s) to fix first: ${link}:1 ${link} links to ${outside}`), up.error);
+    assert.ok(up.error?.startsWith(`Not run: versions (1 problem to fix first: ${link}:1 ${link} links to ${outside}`), up.error);
     assert.throws(() => e.create('add posts', { source: 'versions' }), (err: Error) => err.message.includes(`${link} is a link to ${outside}`));
     assert.throws(() => e.rehash(), (err: Error) => err.message.includes(`${link} is a link to ${outside}`));
     await e.close();

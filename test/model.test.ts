@@ -144,6 +144,9 @@ test('what both front ends show: pending excludes half-done and invalid; the las
 test('history outcomes and the SQL preview read the same in the terminal and the editor', async () => {
   const h = await historyOf(row('v', 1, 'up'), row('v', 2, 'up', { success: false, partial: true }), row('v', 3, 'up', { success: false }), row('v', 4, 'up', { manual: true }), row('v', 4, 'down', { manual: true }));
   assert.deepEqual(h.rows.map(historyOutcome), ['ok', 'failed, not rolled back', 'failed, rolled back', 'marked applied', 'forgotten']);
+  // A run the user cancelled is recorded as failed, and said as what it was.
+  const cancelled = await historyOf(row('v', 5, 'up', { success: false, error: 'Migration 5 (v) was cancelled during up(): The operation was aborted. Its changes were rolled back; nothing needs fixing: run again to apply it.' }));
+  assert.deepEqual(cancelled.rows.map(historyOutcome), ['cancelled, rolled back']);
   assert.equal(sqlPreviewText([]), '-- Nothing to run.');
   assert.equal(
     sqlPreviewText([{ step: { direction: 'up', source: 'versions', version: 2, description: 'Add x' }, sql: ['alter table a add x int', 'SAVEPOINT trx2;'] }]),

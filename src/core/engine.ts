@@ -8,6 +8,7 @@ import { dialectOf, type Dialect } from './database/dialect';
 import { Discovery, sourceId } from './sources/discovery';
 import { databaseError } from './database/databaseErrors';
 import { ConfigError, corruptHistory, CorruptHistoryError, describeError, InvalidMigrationsError, MigrationsError } from './model/errors';
+import { plural } from './model/naming';
 import { HistoryStore } from './database/history';
 import { forkRunner, runInChild, type ChildRequest, type IsolateOptions, type RunnerProcess, type StoppedStep } from './run/isolated';
 import { loadMigrations, type LoadResult } from './loading/loader';
@@ -774,7 +775,7 @@ export class MigrationEngine {
           if (steps.length === 0 && loadProblems.length > 0) throw new InvalidMigrationsError(loadProblems);
           const blocked = [...unreadable, ...invalid];
           const problems = [...new Set(unreadable.map((s) => s.source))].flatMap((s) => now.problemsOf(s)).concat(loadProblems);
-          this.logger.info(`Running ${steps.length} migration(s) on ${this.target.label}.`);
+          this.logger.info(`Running ${plural(steps.length, 'migration')} on ${this.target.label}.`);
           const report = await runSteps(steps, {
             knex, history, events: withHooks(opts.events, this.project?.hooks), signal: opts.signal, between: (db) => lock.heartbeat(db), timeoutMs: this.settings.migrationTimeoutMs,
             dialect: this.dialect, selection: { environment: this.settings.environment, tags: request.op === 'up' ? request.target.tags : undefined },

@@ -11,11 +11,11 @@ export { serializeError, type ChildEngineConfig, type IsolateOptions, type Child
 export { RECORD_STOPPED_ENV, type StoppedRecord } from './run/thread';
 export { processAlive } from './database/lock';
 export { mergeProblems } from './model/problems';
-export { historyOutcome, isPending, needsRepair, runError, sqlPreviewText, summarize, type Summary } from './model/present';
+export { historyOutcome, isPending, needsRepair, runError, sqlPreviewText, summarize, wasCancelled, type Summary } from './model/present';
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
 export { elsewhereLabel, type Elsewhere } from './model/elsewhere';
 export { isCommonJs } from './loading/transpile';
-export { parseMigrationName, toSnakeCase, migrationFileName } from './model/naming';
+export { parseMigrationName, plural, toSnakeCase, migrationFileName } from './model/naming';
 export { defineConfig, findProjectConfig, priorityOf, SOURCE_PRIORITY, SERVICE_PRIORITY, PROJECT_CONFIG_FILES, projectConfigFrom, type ProjectConfig, type ProjectConfigInput, type MigrationLike } from './config/project';
 export { loadProjectConfig, describeProject } from './loading/project';
 export { readWorkspaceSettings, settingsFrom, isSqlite, CLIENTS, DEFAULT_SETTINGS, type Settings } from './config/settings';

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { plural } from './words';
 import type { CheckedMigration, DriftReport, StatusReport, VerifyReport } from '../core';
 import { toDiagnostic } from './diagnostics';
 
@@ -37,6 +38,11 @@ export function stampOf(database: string, report: StatusReport): CheckStamp {
 export class CheckResults implements vscode.Disposable {
   private readonly checked = new Map<string, Map<string, { result: CheckedMigration; stamp: CheckStamp }>>();
   private readonly drifts = new Map<string, { report: DriftReport; stamp: CheckStamp }>();
+  /**
+   * What Verify found wrong with a down(): a fact about the file's code on that database, so it
+   * outlives a run (the rollback it warns about comes after an apply), not an edit or a switch.
+   */
+  private readonly verdicts = new Map<string, Map<string, { result: CheckedMigration; stamp: CheckStamp }>>();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('migrations-lint');
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -50,6 +56,10 @@ export class CheckResults implements vscode.Disposable {
       // Lint and verify each find half: what one found is kept when the other runs (on the same file, database and history).
       const same = known && sameFor(known.stamp, stamp, key(m));
       results.set(key(m), { result: same && m.outcome === 'checked' ? { ...known.result, lint: m.lint } : m, stamp });
+      const verdicts = this.verdicts.get(folder.uri.toString()) ?? new Map<string, { result: CheckedMigration; stamp: CheckStamp }>();
+      if (m.outcome === 'irreversible' || m.outcome === 'no-down') verdicts.set(key(m), { result: m, stamp });
+      else if (m.outcome === 'reversible') verdicts.delete(key(m));
+      this.verdicts.set(folder.uri.toString(), verdicts);
     }
     this.checked.set(folder.uri.toString(), results);
     this.changed.fire();
@@ -77,12 +87,20 @@ export class CheckResults implements vscode.Disposable {
       this.checked.get(id)!.delete(k);
       dropped = true;
     }
+    for (const [k, { stamp }] of this.verdicts.get(id) ?? []) {
+      if (!now || stamp.database !== now.database || stamp.checksums.get(k) !== now.checksums.get(k)) this.verdicts.get(id)!.delete(k);
+    }
     if (dropped) this.publish();
     return dropped;
   }
 
   of(folder: vscode.WorkspaceFolder, source: string, version: number): CheckedMigration | undefined {
     return this.checked.get(folder.uri.toString())?.get(key({ source, version }))?.result;
+  }
+
+  /** Verify's finding that a migration's down() is irreversible or missing, while its file and the database are the same. */
+  verdict(folder: vscode.WorkspaceFolder, source: string, version: number): CheckedMigration | undefined {
+    return this.verdicts.get(folder.uri.toString())?.get(key({ source, version }))?.result;
   }
 
   drift(folder: vscode.WorkspaceFolder): DriftReport | undefined {
@@ -149,9 +167,6 @@ function lineOf(text: string, method: 'up' | 'down'): number {
   return at ? text.slice(0, at.index).split('\n').length : 1;
 }
 
-/** "1 migration", "3 migrations". */
-const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 /**
  * One line for a notification: what was checked and how it went, what failed, and what was not
  * checked and why (a count of zero problems never stands for migrations that did not run); then the first problem.
@@ -167,11 +182,11 @@ export function checkSummary(report: VerifyReport, what: 'Verify' | 'Lint'): str
   if (what === 'Verify') {
     const counts = new Map<string, number>();
     for (const m of report.migrations) if (m.outcome !== 'not-run') counts.set(m.outcome, (counts.get(m.outcome) ?? 0) + 1);
-    text = `Verify on ${report.shadow}: ${[...counts].map(([o, n]) => `${n} ${o}`).join(', ') || 'none checked'} in ${count(ran.length + failed, 'migration')}`;
+    text = `Verify on ${report.shadow}: ${[...counts].map(([o, n]) => `${n} ${o}`).join(', ') || 'none checked'} in ${plural(ran.length + failed, 'migration')}`;
     if (notRun > 0) text += `; ${notRun} not verified (after a failed migration of the same source)`;
   } else {
     const findings = ran.flatMap((m) => m.lint);
-    text = `Lint on ${report.shadow}: ${count(findings.filter((f) => f.severity === 'error').length, 'error')}, ${count(findings.filter((f) => f.severity === 'warning').length, 'warning')} in ${count(ran.length, 'migration')}`;
+    text = `Lint on ${report.shadow}: ${plural(findings.filter((f) => f.severity === 'error').length, 'error')}, ${plural(findings.filter((f) => f.severity === 'warning').length, 'warning')} in ${plural(ran.length, 'migration')}`;
     if (failed + notRun > 0) text += `; ${failed + notRun} not linted (${[failed > 0 ? `${failed} failed on the shadow` : '', notRun > 0 ? `${notRun} after a failed migration of the same source` : ''].filter(Boolean).join(', ')})`;
   }
   const first = report.migrations.find((m) => m.problems.length > 0);

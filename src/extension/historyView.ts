@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { localTime, plural } from './words';
 import { historyOutcome, type HistoryRow } from '../core';
 import type { Context } from './commands/shared';
 
@@ -56,7 +57,7 @@ function mark(row: HistoryRow, sourceIndex: number): string {
   const t = when(row.startedAt);
   const end = new Date(row.finishedAt).getTime();
   const outcome = historyOutcome(row);
-  const hover = [`${row.direction} ${row.source} ${row.version}: ${row.description}`, `${outcome} · ${row.startedAt} · ${formatDuration(row.durationMs)}${row.transactional ? '' : ' · no transaction'}`, ...(row.error ? [row.error] : [])].join('\n');
+  const hover = [`${row.direction} ${row.source} ${row.version}: ${row.description}`, `${outcome} · ${localTime(row.startedAt, vscode.env.language)} · ${formatDuration(row.durationMs)}${row.transactional ? '' : ' · no transaction'}`, ...(row.error ? [row.error] : [])].join('\n');
   // Duration bar: half a decade per step, so 2 ms and 20 s both stay visible.
   const bar = Math.min(9, Math.max(0, Math.ceil(Math.log10(row.durationMs + 1) * 2)));
   return `<li class="mark ${kind(row)} ${row.direction} src-${sourceIndex}" tabindex="0" data-id="${row.id}" data-source="${escapeHtml(row.source)}" data-version="${row.version}" data-direction="${row.direction}" data-outcome="${kind(row)}" data-day="${t.day}" data-start="${Number.isNaN(t.ms) ? '' : t.ms}" data-end="${Number.isNaN(end) ? '' : end}" title="${escapeHtml(hover)}">
@@ -93,7 +94,7 @@ ${colours}
 <body>
 <header>
 <h1>Migration history: ${escapeHtml(folderName)}</h1>
-<p><span id="count">${rows.length} run(s)</span>, newest at the top. Hover a mark for its details and error.</p>
+<p><span id="count">${plural(rows.length, 'run')}</span>, newest at the top. Hover a mark for its details and error.</p>
 ${rows.length === 0 ? '' : `<fieldset id="sources"><legend>Sources</legend>
 ${filter}
 </fieldset>
@@ -191,7 +192,7 @@ function draw() {
     prev = m;
   }
   const count = document.getElementById('count');
-  if (count) count.textContent = shown === marks.length ? marks.length + ' run(s)' : shown + ' of ' + marks.length + ' run(s) shown';
+  if (count) count.textContent = shown === marks.length ? marks.length + (marks.length === 1 ? ' run' : ' runs') : shown + ' of ' + marks.length + (marks.length === 1 ? ' run' : ' runs') + ' shown';
 }
 draw();`;
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { explain, findProjectConfig, MigrationEngine, readProjectInChild, settingsFrom, type IsolateOptions, type MigrationState, type ProjectConfig, type StatusReport } from '../core';
+import { plural } from './words';
+import { explain, findProjectConfig, MigrationEngine, readProjectInChild, settingsFrom, summarize, type IsolateOptions, type MigrationState, type ProjectConfig, type StatusReport } from '../core';
 import { EDITOR_TERMS } from './terms';
 import { CheckResults, stampOf, type CheckStamp } from './checks';
 import { passwordProvider } from './secrets';
@@ -37,8 +38,13 @@ export class MigrationsModel implements vscode.Disposable {
   private settle: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private again = false;
+  /** Inside holdingRefresh: reads wait, and whether one was asked for meanwhile. */
+  private holds = 0;
+  private held = false;
   private closed: Promise<void> | undefined;
   states: readonly FolderState[] = [];
+  /** The context keys last set (menus' and the welcome's `when` clauses), for the tests. */
+  contextKeys: Readonly<Record<string, boolean>> = {};
   /** Duration of the last refresh, for the log and the tests. */
   lastRefreshMs = 0;
   /** From the model's creation (activation) to the first status the tree can draw, for the log and the tests. */
@@ -145,6 +151,10 @@ export class MigrationsModel implements vscode.Disposable {
 
   scheduleRefresh(delayMs = 50): void {
     clearTimeout(this.timer);
+    if (this.holds > 0) {
+      this.held = true;
+      return;
+    }
     this.timer = setTimeout(() => void this.refresh(), delayMs);
   }
 
@@ -204,13 +214,28 @@ export class MigrationsModel implements vscode.Disposable {
         this.lastRefreshMs = performance.now() - started;
         if (this.firstReadyMs === undefined) {
           this.firstReadyMs = performance.now() - this.created;
-          this.log.info(`Status of ${this.states.length} folder(s) read ${Math.round(this.firstReadyMs)} ms after activation.`);
+          this.log.info(`Status of ${plural(this.states.length, 'folder')} read ${Math.round(this.firstReadyMs)} ms after activation.`);
         }
-        void vscode.commands.executeCommand('setContext', 'migrations.empty', this.migrations().length === 0);
+        this.setContextKeys();
         this.changed.fire();
       } while (this.again);
     })().finally(() => (this.refreshing = undefined));
     return this.refreshing;
+  }
+
+  /**
+   * What the view's title and welcome follow: `migrations.empty` (no folder has a migration, an
+   * error, a lock or a drift result to show: the welcome's Create Migration), and whether Apply
+   * All and Roll Back Last have anything to act on (their buttons are hidden otherwise).
+   */
+  private setContextKeys(): void {
+    const all = this.migrations().map((m) => m.state);
+    this.contextKeys = {
+      'migrations.empty': this.states.every((f) => !f.error && !f.report?.lock && (f.report?.sources.length ?? 0) === 0 && !this.checks.drift(f.folder)),
+      'migrations.canApply': summarize(all).pending > 0,
+      'migrations.canRollBack': all.some((s) => s.applied),
+    };
+    for (const [key, value] of Object.entries(this.contextKeys)) void vscode.commands.executeCommand('setContext', key, value);
   }
 
   private async read(folder: vscode.WorkspaceFolder): Promise<FolderState> {
@@ -252,8 +277,28 @@ export class MigrationsModel implements vscode.Disposable {
     void old?.close();
   }
 
+  /**
+   * Runs `work` (several settings written one by one) without reading any folder meanwhile:
+   * a read between two of them would connect with half of them. Ends with one reset and read.
+   */
+  async holdingRefresh<T>(work: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      return await work();
+    } finally {
+      if (--this.holds === 0 && this.held) {
+        this.held = false;
+        this.reset();
+      }
+    }
+  }
+
   /** Drops engines (settings, trust or folders changed) and reads everything again. */
   reset(): void {
+    if (this.holds > 0) {
+      this.held = true;
+      return;
+    }
     const old = [...this.engines.values()];
     this.engines.clear();
     this.projects.clear();

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { elsewhereLabel, explain, summarize, type CheckedMigration, type DriftReport, type LockHolder, type MigrationState, type MigrationStatus, type TableModel } from '../core';
+import { localTime, plural } from './words';
+import { elsewhereLabel, explain, summarize, wasCancelled, type CheckedMigration, type DriftReport, type LockHolder, type MigrationState, type MigrationStatus, type TableModel } from '../core';
 import { EDITOR_TERMS } from './terms';
 import type { MigrationsModel } from './model';
 
@@ -17,7 +18,9 @@ export type Node =
   | { kind: 'column'; folder: vscode.WorkspaceFolder; text: string; key: string }
   /** The last Check Drift: its differences below it. */
   | { kind: 'drift'; folder: vscode.WorkspaceFolder; report: DriftReport }
-  | { kind: 'difference'; folder: vscode.WorkspaceFolder; text: string; key: string };
+  | { kind: 'difference'; folder: vscode.WorkspaceFolder; text: string; key: string }
+  /** A line saying why a node has nothing below it (an empty schema). */
+  | { kind: 'note'; folder: vscode.WorkspaceFolder; text: string };
 
 const ICONS: Record<MigrationStatus, [string, string]> = {
   applied: ['pass-filled', 'testing.iconPassed'],
@@ -52,7 +55,9 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     const states = this.model.states;
     if (!node) {
       if (states.length === 1) return this.folderChildren(states[0].folder);
-      return states.map((s) => ({ kind: 'folder', folder: s.folder }));
+      // Every folder with nothing in it: the view's welcome (Create Migration) instead of bare folder rows.
+      const shown = await Promise.all(states.map(async (s) => (await this.folderChildren(s.folder)).length > 0));
+      return shown.some(Boolean) ? states.map((s) => ({ kind: 'folder', folder: s.folder })) : [];
     }
     if (node.kind === 'folder') return this.folderChildren(node.folder);
     if (node.kind === 'schema') return this.tables(node.folder);
@@ -70,20 +75,33 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
     return (source?.migrations ?? []).map((state) => ({ kind: 'migration', folder: node.folder, state, last: state.version === source?.lastApplied }));
   }
 
-  private folderChildren(folder: vscode.WorkspaceFolder): Node[] {
+  private async folderChildren(folder: vscode.WorkspaceFolder): Promise<Node[]> {
     const state = this.model.states.find((s) => s.folder === folder);
     if (!state) return [];
     if (state.error) return [{ kind: 'error', folder, message: state.error }];
     const lock: Node[] = state.report?.lock ? [{ kind: 'lock', folder, holder: state.report.lock }] : [];
     const drift = this.model.checks.drift(folder);
-    const checks: Node[] = [...(drift ? [{ kind: 'drift', folder, report: drift } as const] : []), { kind: 'schema', folder }];
-    return [...lock, ...(state.report?.sources ?? []).map((s): Node => ({ kind: 'source', folder, id: s.id, dir: s.dir })), ...checks];
+    const sources = state.report?.sources ?? [];
+    // No migrations and no tables: nothing to show, so the view shows its welcome (Create Migration).
+    const schema: Node[] = sources.length > 0 || lock.length > 0 || drift || (await this.hasTables(folder)) ? [{ kind: 'schema', folder }] : [];
+    const checks: Node[] = [...(drift ? [{ kind: 'drift', folder, report: drift } as const] : []), ...schema];
+    return [...lock, ...sources.map((s): Node => ({ kind: 'source', folder, id: s.id, dir: s.dir })), ...checks];
+  }
+
+  private async hasTables(folder: vscode.WorkspaceFolder): Promise<boolean> {
+    try {
+      return (await this.model.engine(folder).schema()).model.tables.length > 0;
+    } catch {
+      // A database that cannot be read: the folder's status says so already.
+      return false;
+    }
   }
 
   /** The live schema's tables; a database that cannot be read says why, as an item. */
   private async tables(folder: vscode.WorkspaceFolder): Promise<Node[]> {
     try {
       const { model } = await this.model.engine(folder).schema();
+      if (model.tables.length === 0) return [{ kind: 'note', folder, text: `No tables yet in ${databaseShown(this.model, folder) ?? 'the database'}.` }];
       return model.tables.map((table) => ({ kind: 'table', folder, table }));
     } catch (err) {
       return [{ kind: 'error', folder, message: explain(err, EDITOR_TERMS) }];
@@ -103,6 +121,8 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         const item = new vscode.TreeItem(node.folder.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `folder:${node.folder.uri}`;
         item.iconPath = vscode.ThemeIcon.Folder;
+        // Which database this folder's rows are read from.
+        item.description = databaseShown(this.model, node.folder);
         return item;
       }
       case 'source': {
@@ -126,8 +146,8 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         item.iconPath = new vscode.ThemeIcon(stale ? 'unlock' : 'lock', new vscode.ThemeColor(stale ? 'disabledForeground' : 'editorWarning.foreground'));
         item.contextValue = 'lock';
         item.tooltip = stale
-          ? `Left by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}, no longer running) since ${node.holder.acquiredAt}. It blocks nothing: the next run takes it over; Force Unlock removes it now.`
-          : `Held by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}) since ${node.holder.acquiredAt}; last heartbeat ${node.holder.heartbeat}.`;
+          ? `Left by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}, no longer running) since ${localTime(node.holder.acquiredAt, vscode.env.language)}. It blocks nothing: the next run takes it over; Force Unlock removes it now.`
+          : `Held by ${node.holder.holder} (pid ${node.holder.pid} on ${node.holder.host}) since ${localTime(node.holder.acquiredAt, vscode.env.language)}; last heartbeat ${localTime(node.holder.heartbeat, vscode.env.language)}.`;
         return item;
       }
       case 'error': {
@@ -150,7 +170,7 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         const item = new vscode.TreeItem(node.table.name, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `table:${node.folder.uri}:${node.table.name}`;
         item.iconPath = new vscode.ThemeIcon('table');
-        item.description = `${node.table.columns.length} column(s)${node.table.indexes.length ? `, ${node.table.indexes.length} index(es)` : ''}`;
+        item.description = `${plural(node.table.columns.length, 'column')}${node.table.indexes.length ? `, ${plural(node.table.indexes.length, 'index', 'indexes')}` : ''}`;
         item.tooltip = [...node.table.indexes.map((i) => `${i.unique ? 'unique ' : ''}index ${i.name} (${i.columns.join(', ')})`), ...node.table.foreignKeys.map((f) => `foreign key (${f.columns.join(', ')}) → ${f.table} (${f.references.join(', ')})`)].join('\n') || undefined;
         return item;
       }
@@ -162,7 +182,7 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
       }
       case 'drift': {
         const { drifted, changes } = node.report;
-        const item = new vscode.TreeItem(drifted ? `Drift: ${changes.length} difference(s)` : 'No drift', drifted ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(drifted ? `Drift: ${plural(changes.length, 'difference')}` : 'No drift', drifted ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
         item.id = `drift:${node.folder.uri}`;
         item.iconPath = new vscode.ThemeIcon(drifted ? 'warning' : 'pass', new vscode.ThemeColor(drifted ? 'editorWarning.foreground' : 'testing.iconPassed'));
         item.tooltip = `The database against its applied migrations replayed on ${node.report.shadow}.`;
@@ -172,6 +192,11 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
       case 'difference': {
         const item = new vscode.TreeItem(node.text);
         item.id = `difference:${node.folder.uri}:${node.key}`;
+        return item;
+      }
+      case 'note': {
+        const item = new vscode.TreeItem(node.text);
+        item.iconPath = new vscode.ThemeIcon('info', new vscode.ThemeColor('descriptionForeground'));
         return item;
       }
     }
@@ -192,8 +217,10 @@ function migrationItem(node: Extract<Node, { kind: 'migration' }>, checked: Chec
   // What the last Verify or Lint found, while it is still pending (once applied it no longer applies).
   const shown = checked && !state.applied ? checked : undefined;
   const findings = shown?.lint.length ? ` · ${shown.lint.length} lint` : '';
-  item.description = shown ? `${state.status} · ${shown.outcome === 'checked' ? 'linted' : shown.outcome}${findings}` : state.status;
-  const [icon, color] = ICONS[state.status];
+  // A run the user cancelled is recorded as failed, but nothing in the migration needs fixing.
+  const status = cancelled(state) ? 'cancelled' : state.status;
+  item.description = shown ? `${status} · ${shown.outcome === 'checked' ? 'linted' : shown.outcome}${findings}` : status;
+  const [icon, color] = status === 'cancelled' ? ['circle-slash', 'descriptionForeground'] : ICONS[state.status];
   item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
   item.contextValue = `migration:${state.status}${node.last ? ':last' : ''}`;
   item.tooltip = tooltip(state, shown);
@@ -206,12 +233,12 @@ function migrationItem(node: Extract<Node, { kind: 'migration' }>, checked: Chec
 
 function tooltip(state: MigrationState, checked?: CheckedMigration): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
-  md.appendMarkdown(`**${state.version} ${escape(state.description)}** — ${state.status}\n\n`);
-  if (state.appliedAt) md.appendMarkdown(`Applied ${state.appliedAt} in ${state.durationMs} ms\n\n`);
+  md.appendMarkdown(`**${state.version} ${escape(state.description)}** — ${cancelled(state) ? 'cancelled (nothing needs fixing: run it again)' : state.status}\n\n`);
+  if (state.appliedAt) md.appendMarkdown(`Applied ${escape(localTime(state.appliedAt, vscode.env.language))} in ${state.durationMs} ms\n\n`);
   if (state.path) md.appendMarkdown(`${escape(path.basename(state.path))}\n\n`);
   else md.appendMarkdown('The file is gone (applied, missing from disk).\n\n');
-  if (state.lastError) md.appendMarkdown(`Last error: ${escape(state.lastError)}\n\n`);
-  if (state.environments) md.appendMarkdown(`Runs in: ${escape(state.environments.join(', '))}${state.skippedAt ? ` (skipped ${state.skippedAt})` : ''}\n\n`);
+  if (state.lastError) md.appendMarkdown(`${cancelled(state) ? 'Last run' : 'Last error'}: ${escape(state.lastError)}\n\n`);
+  if (state.environments) md.appendMarkdown(`Runs in: ${escape(state.environments.join(', '))}${state.skippedAt ? ` (skipped ${escape(localTime(state.skippedAt, vscode.env.language))})` : ''}\n\n`);
   if (state.tags) md.appendMarkdown(`Tags: ${escape(state.tags.join(', '))}\n\n`);
   for (const p of state.problems) md.appendMarkdown(`${p.severity}: ${escape(p.message)} (line ${p.line})\n\n`);
   if (checked) md.appendMarkdown(`Last check on a shadow database: ${checked.outcome}\n\n`);
@@ -220,8 +247,27 @@ function tooltip(state: MigrationState, checked?: CheckedMigration): vscode.Mark
   return md;
 }
 
+/** Failed because the user cancelled it (the engine records "was cancelled during up(): … nothing needs fixing"). */
+export function cancelled(state: MigrationState): boolean {
+  return state.status === 'failed' && wasCancelled(state.lastError);
+}
+
 function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!<>|]/g, '\\$&');
+}
+
+/**
+ * The database a folder's status is read from, as its label says it ("pg app@db:5432/shop"), a
+ * file inside the folder by its relative path ("sqlite .migrations/dev.sqlite3").
+ */
+export function databaseShown(model: MigrationsModel, folder: vscode.WorkspaceFolder): string | undefined {
+  let label = model.states.find((s) => s.folder === folder)?.report?.database;
+  try {
+    label ??= model.engine(folder).databaseLabel;
+  } catch {
+    return undefined;
+  }
+  return label.split(folder.uri.fsPath + path.sep).join('');
 }
 
 export function registerTree(model: MigrationsModel): vscode.Disposable[] {
@@ -229,7 +275,9 @@ export function registerTree(model: MigrationsModel): vscode.Disposable[] {
   const view = vscode.window.createTreeView('migrations.view', { treeDataProvider: tree, showCollapseAll: true });
   const update = () => {
     const { pending } = summarize(model.migrations().map((m) => m.state));
-    view.badge = pending > 0 ? { value: pending, tooltip: `${pending} pending migration(s)` } : undefined;
+    view.badge = pending > 0 ? { value: pending, tooltip: `${plural(pending, 'pending migration')}` } : undefined;
+    // The view's title says which database it talks to (with several folders, each folder's row does).
+    view.description = model.states.length === 1 ? databaseShown(model, model.states[0].folder) : undefined;
   };
   return [view, tree, model.onDidChange(update)];
 }

@@ -180,7 +180,7 @@ export async function runUiTest({ print = console.log } = {}) {
       await page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').first().click();
       // Once run, labels show the description each migration declares.
       for (const label of ['001 Create chat_users and chat_messages', '002 Add is_spammer flag to chat_users', '003 Add JSON metadata to chat_users']) await rowStatus(label, 'applied');
-      await page.getByText('Apply all pending: 3 migration(s) done.').first().waitFor({ timeout: 20_000 });
+      await page.getByText('Apply all pending: applied 3 migrations').first().waitFor({ timeout: 20_000 });
       await shot('2-applied');
     });
 
@@ -190,8 +190,9 @@ export async function runUiTest({ print = console.log } = {}) {
       await page.keyboard.press('Escape');
       await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
       // A later command's toast: once it shows, one raised by the Esc would show too (they stack).
-      await page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').first().click();
-      await page.getByText('Nothing to do.').first().waitFor({ timeout: 20_000 });
+      // Nothing is pending, so the view's Apply button is hidden: the palette's command says so.
+      await paletteCommand('Migrations: Apply All Pending');
+      await page.getByText('Apply all pending: nothing to do.').first().waitFor({ timeout: 20_000 });
       const errors = await page.locator('.notification-toast', { hasText: 'Cancelled' }).count();
       if (errors > 0) throw new Error(`Esc showed ${errors} "Cancelled." notification(s)`);
     });

@@ -1,4 +1,5 @@
 import type { Direction, LockHolder, Problem } from './types';
+import { plural } from './naming';
 
 /** A stable code per kind of error: front ends and scripts branch on it, never on the wording. */
 export type ErrorCode =
@@ -129,7 +130,7 @@ export class InvalidMigrationsError extends MigrationsError {
 
   constructor(readonly problems: readonly Problem[], opts: { lead?: string; advice?: ErrorText } = {}) {
     super(
-      [`${opts.lead ?? `${problems.length} migration problem(s) must be fixed before running:`}\n` +
+      [`${opts.lead ?? `${plural(problems.length, 'migration problem')} must be fixed before running:`}\n` +
         problems.map((p) => `  ${p.file}:${p.line}:${p.column} ${p.message}`).join('\n'), ...(opts.advice ? ['\n', ...opts.advice] : [])],
       { code: 'invalid-migrations', facts: problems[0] && { file: problems[0].file, line: problems[0].line } },
     );

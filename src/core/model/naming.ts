@@ -90,3 +90,8 @@ export function formatVersion(version: number, width = 3): string {
 export function migrationFileName(version: number, name: string, extension: string, width = 3): string {
   return `migration_${formatVersion(version, width)}_${name}${extension}`;
 }
+
+/** A count in words, as every message says it: "1 migration", "3 migrations" (`many` when the plural is not the word and an s). */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -36,13 +36,22 @@ export function runError(report: { readonly error?: string; readonly errorText?:
   return report.errorText ? render(report.errorText, terms) : report.error;
 }
 
+/**
+ * A failed attempt the user cancelled: recorded as failed (MigrationRunError's "was cancelled
+ * during up(): … nothing needs fixing"), shown as cancelled, since the migration is not at fault.
+ */
+export function wasCancelled(error: string | null | undefined): boolean {
+  return /\bwas cancelled during (?:up|down)\(\)/.test(error ?? '');
+}
+
 /** What a history row's attempt came to, in a few words. */
 export function historyOutcome(row: HistoryRow): string {
   if (row.manual) return row.direction === 'up' ? 'marked applied' : 'forgotten';
   if (row.skipped) return 'skipped';
   if (row.running) return 'interrupted, not rolled back';
   if (row.success) return 'ok';
-  return row.partial ? 'failed, not rolled back' : 'failed, rolled back';
+  const how = wasCancelled(row.error) ? 'cancelled' : 'failed';
+  return row.partial ? `${how}, not rolled back` : `${how}, rolled back`;
 }
 
 /** A dry run as a SQL script: one commented block per migration. */

@@ -3,6 +3,7 @@ import { CancelledError, ConfigError, describeError, InvalidMigrationsError, Mig
 import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
 import type { Settings } from '../config/settings';
 import type { Logger, MigrationFile, Problem } from '../model/types';
+import { plural } from '../model/naming';
 import { RunnerThread, type LastResort } from './thread';
 
 /**
@@ -235,7 +236,7 @@ export async function runInChild<T>(child: RunnerProcess, config: ChildEngineCon
     }
     if (stopping && opts.killOnCancel) throw new MigrationsError('Cancelled: the process trying the migrations on a shadow database was stopped. Nothing but the shadow was touched.', { code: 'error' });
     if (stopping && running) return (await stopped(stopping.reason, steps, running, opts)) as T;
-    if (stopping) return { ok: false, steps, cancelled: true, error: `Cancelled after ${steps.filter((s) => s.outcome === 'done').length} of ${steps.length} migration(s).` } as T;
+    if (stopping) return { ok: false, steps, cancelled: true, error: `Cancelled after ${steps.filter((s) => s.outcome === 'done').length} of ${plural(steps.length, 'migration')}.` } as T;
     throw new MigrationsError(`The process running the migrations ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}). Check the database's status before running again: a migration that was running was rolled back if it ran in a transaction.`);
   } finally {
     clearTimeout(watchdog);

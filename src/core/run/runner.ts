@@ -5,6 +5,7 @@ import type { HistoryStorage } from '../model/history';
 import type { Step } from '../model/plan';
 import { runsIn, type Selection } from '../model/status';
 import type { Direction, Migration, NewHistoryRow, Problem } from '../model/types';
+import { plural } from '../model/naming';
 
 /** A step with its loaded migration, ready to run. */
 export interface LoadedStep extends Step {
@@ -99,7 +100,7 @@ export async function runSteps(steps: readonly LoadedStep[], ctx: RunContext): P
   try {
     await hook('started', () => ctx.events?.started?.(reports));
     for (let i = 0; i < steps.length; i++) {
-      if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${steps.length} migration(s).` };
+      if (ctx.signal?.aborted) return { ok: false, steps: reports, cancelled: true, error: `Cancelled after ${i} of ${plural(steps.length, 'migration')}.` };
       const step = steps[i];
       if (step.direction === 'up' && ctx.selection && !runsIn(step.migration, ctx.selection)) {
         if (!step.skippedBefore) await ctx.history.append(skipRow(step), session?.connection);
@@ -535,7 +536,7 @@ export function reportOf(step: Step & { migration?: Migration }, outcome: StepOu
 /** A run that left sources out for their problems: not ok, saying which, with their steps not run. */
 export function withBlocked(report: RunReport, blocked: readonly Step[], problems: readonly Problem[], alsoSources: readonly string[] = []): RunReport {
   const sources = [...new Set([...blocked.map((s) => s.source.id), ...alsoSources])];
-  const error = `Not run: ${sources.join(', ')} (${problems.length} problem(s) to fix first: ${problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}).`;
+  const error = `Not run: ${sources.join(', ')} (${plural(problems.length, 'problem')} to fix first: ${problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}).`;
   return {
     ...report,
     ok: false,

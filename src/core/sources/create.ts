@@ -37,7 +37,7 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
   const fileName = migrationFileName(version, name, extension, width);
   const target = path.join(source.dir, fileName);
   if (path.dirname(target) !== path.resolve(source.dir)) throw new ConfigError(`Refusing to write outside ${source.dir}.`);
-  const template = readTemplate(opts.templatesDir, extension);
+  const template = readTemplate(opts.templatesDir, extension, !opts.js && !knexResolvable(source.dir));
   const text = template
     // Replacer functions: a "$&" or "$`" in the description must not be read as a replacement pattern.
     .replace(/\{\{version\}\}/g, () => String(version))
@@ -55,7 +55,22 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
   return { path: target, version, name };
 }
 
-function readTemplate(dir: string, extension: string): string {
+/**
+ * Whether `import type { Knex } from 'knex'` resolves from `dir`: a knex package in a node_modules
+ * folder there or above it, where TypeScript looks. Without one, that import is an error in the
+ * new file, so the template typed without knex is written (see templates/).
+ */
+export function knexResolvable(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'node_modules', 'knex', 'package.json'))) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
+/** The template, or its variant for a project without knex installed (`migration.no-knex.ts.template`) when the folder has one. */
+function readTemplate(dir: string, extension: string, withoutKnex = false): string {
+  const variant = path.join(dir, `migration.no-knex${extension}.template`);
+  if (withoutKnex && fs.existsSync(variant)) return fs.readFileSync(variant, 'utf8');
   const file = path.join(dir, `migration${extension}.template`);
   try {
     return fs.readFileSync(file, 'utf8');

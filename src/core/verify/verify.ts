@@ -4,6 +4,7 @@ import { openShadow, type Shadow } from '../database/shadow';
 import type { DatabaseTarget } from '../database/database';
 import type { Settings } from '../config/settings';
 import { describeError, MigrationsError } from '../model/errors';
+import { plural } from '../model/naming';
 import { disabledAt, lintMigration, withSettings, type LintFinding } from '../model/lint';
 import type { SchemaChange, SchemaModel } from '../model/schema';
 import { describeChanges, diffSchemas } from '../model/schemaDiff';
@@ -88,7 +89,7 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
   const stopped = new Set<string>();
   let dirty = false;
   for (const [index, step] of pending.entries()) {
-    if (opts.signal?.aborted) throw new MigrationsError(`Cancelled after checking ${results.length} migration(s); nothing but the shadow was touched.`);
+    if (opts.signal?.aborted) throw new MigrationsError(`Cancelled after checking ${plural(results.length, 'migration')}; nothing but the shadow was touched.`);
     const reported = opts.only?.(step) ?? true;
     const base = { source: step.source.id, version: step.file.version, description: step.description, path: step.file.path || null };
     if (stopped.has(step.source.id)) {

@@ -1,3 +1,4 @@
+import { migrationName, padded } from '../words';
 import { automationOf, runWithProgress, targetOf, type CommandSpec } from './shared';
 
 /** Apply Up to Here: pending migrations up to this one (out-of-order ones included). */
@@ -6,6 +7,7 @@ export const applyTo: CommandSpec = {
   async run(ctx, ...args) {
     const target = await targetOf(ctx, args[0]);
     const to = automationOf(args)?.version ?? target.version;
-    return runWithProgress(ctx, target, `Apply up to ${to}`, (engine, opts) => engine.up({ ...opts, to, outOfOrder: true }));
+    const state = ctx.model.migrations().find((m) => m.folder === target.folder && m.state.version === to && (target.source === undefined || m.state.source === target.source))?.state;
+    return runWithProgress(ctx, target, to === undefined ? 'Apply all pending' : `Apply up to ${state ? migrationName(state) : padded(to)}`, (engine, opts) => engine.up({ ...opts, to, outOfOrder: true }));
   },
 };

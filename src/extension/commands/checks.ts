@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { SchemaOfAnotherDatabase } from '../../core';
+import { plural } from '../words';
 import { checkSummary } from '../checks';
 import { automationOf, cancellableProgress, confirm, givenOrOpen, requireTrust, targetOf, type CommandSpec, type Context, type Target } from './shared';
 
@@ -47,7 +48,7 @@ export const checkDrift: CommandSpec = {
     const stamp = ctx.model.stamp(target.folder);
     const report = await cancellableProgress('Check Drift: replaying the applied migrations on a shadow database', (signal) => ctx.model.engine(target.folder).drift({ signal }));
     if (stamp) ctx.model.checks.recordDrift(target.folder, report, stamp);
-    const message = report.drifted ? `Drift: ${report.changes.length} difference(s) between the database and its migrations (see the Migrations view).` : 'No drift: the database is what its migrations make.';
+    const message = report.drifted ? `Drift: ${plural(report.changes.length, 'difference')} between the database and its migrations (see the Migrations view).` : 'No drift: the database is what its migrations make.';
     ctx.log.info([message, ...report.changes.map((c) => `  ${c.summary}`)].join('\n'));
     if (report.drifted) void vscode.window.showWarningMessage(message);
     else void vscode.window.showInformationMessage(message);
@@ -92,7 +93,7 @@ export const rehash: CommandSpec = {
     const target = await targetOf(ctx, args[0]);
     const written = ctx.model.engine(target.folder).rehash(target.source);
     await ctx.model.refresh();
-    void vscode.window.showInformationMessage(`Rehash: ${written.filter((w) => w.changed).length} of ${written.length} migrations.sum file(s) rewritten.`);
+    void vscode.window.showInformationMessage(`Rehash: ${written.filter((w) => w.changed).length} of ${plural(written.length, 'migrations.sum file')} rewritten.`);
     return written;
   },
 };

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { localTime } from '../words';
 import { automationOf, confirm, targetOf, type CommandSpec } from './shared';
 
 /** Force Unlock: release the lock whoever holds it, after a confirmation. */
@@ -12,7 +13,7 @@ export const forceUnlock: CommandSpec = {
       void vscode.window.showInformationMessage('The database is not locked.');
       return undefined;
     }
-    await confirm(`Release the lock held by ${holder.holder} (pid ${holder.pid} on ${holder.host}) since ${holder.acquiredAt}? If it is still running, two runners could apply migrations at once.`, 'Force Unlock', automationOf(args));
+    await confirm(`Release the lock held by ${holder.holder} (pid ${holder.pid} on ${holder.host}) since ${localTime(holder.acquiredAt, vscode.env.language)}? If it is still running, two runners could apply migrations at once.`, 'Force Unlock', automationOf(args));
     const released = await engine.unlock(true);
     await ctx.model.refresh();
     void vscode.window.showInformationMessage(`Released the lock held by ${holder.holder}.`);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { plural } from '../words';
 import { MigrationsError } from '../../core';
 import { automationOf, confirm, requireTrust, targetOf, type CommandSpec } from './shared';
 
@@ -13,7 +14,7 @@ export const renameSource: CommandSpec = {
     await confirm(`Move the history of "${source.movedFrom}" (a folder no longer there) to "${source.id}"? Its applied migrations count as applied here; nothing runs.`, 'Move History', automationOf(args));
     const moved = await ctx.model.engine(target.folder).renameSource(source.movedFrom, source.id);
     await ctx.model.refresh();
-    void vscode.window.showInformationMessage(`Moved the history of ${moved.from} to ${moved.to}: ${moved.versions.length} migration(s) applied there.`);
+    void vscode.window.showInformationMessage(`Moved the history of ${moved.from} to ${moved.to}: ${plural(moved.versions.length, 'migration')} applied there.`);
     return moved;
   },
 };

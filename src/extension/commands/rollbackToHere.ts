@@ -1,5 +1,6 @@
 import { MigrationsError } from '../../core';
-import { automationOf, confirm, runWithProgress, targetOf, type CommandSpec } from './shared';
+import { migrationName, padded } from '../words';
+import { appliedAfter, automationOf, confirm, rollbackQuestion, runWithProgress, targetOf, type CommandSpec } from './shared';
 
 /** Roll Back to Here: every migration after this one (the CodeLens: this one too). */
 export const rollbackToHere: CommandSpec = {
@@ -10,7 +11,8 @@ export const rollbackToHere: CommandSpec = {
     if (target.version === undefined) throw new MigrationsError('Choose a migration in the Migrations view to roll back to.');
     // From an item, "to here" keeps it applied; the CodeLens above a class rolls that one back too.
     const to = automation?.including ? target.version - 1 : target.version;
-    await confirm(`Roll back every migration after ${to} in ${target.source}?`, 'Roll Back', automation);
-    return runWithProgress(ctx, target, `Roll back to ${to}`, (engine, opts) => engine.down({ ...opts, to }));
+    await confirm(rollbackQuestion(ctx, target.folder, appliedAfter(ctx, target.folder, to, target.source), { to, source: target.source }), 'Roll Back', automation);
+    const kept = ctx.model.migrations().find((m) => m.folder === target.folder && m.state.source === target.source && m.state.version === to)?.state;
+    return runWithProgress(ctx, target, to === 0 ? `Roll back ${target.source ?? 'everything'}` : `Roll back to ${kept ? migrationName(kept) : padded(to)}`, (engine, opts) => engine.down({ ...opts, to }));
   },
 };

@@ -35,6 +35,9 @@ export const selectDatabase: CommandSpec = {
     const choice = choiceOf(args) ?? (await ask(target.folder));
     const config = vscode.workspace.getConfiguration('migrations', target.folder.uri);
     const set = (key: string, value: unknown) => config.update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);
+    // One setting at a time would have the model read the database from half of them (a pg
+    // client with the old connection: "no PostgreSQL user name specified"): it reads once, after.
+    await ctx.model.holdingRefresh(async () => {
     await set('client', choice.client);
     await set('knexfile', choice.knexfile || undefined);
     await set('environment', choice.knexfile ? choice.environment || undefined : undefined);
@@ -48,6 +51,7 @@ export const selectDatabase: CommandSpec = {
         else await ctx.secrets.store(key, choice.password);
       }
     }
+    });
     // The tree re-reads on its own; the command does not wait for a server that may be slow to answer.
     ctx.model.reset();
     const label = ctx.model.engine(target.folder).databaseLabel;
@@ -71,7 +75,9 @@ async function ask(folder: vscode.WorkspaceFolder): Promise<DatabaseChoice> {
     return { client: 'sqlite', database };
   }
   if (!kind.client) return askKnexfile(config);
-  const current = config.get<Settings['connection']>('connection') ?? {};
+  // The current connection is a starting point only for the same kind of server: its port (and
+  // user) mean nothing to another (MySQL after PostgreSQL pre-fills 3306, not 5432).
+  const current = connectionDefaults(kind.client, config.get<Settings['client']>('client'), config.get<Settings['connection']>('connection'));
   const host = required(await input('Host', current.host ?? '127.0.0.1'));
   const port = Number(required(await input('Port', String(current.port ?? DEFAULT_PORTS[kind.client]), (v) => (/^\d+$/.test(v) ? undefined : 'A port number, e.g. 5432'))));
   const user = required(await input('User', current.user ?? ''));
@@ -83,6 +89,12 @@ async function ask(folder: vscode.WorkspaceFolder): Promise<DatabaseChoice> {
   });
   if (password === undefined) throw new Cancelled();
   return { client: kind.client, connection: { host, port, user, database }, password };
+}
+
+/** What the connection prompts start from: the current connection when the client stays, else its host and the client's port. */
+export function connectionDefaults(client: 'pg' | 'mysql2', currentClient: Settings['client'] | undefined, current: Settings['connection'] | undefined): NonNullable<Settings['connection']> {
+  if (currentClient === client) return { ...current, port: current?.port ?? DEFAULT_PORTS[client] };
+  return { host: current?.host, port: DEFAULT_PORTS[client] };
 }
 
 async function askKnexfile(config: vscode.WorkspaceConfiguration): Promise<DatabaseChoice> {

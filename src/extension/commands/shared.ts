@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
-import { explain, MigrationsError, runError, type MigrationEngine, type RunEvents, type RunReport } from '../../core';
+import { explain, MigrationsError, runError, type MigrationEngine, type MigrationState, type RunEvents, type RunReport, type Terms } from '../../core';
 import { EDITOR_TERMS } from '../terms';
+import { migrationName, migrationsNamed, padded } from '../words';
 import type { MigrationsModel } from '../model';
 import type { Node } from '../tree';
 
@@ -143,11 +144,85 @@ export async function runWithProgress(ctx: Context, target: Target, title: strin
       await ctx.model.refresh();
     }
   });
-  const done = report.steps.filter((s) => s.outcome === 'done').length;
-  if (report.ok) void vscode.window.showInformationMessage(report.steps.length === 0 ? 'Nothing to do.' : `${title}: ${done} migration(s) done.`);
-  else if (report.cancelled) void vscode.window.showWarningMessage(`${title}: cancelled after ${done} migration(s).`);
-  else void showError(ctx, runError(report, EDITOR_TERMS) ?? `${title} failed.`);
+  const result = runMessage(title, report, EDITOR_TERMS);
+  ctx.log.info(result.text);
+  if (result.level === 'info') void vscode.window.showInformationMessage(result.text);
+  else if (result.level === 'warning') void vscode.window.showWarningMessage(result.text);
+  else void showError(ctx, result.text);
   return report;
+}
+
+/**
+ * What a run came to, naming its migrations: what was applied or rolled back, what failed, what
+ * was not run (a partial success says what it did before the failure), then the failure itself.
+ */
+export function runMessage(title: string, report: RunReport, terms: Terms): { level: 'info' | 'warning' | 'error'; text: string } {
+  if (report.ok && report.steps.length === 0 && !report.passedOver?.length) return { level: 'info', text: `${title}: nothing to do.` };
+  const steps = (outcome: string, direction?: string) => report.steps.filter((s) => s.outcome === outcome && (!direction || s.direction === direction));
+  const [down, up] = [steps('done', 'down'), steps('done', 'up')];
+  const again = down.filter((d) => up.some((u) => u.source === d.source && u.version === d.version));
+  const parts = again.length > 0 && again.length === down.length && again.length === up.length
+    ? [`rolled back and applied again ${migrationsNamed(again)}`]
+    : [...(down.length ? [`rolled back ${migrationsNamed(down)}`] : []), ...(up.length ? [`applied ${migrationsNamed(up)}`] : [])];
+  const skipped = steps('skipped');
+  if (skipped.length) parts.push(`passed over ${migrationsNamed(skipped)} (not for this environment or its tags)`);
+  // Older than one applied: left pending unless applied up to (Apply Up to Here takes them).
+  if (report.passedOver?.length) parts.push(`left pending, out of order: ${migrationsNamed(report.passedOver)}`);
+  const failed = steps('failed');
+  const notRun = steps('not-run');
+  if (report.ok) return { level: 'info', text: `${title}: ${parts.join('; ')}.` };
+  if (failed.length) parts.push(`${report.cancelled ? 'stopped' : 'failed'}: ${migrationsNamed(failed)}`);
+  if (notRun.length) parts.push(`not run: ${migrationsNamed(notRun)}`);
+  const why = runError(report, terms);
+  if (report.cancelled) {
+    // "Cancelled after 1 of 3 migrations." says nothing the parts do not; a migration stopped mid-way says how it was left.
+    const stopped = failed.length && why ? ` ${why}` : '';
+    return { level: 'warning', text: `${title} was cancelled${parts.length ? `: ${parts.join('; ')}` : ''}.${stopped}` };
+  }
+  // Nothing else happened: the failure alone names the migration.
+  const alone = down.length + up.length + skipped.length + notRun.length === 0;
+  return { level: 'error', text: alone ? (why ?? `${title} failed.`) : `${title}: ${parts.join('; ')}.${why ? ` ${why}` : ''}` };
+}
+
+/**
+ * The confirmation before migrations are rolled back: which (source, version, description),
+ * and a warning for each one whose down() the last Verify found irreversible.
+ */
+export function rollbackQuestion(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder, targets: readonly MigrationState[], after?: { to: number; source?: string }): string {
+  const kept = after && after.to > 0 ? ctx.model.migrations().find((m) => m.folder === folder && m.state.version === after.to && (after.source === undefined || m.state.source === after.source))?.state : undefined;
+  const every = !after ? '' : after.to === 0 ? `every applied migration${after.source ? ` of ${after.source}` : ''}` : `every migration after ${kept ? migrationName(kept) : padded(after.to)}`;
+  // The view as last read shows nothing to undo: still asked, since the database decides (the run then does nothing).
+  if (targets.length === 0) return `Roll back ${every || 'the last applied migration'}? Its down() will run.`;
+  const question = `Roll back ${migrationsNamed(targets)}${every ? `, ${every}` : ''}? ${targets.length > 1 ? 'Their' : 'Its'} down() will run.`;
+  return [question, ...irreversibleWarnings(ctx, folder, targets)].join('\n\n');
+}
+
+/** For each migration whose down() the last Verify found irreversible (or missing): a warning line naming what it leaves. */
+export function irreversibleWarnings(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder, targets: readonly MigrationState[]): string[] {
+  return targets.flatMap((t) => {
+    const checked = ctx.model.checks.verdict(folder, t.source, t.version);
+    const whose = targets.length === 1 ? 'its' : `${migrationName(t)}: its`;
+    if (checked?.outcome === 'irreversible') return [`Warning: ${whose} down() was found irreversible: ${checked.problems.join('; ')}. Applying it again may then fail.`];
+    if (checked?.outcome === 'no-down') return [`Warning: ${whose} down() is missing: its changes stay.`];
+    return [];
+  });
+}
+
+/** The migration Roll Back Last and Redo Last act on: the one applied last, across the folder's sources. */
+export function lastApplied(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder): MigrationState | undefined {
+  const lasts = ctx.model.states.find((f) => f.folder === folder)?.report?.sources
+    .map((s) => s.migrations.find((m) => m.applied && m.version === s.lastApplied))
+    .filter((m): m is MigrationState => m !== undefined) ?? [];
+  // Across sources, by when each was applied (the engine's own order is the history's).
+  return lasts.sort((a, b) => (b.appliedAt ?? '').localeCompare(a.appliedAt ?? ''))[0];
+}
+
+/** The applied migrations a rollback down to `to` (which stays applied) would undo, newest first. */
+export function appliedAfter(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder, to: number, source?: string): MigrationState[] {
+  return ctx.model.migrations()
+    .filter((m) => m.folder === folder && m.state.applied && m.state.version > to && (source === undefined || m.state.source === source))
+    .map((m) => m.state)
+    .sort((a, b) => b.version - a.version);
 }
 
 function isNode(arg: unknown): arg is Node {
