@@ -100,7 +100,7 @@ test('an invalid source blocks only itself: the others run, and the run says whi
   const report = await engine(ws).up();
   assert.equal(report.ok, false);
   assert.deepEqual(report.steps.map((s) => `${s.source} ${s.version} ${s.outcome}`), ['a/versions 1 done', 'b/versions 1 not-run', 'b/versions 2 not-run']);
-  assert.match(report.error ?? '', /^Not run: b\/versions \(1 problem\(s\) to fix first: .*migration_002_b2\.ts:1 /);
+  assert.match(report.error ?? '', /^Not run: b\/versions \(1 problem to fix first: .*migration_002_b2\.ts:1 /);
   assert.deepEqual(report.problems?.map((p) => p.code), ['syntax-error']);
   assert.deepEqual(await userTables(DEFAULT_DB(ws)), ['a']);
 

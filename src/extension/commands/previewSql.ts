@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { explain, sqlPreviewText, type SqlReport } from '../../core';
 import type { SqlPreviews } from '../sqlPreviews';
 import { EDITOR_TERMS } from '../terms';
-import { automationOf, givenOrOpen, requireTrust, targetOf, type CommandSpec, type Context } from './shared';
+import { automationOf, givenOrOpen, requireTrust, targetOf, versionBefore, type CommandSpec, type Context } from './shared';
 
 /**
  * Preview SQL: the SQL applying (or, for an applied migration, rolling back) up to the target
@@ -21,7 +21,7 @@ async function previewSql(previews: SqlPreviews, ctx: Context, ...args: unknown[
   const to = automation?.version ?? target.version;
   const preview = (only: string | undefined) => direction === 'up'
     ? engine.sql('up', { source: only, to })
-    : engine.sql('down', { source: only, to: to === undefined ? undefined : to - 1 });
+    : engine.sql('down', { source: only, to: to === undefined ? undefined : versionBefore(ctx, target.folder, source, to) });
   const name = to === undefined ? `${direction} all pending` : `${direction} ${String(to).padStart(3, '0')}${state ? ` ${state.description}` : ''}`;
   if (source !== undefined || to !== undefined) {
     const report = await preview(source);

@@ -208,6 +208,16 @@ export function irreversibleWarnings(ctx: Pick<Context, 'model'>, folder: vscode
   });
 }
 
+/**
+ * The version just before `version` in its source (0 when it is the first): what "roll back this
+ * one too" rolls back to. Not `version - 1`, which need not exist (versions may skip numbers),
+ * and a rollback to a version that does not exist is refused.
+ */
+export function versionBefore(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder, source: string | undefined, version: number): number {
+  const before = ctx.model.migrations().filter((m) => m.folder === folder && m.state.source === source && m.state.version < version).map((m) => m.state.version);
+  return before.length > 0 ? Math.max(...before) : 0;
+}
+
 /** The migration Roll Back Last and Redo Last act on: the one applied last, across the folder's sources. */
 export function lastApplied(ctx: Pick<Context, 'model'>, folder: vscode.WorkspaceFolder): MigrationState | undefined {
   const lasts = ctx.model.states.find((f) => f.folder === folder)?.report?.sources

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Created, MigrationState, RunReport, VerifyReport } from '../../../src/core';
 // The tree as compiled beside this suite: the same code as the bundle's, in this host.
 import { MigrationsTree, type Node } from '../../../src/extension/tree';
-import { api, EXTENSION_ID, folder, metrics, modelShows, states, waitFor, workspacePath } from './helpers';
+import { api, EXTENSION_ID, folder, lastLogLines, metrics, modelShows, states, waitFor, workspacePath } from './helpers';
 
 const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
 const sumCodes = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).map(codeOf).filter((c) => c.startsWith('sum-'));
@@ -50,7 +50,11 @@ async function cleanUp(version: number | undefined, files: readonly string[]): P
   const { model } = await api();
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   const state = version === undefined ? undefined : states(model).get(version);
-  if (state?.applied && state.path) await vscode.commands.executeCommand('migrations.rollbackToHere', vscode.Uri.file(state.path), { including: true, confirmed: true });
+  if (state?.applied && state.path) {
+    // "This one too" rolls back to the version before it, which need not be version - 1 (81 follows 4 here).
+    const report = await vscode.commands.executeCommand<RunReport>('migrations.rollbackToHere', vscode.Uri.file(state.path), { including: true, confirmed: true });
+    assert.equal(report?.ok, true, `Roll Back to Here (including ${version}) failed; the log's last lines:\n${lastLogLines()}`);
+  }
   for (const f of [...files, workspacePath('versions', 'migrations.sum')]) fs.rmSync(f, { force: true });
   await model.refresh();
   await waitFor('the files gone from the model', () => !model.migrations().some((m) => files.includes(m.state.path ?? '')));

@@ -8,7 +8,7 @@ import { appliedAfter, lastApplied, rollbackQuestion, runMessage } from '../../.
 import { EDITOR_TERMS } from '../../../src/extension/terms';
 import { MigrationsTree, type Node } from '../../../src/extension/tree';
 import { plural } from '../../../src/extension/words';
-import { api, folder, modelShows, states, step, waitFor, workspacePath } from './helpers';
+import { api, folder, lastLogLines, modelShows, states, step, waitFor, workspacePath } from './helpers';
 
 const file = (version: number, name: string, up: string, down: string) => `export class M${version} {
   readonly version = ${version};
@@ -43,6 +43,7 @@ suite('Messages name what they act on', () => {
     await modelShows(model, 'migrations 60 and 61', () => states(model).has(60) && states(model).has(61));
     const node = (version: number): Node => ({ kind: 'migration', folder: folder(), state: states(model).get(version)!, last: false });
     const verified = await step('Verify 060', vscode.commands.executeCommand<VerifyReport>('migrations.verify', node(60)), 60_000);
+    assert.ok(verified, `Verify returned nothing; the log's last lines:\n${lastLogLines()}`);
     assert.equal(verified.migrations.find((m) => m.version === 60)?.outcome, 'irreversible');
 
     const report = await step('Apply All Pending', vscode.commands.executeCommand<RunReport>('migrations.applyAll'), 60_000);

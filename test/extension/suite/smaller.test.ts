@@ -68,7 +68,7 @@ export function getMigration() { return M70; }
     await modelShows(model, 'migration 70', () => states(model).has(70));
     const abort = new AbortController();
     const report: RunReport = await model.engine(folder()).up({ signal: abort.signal, events: { beforeMigration: (s) => void (s.version === 70 && setTimeout(() => abort.abort(), 500)) } });
-    assert.equal(report.cancelled, true, JSON.stringify(report));
+    assert.equal(report.cancelled, true, `${JSON.stringify(report)}\n${JSON.stringify(model.migrations().filter((m) => m.state.applied).map((m) => `${m.state.source} ${m.state.version} ${m.state.status}`))}`);
     const message = runMessage('Apply all pending', report, EDITOR_TERMS);
     assert.equal(message.level, 'warning');
     assert.match(message.text, /^Apply all pending was cancelled: stopped: 070 Slow on purpose \(versions\)\. .*was cancelled during up\(\)/);
