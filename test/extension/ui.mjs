@@ -1,11 +1,15 @@
 // UI end-to-end: packages the VSIX, installs it into code-server, opens a copy of the
 // sample workspace in Chromium and drives the workbench as a user would: the activity
 // bar, the tree, the view's title action, the command palette, a broken file's squiggle.
+// Then a day of use in a fresh workspace (create, type, save, apply, fix a failure, Verify, roll
+// back past its warning, switch to PostgreSQL, preview, an empty folder), a screenshot per step.
 // Screenshots go to test-results/ (git-ignored); the diagnostic one becomes media/screenshot.png
-// and the Show History one media/history.png when missing or UPDATE_SCREENSHOT is set.
+// and the Show History one media/history.png when missing or UPDATE_SCREENSHOT is set; the day's
+// kept in media/ (media/day-*.png) are refreshed when UPDATE_SCREENSHOT is set.
 //
 //   node test/extension/ui.mjs     (after `node scripts/build.mjs`)
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { installVsix, launchChromium, packageVsix, profileDirs, ROOT, startCodeServer, tempDir, waitFor, workbenchUrl } from '../../scripts/vscode-host.mjs';
 
@@ -114,15 +118,30 @@ export async function runUiTest({ print = console.log } = {}) {
     'typescript.validate.enable': false,
     'editor.minimap.enabled': false,
     'workbench.colorTheme': 'Default Dark Modern',
+    // The day types code into the editor: what is typed is what lands in the file (no closing
+    // bracket or quote added, no suggestion accepted, no indentation redone).
+    'editor.autoClosingBrackets': 'never',
+    'editor.autoClosingQuotes': 'never',
+    'editor.autoSurround': 'never',
+    'editor.autoIndent': 'none',
+    'editor.formatOnType': false,
+    'editor.quickSuggestions': { other: false, comments: false, strings: false },
+    'editor.suggestOnTriggerCharacters': false,
+    'editor.parameterHints.enabled': false,
   }, null, 2));
 
   let server;
+  /** The day's PostgreSQL admin connection, once it made the day's database (dropped at the end). */
+  let dayAdmin;
   let codeServer;
   let browser;
   let page;
   const shot = async (name) => {
     const file = path.join(RESULTS, `ui-${name}.png`);
     await page.screenshot({ path: file });
+    // The day's pictures kept in media/ (for the README) are refreshed when asked; which are kept is chosen by hand.
+    const kept = path.join(ROOT, 'media', `${name}.png`);
+    if (name.startsWith('day-') && process.env.UPDATE_SCREENSHOT && fs.existsSync(kept)) fs.copyFileSync(file, kept);
     return file;
   };
   const row = (label) => page.locator('.monaco-list-row', { hasText: label });
@@ -326,10 +345,251 @@ export async function runUiTest({ print = console.log } = {}) {
         }
       });
     }
+
+    // A day of use (issue 20's proof), in a fresh copy of the sample on SQLite, then PostgreSQL:
+    // the user's own keystrokes and clicks, a screenshot per step (test-results/ui-day-*.png).
+    const day = path.join(base, 'workspace-day');
+    const dayVersions = path.join(day, 'versions');
+    const dayFile = (n, name) => path.join(dayVersions, `migration_${String(n).padStart(3, '0')}_${name}.ts`);
+    const dayDatabase = `mm_ui_${process.pid}_day`;
+    const pgServer = SERVERS.find((s) => s.client === 'pg');
+    const applyAll = async () => {
+      await page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').first().click();
+      // Off the title bar: once nothing is pending the button hides, and Roll Back Last slides under the pointer.
+      await page.mouse.move(1300, 470);
+    };
+    const problems = page.locator('.markers-panel');
+    const sidebar = page.locator('.part.sidebar');
+    // The library's own check of a folder's migrations.sum against its files (as built in dist/).
+    const { checkSum } = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'lib.js'));
+    const migrationFiles = () => fs.readdirSync(dayVersions).filter((f) => f.startsWith('migration_')).map((f) => ({ path: path.join(dayVersions, f) }));
+    /** A day's screenshot once the run's progress notification has closed (it outlives its result a moment), the mouse off the view. */
+    const dayShot = async (name) => {
+      await page.locator('.notification-toast .monaco-button', { hasText: /^Cancel$/ }).first().waitFor({ state: 'detached', timeout: 20_000 });
+      await page.mouse.move(1300, 470);
+      return shot(name);
+    };
+    /** Creates a migration as the user does: the palette, its description typed; returns its file once open. */
+    const createInEditor = async (version, description, name) => {
+      const input = await paletteCommand('Migrations: Create Migration');
+      await page.getByText('Describe the migration').first().waitFor({ timeout: 10_000 });
+      await input.fill(description);
+      await page.keyboard.press('Enter');
+      const file = dayFile(version, name);
+      await page.locator('.tab', { hasText: path.basename(file) }).waitFor({ timeout: 20_000 });
+      await rowStatus(`${String(version).padStart(3, '0')} ${description}`, 'pending');
+      return file;
+    };
+    /**
+     * Replaces the line of `file` holding `marker` by `text` (its indentation kept) by typing in its
+     * editor, then saves with Ctrl+S; returns once the file on disk holds the typed line.
+     */
+    const typeOver = async (file, marker, text) => {
+      const lines = fs.readFileSync(file, 'utf8').split('\n');
+      const at = lines.findIndex((l) => l.includes(marker));
+      if (at < 0) throw new Error(`${path.basename(file)} has no line holding ${marker}`);
+      await page.locator('.tab', { hasText: path.basename(file) }).click();
+      // Go to Line (":<line>" in the quick input), the line's text selected, typed over.
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill(`:${at + 1}`);
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+      await page.keyboard.press('End');
+      await page.keyboard.press('Shift+Home');
+      await page.keyboard.type(text);
+      await page.keyboard.press('Control+S');
+      const expected = `${/^\s*/.exec(lines[at])[0]}${text}`;
+      await waitFor(`${path.basename(file)} saved with the typed line`, () => fs.readFileSync(file, 'utf8').split('\n')[at] === expected, { timeoutMs: 10_000 });
+      await page.locator('.tab.dirty', { hasText: path.basename(file) }).waitFor({ state: 'detached', timeout: 10_000 });
+    };
+
+    await step('day 1: "Create Migration" from the palette in a fresh workspace opens migration 004', async () => {
+      fs.cpSync(path.join(SAMPLE, 'versions'), dayVersions, { recursive: true });
+      await page.goto(workbenchUrl(codeServer, day));
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.locator('.activitybar [aria-label^="Migrations"]').first().click();
+      for (const label of SAMPLE_ROWS) await rowStatus(label, 'pending', 60_000);
+      // Wide enough for "pending · irreversible" beside its label (the width may carry over from the first window).
+      if (((await sidebar.boundingBox())?.width ?? 0) < 400) await widenSideBar(page);
+      const file = await createInEditor(4, 'add loyalty points', 'add_loyalty_points');
+      await page.locator('.view-lines', { hasText: "readonly description = 'add loyalty points';" }).first().waitFor({ timeout: 20_000 });
+      if (!fs.existsSync(path.join(dayVersions, 'migrations.sum'))) throw new Error('Create Migration wrote no migrations.sum');
+      if (!fs.readFileSync(file, 'utf8').includes('async up(')) throw new Error(`${file} holds no up()`);
+      await dayShot('day-1-create');
+    });
+
+    await step('day 2: its up() and down() typed in the editor and saved: migrations.sum follows, no sum problem, no squiggle', async () => {
+      const file = dayFile(4, 'add_loyalty_points');
+      const sumFile = path.join(dayVersions, 'migrations.sum');
+      const sumBefore = fs.readFileSync(sumFile, 'utf8');
+      // The Problems panel open, as it stays all day.
+      await page.keyboard.press('Control+Shift+M');
+      await problems.waitFor({ timeout: 20_000 });
+      await typeOver(file, '// e.g.', "await knex.schema.alterTable('chat_users', (t) => { t.integer('loyalty_points'); });");
+      await typeOver(file, '// Undo exactly', "await knex.schema.alterTable('chat_users', (t) => { t.dropColumn('loyalty_points'); });");
+      // The save of a migration applied nowhere rewrites the sum (the editor's doing, no rehash asked)...
+      await waitFor('migrations.sum to agree with the saved file', () => checkSum(dayVersions, migrationFiles()).length === 0 && fs.readFileSync(sumFile, 'utf8') !== sumBefore, { timeoutMs: 10_000 });
+      // ...so nothing is left to report: no "sum-edited … run `migrations rehash`" on line 1.
+      await problems.getByText('No problems have been detected in the workspace.').waitFor({ timeout: 20_000 });
+      const squiggles = await page.locator('.editor-group-container.active .squiggly-error, .editor-group-container.active .squiggly-warning').count();
+      if (squiggles > 0) throw new Error(`the saved migration shows ${squiggles} squiggle(s)`);
+      await rowStatus('004 add loyalty points', 'pending');
+      await dayShot('day-2-edited');
+    });
+
+    await step('day 3: "Apply All Pending" applies 001-004 (a sum problem would have blocked it)', async () => {
+      await paletteCommand('Notifications: Clear All Notifications');
+      await applyAll();
+      for (const label of [...SAMPLE_ROWS, '004 add loyalty points']) await rowStatus(label, 'applied');
+      await page.getByText('Apply all pending: applied 4 migrations').first().waitFor({ timeout: 20_000 });
+      await dayShot('day-3-applied');
+    });
+
+    await step('day 4: a failing migration shows "failed"; fixed in the editor and applied, its row reads "applied", nothing stale', async () => {
+      await paletteCommand('Notifications: Clear All Notifications');
+      const file = await createInEditor(5, 'backfill loyalty points', 'backfill_loyalty_points');
+      await typeOver(file, '// e.g.', "await knex.raw('update chat_users set loyalty_points = points * 10');");
+      await applyAll();
+      await rowStatus('005 backfill loyalty points', 'failed');
+      await page.locator('.notification-toast', { hasText: 'no such column: points' }).first().waitFor({ timeout: 20_000 });
+      await dayShot('day-4-failed');
+      await paletteCommand('Notifications: Clear All Notifications');
+      await typeOver(file, 'points * 10', "await knex.raw('update chat_users set loyalty_points = 100');");
+      await applyAll();
+      await rowStatus('005 backfill loyalty points', 'applied');
+      await page.getByText('Apply all pending: applied 005 backfill loyalty points').first().waitFor({ timeout: 20_000 });
+      await problems.getByText('No problems have been detected in the workspace.').waitFor({ timeout: 20_000 });
+      await dayShot('day-4-fixed');
+    });
+
+    await step('day 5: Verify on a migration whose down() leaves a column: the finding is in the Problems panel and on its row', async () => {
+      await paletteCommand('Notifications: Clear All Notifications');
+      const file = await createInEditor(6, 'add nickname', 'add_nickname');
+      // up() adds a column; down() is left as the template has it (it undoes nothing).
+      await typeOver(file, '// e.g.', "await knex.schema.alterTable('chat_users', (t) => { t.string('nickname'); });");
+      // From the palette, Verify checks the migration open in the editor.
+      await paletteCommand('Migrations: Verify (Reversible on a Shadow Database)');
+      await rowStatus('006 add nickname', 'pending · irreversible', 60_000);
+      const toast = page.locator('.notification-toast', { hasText: 'down() leaves column chat_users.nickname' }).first();
+      await toast.waitFor({ timeout: 20_000 });
+      await toast.locator('.monaco-button', { hasText: 'Show Problems' }).click();
+      await problems.getByText(/down\(\) leaves column chat_users\.nickname/).first().waitFor({ timeout: 20_000 });
+      await page.locator('.editor-group-container.active .squiggly-warning').first().waitFor({ timeout: 20_000 });
+      await dayShot('day-5-verify');
+    });
+
+    await step('day 6: applied, then Roll Back Last warns in its dialog that 006 is irreversible; accepted, the row reads "pending"', async () => {
+      await paletteCommand('Notifications: Clear All Notifications');
+      await applyAll();
+      await rowStatus('006 add nickname', 'applied');
+      await page.locator('.monaco-action-bar .action-label[aria-label="Roll Back Last"]').first().click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 20_000 });
+      const said = (await dialog.textContent()) ?? '';
+      if (!/006 add nickname/.test(said) || !/irreversible/.test(said) || !/chat_users\.nickname/.test(said)) throw new Error(`the rollback dialog says: ${said}`);
+      await dayShot('day-6-rollback-warning');
+      await dialog.locator('.monaco-button', { hasText: /^Roll Back$/ }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+      // Exactly "pending": the verify result of before the apply does not come back.
+      await rowStatus('006 add nickname', 'pending');
+      await page.getByText('Roll back last: rolled back 006 add nickname').first().waitFor({ timeout: 20_000 });
+    });
+
+    await step('day 7: Select Database → PostgreSQL: the SQLite drift and verify results leave the view', async () => {
+      await paletteCommand('Notifications: Clear All Notifications');
+      // On SQLite: the column down() left is drift, and Verify (from the row) flags 006 again.
+      await paletteCommand('Migrations: Check Drift');
+      await sidebar.locator('.monaco-list-row', { hasText: 'exists only in the database: column chat_users.nickname' }).waitFor({ timeout: 60_000 });
+      await row('006 add nickname').hover();
+      await row('006 add nickname').locator('.action-label[aria-label^="Verify"]').click();
+      await rowStatus('006 add nickname', 'pending · irreversible', 60_000);
+      await problems.getByText(/down\(\) leaves column chat_users\.nickname/).first().waitFor({ timeout: 20_000 });
+      // The tree and the Problems panel say it all: no toasts over them.
+      await page.locator('.notification-toast .monaco-button', { hasText: /^Cancel$/ }).first().waitFor({ state: 'detached', timeout: 20_000 });
+      await paletteCommand('Notifications: Clear All Notifications');
+      await dayShot('day-7-sqlite-results');
+      dayAdmin = await serverKnex(pgServer, pgServer.adminDatabase);
+      await dayAdmin.raw(`drop database if exists ${dayDatabase}`);
+      await dayAdmin.raw(`create database ${dayDatabase}`);
+      await paletteCommand('Notifications: Clear All Notifications');
+      await paletteCommand('Migrations: Select Database');
+      const input = page.locator('.quick-input-widget input');
+      const title = page.locator('.quick-input-widget .quick-input-title');
+      const answer = async (asked, value) => {
+        await title.filter({ hasText: asked }).waitFor({ timeout: 10_000 });
+        if (value !== undefined) await input.fill(value);
+        await page.keyboard.press('Enter');
+      };
+      await title.filter({ hasText: /^Migrations database for/ }).waitFor({ timeout: 10_000 });
+      await input.fill('PostgreSQL');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'PostgreSQL' }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await answer(/^Host$/);
+      await answer(/^Port$/);
+      await answer(/^User$/, pgServer.user);
+      await answer(/^Database$/, dayDatabase);
+      await answer(/^Password/);
+      await page.locator('.notification-toast', { hasText: `Migrations database: pg` }).first().waitFor({ timeout: 20_000 });
+      // The new database has nothing applied: every row exactly "pending", no "· irreversible"...
+      for (const label of [...SAMPLE_ROWS, '004 add loyalty points', '005 backfill loyalty points', '006 add nickname']) await rowStatus(label, 'pending', 60_000);
+      // ...and no SQLite drift.
+      const stale = await sidebar.locator('.monaco-list-row', { hasText: /^(Drift|No drift)|chat_users\.nickname/ }).count();
+      if (stale > 0) throw new Error(`${stale} row(s) still show the SQLite drift`);
+      // ...nor its Verify finding in the Problems panel.
+      await problems.getByText('No problems have been detected in the workspace.').waitFor({ timeout: 20_000 });
+      const settings = JSON.parse(fs.readFileSync(path.join(day, '.vscode', 'settings.json'), 'utf8'));
+      if (settings['migrations.client'] !== 'pg' || settings['migrations.connection']?.database !== dayDatabase) throw new Error(`.vscode/settings.json holds ${JSON.stringify(settings)}`);
+      await dayShot('day-7-postgres');
+    });
+
+    await step('day 8: Preview SQL is a read-only SQL view, and previewing again reuses its tab', async () => {
+      await paletteCommand('Notifications: Clear All Notifications');
+      const previewTab = page.locator('.tab', { hasText: 'up 006 add nickname.sql' });
+      const preview = async () => {
+        await row('006 add nickname').hover();
+        await row('006 add nickname').locator('.action-label[aria-label="Preview SQL"]').click();
+        await page.locator('.tab.active', { hasText: 'up 006 add nickname.sql' }).waitFor({ timeout: 60_000 });
+      };
+      await preview();
+      await page.locator('.view-lines', { hasText: 'create table "chat_users"' }).first().waitFor({ timeout: 30_000 });
+      await page.locator('#status\\.editor\\.mode', { hasText: 'SQL' }).waitFor({ timeout: 10_000 });
+      // Kept open (not a preview tab), so a second tab could not hide by replacing it.
+      await paletteCommand('View: Keep Editor');
+      // A keystroke is refused: the view is read-only (no untitled document to be asked to save).
+      await page.locator('.editor-group-container.active .view-lines').first().click({ position: { x: 40, y: 185 } });
+      await page.keyboard.type('x');
+      await page.getByText('Cannot edit in read-only editor').first().waitFor({ timeout: 10_000 });
+      if (await page.locator('.tab.dirty').count() > 0) throw new Error('a tab is dirty after typing in the preview');
+      await dayShot('day-8-preview');
+      // Another editor active, then the same preview again: its tab comes back, no second one.
+      await page.locator('.tab', { hasText: 'migration_006_add_nickname.ts' }).click();
+      await preview();
+      const tabs = await previewTab.count();
+      if (tabs !== 1) throw new Error(`previewing twice left ${tabs} tabs`);
+    });
+
+    await step('day 9: an empty folder shows the welcome view: "No migrations yet" and Create Migration', async () => {
+      const empty = path.join(base, 'workspace-empty');
+      fs.mkdirSync(empty);
+      await page.goto(workbenchUrl(codeServer, empty));
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.locator('.activitybar [aria-label^="Migrations"]').first().click();
+      const welcome = page.locator('.welcome-view-content');
+      await welcome.getByText(/No migrations yet/).waitFor({ timeout: 60_000 });
+      await welcome.locator('.monaco-button', { hasText: 'Create Migration' }).waitFor({ timeout: 10_000 });
+      if (await page.locator('.monaco-action-bar .action-label[aria-label="Apply All Pending"]').count() > 0) throw new Error('the empty view shows Apply All Pending');
+      await dayShot('day-9-empty');
+    });
   } finally {
     if (broken && page) await shot('failure').catch(() => {});
     await browser?.close().catch(() => {});
     await server?.stop();
+    if (dayAdmin) {
+      await dayAdmin.raw(`drop database if exists mm_ui_${process.pid}_day with (force)`).catch(() => {});
+      await dayAdmin.destroy();
+    }
     if (!process.env.KEEP_VSCODE_TEMP) fs.rmSync(base, { recursive: true, force: true });
   }
   const passed = tests.filter((t) => t.state === 'passed').length;
