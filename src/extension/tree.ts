@@ -134,6 +134,9 @@ export class MigrationsTree implements vscode.TreeDataProvider<Node>, vscode.Dis
         item.contextValue = report?.movedFrom ? 'source:moved' : report?.elsewhere ? 'source:elsewhere' : 'source';
         // A source only the history knows: said on the row, as the CLI's status says it.
         if (report?.elsewhere) item.description = elsewhereLabel(report.elsewhere);
+        // With one folder there is no folder row, and a view alone in its container shows no
+        // description (code-server 4.103): the source row says which database it is read from.
+        else if (this.model.states.length === 1) item.description = databaseShown(this.model, node.folder);
         item.tooltip = node.dir || (report?.elsewhere ? `${node.id}: ${elsewhereLabel(report.elsewhere)}` : node.id);
         return item;
       }

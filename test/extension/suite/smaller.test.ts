@@ -35,6 +35,13 @@ suite('Smaller things', () => {
   test('writing the settings reads the database once, from all of them: never from half (no "no PostgreSQL user name"); the view says which database', async () => {
     const { model } = await api();
     assert.equal(databaseShown(model, folder()), 'sqlite .migrations/dev.sqlite3');
+    // Seen on the row itself: a view alone in its container shows no description in code-server.
+    const tree = new MigrationsTree(model);
+    try {
+      assert.equal(tree.getTreeItem({ kind: 'source', folder: folder(), id: 'versions', dir: workspacePath('versions') }).description, 'sqlite .migrations/dev.sqlite3');
+    } finally {
+      tree.dispose();
+    }
     const database = `mm_nosuch_${randomBytes(4).toString('hex')}`;
     const seen: string[] = [];
     const listening = model.onDidChange(() => {
