@@ -189,3 +189,18 @@ test('unlock --force while a run is inside a migration names that process and le
   assert.equal(done.code, 0, done.stderr);
   assert.deepEqual(await lockRows(DEFAULT_DB(ws)), []);
 });
+
+test('a run with nothing to do takes over the lock row a runner killed after its last commit left, and releases it', async () => {
+  const ws = tempWorkspace(migrationFiles([1]));
+  assert.equal(cli(['up', '--dir', ws]).code, 0);
+  await holdLock(ws, { pid: await deadPid() });
+  const r = cli(['up', '--dir', ws]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Nothing to apply\./);
+  assert.deepEqual(await lockRows(DEFAULT_DB(ws)), [], 'the dead holder\'s lock row is still there');
+  // A live holder's row is left alone: a run with nothing to do does not wait for it either.
+  await holdLock(ws, { pid: process.pid });
+  assert.equal(cli(['up', '--dir', ws]).code, 0);
+  assert.deepEqual((await lockRows(DEFAULT_DB(ws))).map((row) => row.pid), [process.pid]);
+});
+

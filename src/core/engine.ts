@@ -754,10 +754,16 @@ export class MigrationEngine {
         // open, so that files which cannot run are refused before the writer is opened below.
         let before: Step[] | undefined;
         if (!this.options.prechecked || (!this.options.isolate && !this.writer)) {
-          const seen = await this.read();
+          const { rows, unreadable, lock } = await this.snapshot({ lock: true });
+          const seen = new HistorySnapshot(rows, unreadable);
           before = runnable(plan(seen.states(sources, this.settings.environment), seen), seen, this.target.label).steps;
           refuseHalfDone(before, seen, false);
-          if (before.length === 0) return { ok: true, steps: [] };
+          if (before.length === 0) {
+            // A runner killed after its last commit left its lock row: the next run takes it over
+            // even with nothing to do, as one with work would, so no dead holder's row outlives it.
+            if (lock && isStale(lock, this.settings.staleLockMs)) await this.underLock(async () => undefined);
+            return { ok: true, steps: [] };
+          }
         }
         if (this.options.isolate) return await this.inChild<RunReport>(request, opts, child);
         // Loaded before the lock: a run refused for its files creates no database file and no table.
