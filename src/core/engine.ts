@@ -27,12 +27,12 @@ import { dumpSchema } from './model/schemaDiff';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
 import { allowingSumMismatch, checkSum, SUM_FILE, sumMismatch, writeSum } from './sources/integrity';
-import { insideWorkspace } from './config/workspaceFiles';
+import { climbsOut, insideWorkspace } from './config/workspaceFiles';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from './verify/verify';
 import { baselineRows, manualRow, movedMatches, movedProblem, refuseHalfDone, refuseMoved, renameRows } from './model/repair';
 import { HistorySnapshot, type HistoryRead } from './model/history';
 import { elsewhereSources, refuseRollbackPastElsewhere, type Elsewhere } from './model/elsewhere';
-import { silentLogger, type Direction, type HistoryRow, type LockHolder, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
+import { silentLogger, type Direction, type HistoryRow, type LockHolder, type NewHistoryRow, type Logger, type Migration, type MigrationFile, type MigrationStatus, type Problem, type Source } from './model/types';
 
 export interface EngineOptions {
   /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
@@ -422,21 +422,10 @@ export class MigrationEngine {
     requireOneSource(sources.map((source) => ({ source, states: [] })), 'Marking migrations applied up to a version');
     const [source] = sources;
     const { environment } = this.settings;
-    return this.guard(async () => {
-      // Decided on a read first, so that a request with nothing to do creates no database.
-      if (baselineRows(source, refuseUnreadable(await this.read(), this.target.label), opts.to, environment).length === 0) return { source: source.id, to: opts.to, versions: [] };
-      return this.underLock(async (knex, history) => {
-        const read = await history.read();
-        const rows = baselineRows(source, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label), opts.to, environment);
-        // All or nothing: a baseline half recorded would leave the rest out of order.
-        await knex.transaction(async (trx) => {
-          for (const row of rows) await history.append(row, trx);
-        });
-        const versions = rows.map((r) => r.version);
-        this.logger.info(`Marked migration(s) ${versions.join(', ')} (${source.id}) as applied by hand; nothing was run.`);
-        return { source: source.id, to: opts.to, versions };
-      });
-    });
+    // All or nothing: a baseline half recorded would leave the rest out of order.
+    const versions = (await this.appendByHand((history) => baselineRows(source, history, opts.to, environment))).map((r) => r.version);
+    if (versions.length > 0) this.logger.info(`Marked migration(s) ${versions.join(', ')} (${source.id}) as applied by hand; nothing was run.`);
+    return { source: source.id, to: opts.to, versions };
   }
 
   /** Records `version` as not applied without running it (after undoing it by hand): it is pending again. */
@@ -452,21 +441,11 @@ export class MigrationEngine {
     const [target] = this.sources(to);
     if (target.dir === '') throw new ConfigError(`"${to}" is not a folder source.`, { source: to }, 'usage');
     if (this.sources().some((s) => s.id === from)) throw new ConfigError(`"${from}" is still a folder here; only the history of a source no folder holds any more can move.`, { source: from }, 'usage');
-    return this.guard(async () => {
-      // Checked on a read first, so that a refused request creates no database.
-      renameRows(from, target, refuseUnreadable(await this.read(), this.target.label));
-      return this.underLock(async (knex, history) => {
-        const read = await history.read();
-        const rows = renameRows(from, target, refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label));
-        // All or nothing: a history half moved would show some migrations pending in both places.
-        await knex.transaction(async (trx) => {
-          for (const row of rows) await history.append(row, trx);
-        });
-        const versions = rows.filter((r) => r.direction === 'up').map((r) => r.version);
-        this.logger.info(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
-        return { from, to: target.id, versions };
-      });
-    });
+    // All or nothing: a history half moved would show some migrations pending in both places.
+    const rows = await this.appendByHand((history) => renameRows(from, target, history));
+    const versions = rows.filter((r) => r.direction === 'up').map((r) => r.version);
+    this.logger.info(`Moved the history of ${from} to ${target.id} (migrations ${versions.join(', ')}); nothing was run.`);
+    return { from, to: target.id, versions };
   }
 
   create(description: string, opts: { source?: string; js?: boolean } = {}): Created {
@@ -504,7 +483,7 @@ export class MigrationEngine {
       throw new ConfigError(`"${only}" is a source of migrations in code, not a folder: create writes files into folder sources only (${folders.map((s) => s.id).join(', ') || 'none yet'}).`, { source: only }, 'usage');
     }
     const rel = path.relative(this.workspace, dir);
-    if (rel.startsWith('..') || path.isAbsolute(rel) || path.basename(dir) !== 'versions') {
+    if (climbsOut(rel) || path.basename(dir) !== 'versions') {
       throw new ConfigError(`"${only}" is not a migration source (the sources are: ${ids()}), nor a "versions" folder inside the workspace to start one; name a source or such a folder.`, { source: only }, 'usage');
     }
     // A versions folder that is not a source yet (e.g. outside migrations.versionsDir) may still hold files: number after them.
@@ -589,7 +568,7 @@ export class MigrationEngine {
     const t = this.target;
     if (t.filename) {
       const rel = path.relative(this.workspace, t.filename);
-      return `${t.client} ${rel.startsWith('..') || path.isAbsolute(rel) ? t.filename : rel.split(path.sep).join('/')}`;
+      return `${t.client} ${climbsOut(rel) ? t.filename : rel.split(path.sep).join('/')}`;
     }
     const connection = t.knexConfig?.connection;
     const name = t.server?.database ?? (typeof connection === 'object' && connection !== null && 'database' in connection ? String(connection.database) : undefined);
@@ -796,6 +775,25 @@ export class MigrationEngine {
       // Unused (nothing to do, a refusal), or left alive by a failure before it was asked: ended.
       if (child?.connected) child.kill();
     }
+  }
+
+  /**
+   * Rows recorded by hand, nothing run (a baseline, a moved history): decided on a read first, so
+   * that a refused request or one with nothing to record creates no database, then again under the
+   * lock, and appended all or nothing. Refused while the history holds rows we did not write.
+   */
+  private async appendByHand(rowsOf: (history: HistorySnapshot) => NewHistoryRow[]): Promise<NewHistoryRow[]> {
+    return this.guard(async () => {
+      if (rowsOf(refuseUnreadable(await this.read(), this.target.label)).length === 0) return [];
+      return this.underLock(async (knex, history) => {
+        const read = await history.read();
+        const rows = rowsOf(refuseUnreadable(new HistorySnapshot(read.rows, read.unreadable), this.target.label));
+        await knex.transaction(async (trx) => {
+          for (const row of rows) await history.append(row, trx);
+        });
+        return rows;
+      });
+    });
   }
 
   /** Whatever executes a migration file (or a config's code): never in a workspace that is not trusted. */

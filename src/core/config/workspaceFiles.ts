@@ -34,8 +34,8 @@ function linkText(file: string): string | undefined {
   }
 }
 
-/** `rel` (a relative path) climbs out of its folder. */
-function climbsOut(rel: string): boolean {
+/** `rel` (a relative path) climbs out of its folder (`..foo` is a name, not a way out). */
+export function climbsOut(rel: string): boolean {
   return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
 }
 
