@@ -6,16 +6,9 @@ import * as vscode from 'vscode';
 import type { DriftReport, VerifyReport } from '../../../src/core';
 // The tree as compiled beside this suite: the same code as the bundle's, in this host.
 import { MigrationsTree, type Node } from '../../../src/extension/tree';
-import { api, dbFile, folder, tables, waitFor, workspacePath } from './helpers';
+import { api, dbFile, folder, tables, waitFor, workspacePath, migrationSource } from './helpers';
 
-const file = (version: number, name: string, up: string, down: string | null) => `import type { Knex } from 'knex';
-export class M${version} {
-  readonly version = ${version};
-  readonly description = '${name}';
-  async up(knex: Knex) { ${up} }
-${down === null ? '' : `  async down(knex: Knex) { ${down} }\n`}}
-export function getMigration() { return M${version}; }
-`;
+const file = migrationSource;
 
 // Verify, Lint and Check Drift from the editor: results on the tree items, lint findings as
 // diagnostics, drift and the live schema as nodes of the Migrations view.

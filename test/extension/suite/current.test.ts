@@ -8,18 +8,9 @@ import type { RunReport, VerifyReport } from '../../../src/core';
 import type { DatabaseChoice } from '../../../src/extension/commands/selectDatabase';
 // The tree as compiled beside this suite: the same code as the bundle's, in this host.
 import { MigrationsTree, type Node } from '../../../src/extension/tree';
-import { api, folder, step, waitFor, workspacePath } from './helpers';
+import { api, folder, step, waitFor, workspacePath, migrationSource } from './helpers';
 
-/** A migration file: `up`/`down` bodies (down null: none), with optional lines before the class. */
-const file = (version: number, name: string, up: string, down: string | null, head = '') => `import type { Knex } from 'knex';
-${head}
-export class M${version} {
-  readonly version = ${version};
-  readonly description = '${name}';
-  async up(knex: Knex) { ${up} }
-${down === null ? '' : `  async down(knex: Knex) { ${down} }\n`}}
-export function getMigration() { return M${version}; }
-`;
+const file = migrationSource;
 const creates = (table: string) => `await knex.schema.createTable('${table}', (t) => t.increments('id'));`;
 const drops = (table: string) => `await knex.schema.dropTable('${table}');`;
 

@@ -89,6 +89,18 @@ export async function columns(file: string, table: string): Promise<string[]> {
   return (await query<{ name: string }>(file, `pragma table_info(${table})`)).map((r) => r.name);
 }
 
+/** A migration file's text: `up`/`down` bodies (down null: none), with `head` lines before the class. */
+export function migrationSource(version: number, name: string, up: string, down: string | null, head?: string): string {
+  return `import type { Knex } from 'knex';
+${head === undefined ? '' : `${head}\n`}export class M${version} {
+  readonly version = ${version};
+  readonly description = '${name}';
+  async up(knex: Knex) { ${up} }
+${down === null ? '' : `  async down(knex: Knex) { ${down} }\n`}}
+export function getMigration() { return M${version}; }
+`;
+}
+
 /** A file from test/fixtures/files with `{{name}}` placeholders filled (shared with the UI test). */
 export function fixtureText(name: string, vars: Record<string, string | number>): string {
   // Compiled to out/test/extension/suite/: the repository root is four levels up.
