@@ -62,6 +62,8 @@ export interface ProjectConfig {
   readonly folders: readonly { readonly id: string; readonly dir: string; readonly priority?: number }[];
   readonly code: readonly DeclaredCodeSource[];
   readonly hooks?: ProjectConfigInput['hooks'];
+  /** A description (describeProject) made by a process that executed it: its code stayed there. */
+  readonly described?: true;
 }
 
 /** The config file at the workspace root, if there is one. */
