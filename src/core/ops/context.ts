@@ -16,7 +16,7 @@ export type ContextOptions = SourcesOptions & TargetOptions & {
 /** One sources context and the target its settings name (or the options give). */
 export function contextOf(options: ContextOptions): OpContext {
   const logger = options.logger ?? silentLogger;
-  const sources = new SourcesContext(options);
+  const sources = new SourcesContext({ ...options, logger });
   const target = TargetContext.of(sources, { ...options, logger });
   return { sources, target, logger, runner: options.runner, templatesDir: options.templatesDir, untrusted: options.untrusted, isolate: options.isolate };
 }

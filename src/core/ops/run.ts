@@ -56,6 +56,7 @@ function runOperation<A extends { source?: string }>(name: 'up' | 'down' | 'redo
         const seen = new HistorySnapshot(read.rows, read.unreadable);
         const states = seen.states(sources, ctx.sources.settings.environment);
         const { steps, blocked } = runnable(plan(ctx, args, states, seen, all), seen, target.label);
+        ctx.logger.debug(`Planned ${plural(steps.length, 'step')} on a read of ${target.label}.`);
         refuseHalfDone(steps, seen, false);
         const left = extra?.(ctx, args, states) ?? [];
         const pre: RunPrecheck = {
@@ -70,8 +71,9 @@ function runOperation<A extends { source?: string }>(name: 'up' | 'down' | 'redo
     },
     async run(ctx, args, pre, io) {
       const { target, sources: { settings } } = ctx;
-      const all = ctx.sources.sources();
-      const sources = args.source === undefined ? all : ctx.sources.sources(args.source);
+      // The folder sources the precheck read: not discovered again (here, or in the child).
+      const all = ctx.sources.sources(undefined, pre.discovered);
+      const sources = args.source === undefined ? all : ctx.sources.sources(args.source, pre.discovered);
       const before = stepsOf(pre.steps, all);
       return target.guard(async () => {
         if (before.length === 0) return target.underLock(async () => ({ ok: true, steps: [] }));
@@ -82,10 +84,14 @@ function runOperation<A extends { source?: string }>(name: 'up' | 'down' | 'redo
         return target.underLock(async (knex, history, lock) => {
           const read = await target.snapshot();
           const now = new HistorySnapshot(read.rows, read.unreadable);
+          const replan = () => {
+            ctx.logger.debug(`The history of ${target.label} changed since the plan: planned again under the lock.`);
+            return runnable(plan(ctx, args, now.states(sources, settings.environment), now, all), now, target.label);
+          };
           // Another runner may have applied some of the plan while this one waited: then it is made again.
           const { steps: planned, blocked: unreadable } = fingerprint(read) === pre.seen
             ? { steps: before, blocked: stepsOf(pre.blocked, all) }
-            : runnable(plan(ctx, args, now.states(sources, settings.environment), now, all), now, target.label);
+            : replan();
           refuseHalfDone(planned, now);
           // A source with a bad file blocks only itself; when nothing else is left, nothing runs.
           const { loaded: steps, blocked: invalid, problems: loadProblems } = loadBySource(planned, ctx.sources.cache, preloaded);
@@ -149,8 +155,8 @@ export const redo = runOperation<{ source?: string }>('redo', (raw) => ({ source
 });
 
 /** What the report of a run says in the caller's process only (the runner child does not say it too). */
-function settle(ctx: OpContext, pre: RunPrecheck, report: RunReport): RunReport {
-  const outside = ctx.sources.sources().filter((s) => pre.outside.includes(s.id));
+function settle(_ctx: OpContext, pre: RunPrecheck, report: RunReport): RunReport {
+  const outside = pre.outside.length === 0 ? [] : pre.discovered.filter((s) => pre.outside.includes(s.id));
   const refused = outside.length === 0 ? report : withBlocked(report, [], outside.flatMap((s) => s.problems), pre.outside);
   // Never silent: what this up left pending for being out of order.
   return refused.passedOver || pre.passedOver.length === 0 ? refused : { ...refused, passedOver: pre.passedOver };

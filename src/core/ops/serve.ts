@@ -17,7 +17,7 @@ import { TargetContext } from './target';
  */
 function contextFor(config: ChildEngineConfig, logger: Logger, discovered?: readonly Source[]): OpContext {
   const project: ProjectConfig | undefined = config.project === true ? loadProjectConfig(config.workspace) : config.project;
-  const sources = new SourcesContext({ workspace: config.workspace, settings: config.settings, project, cache: config.cache ? ResultCache.forWorkspace(config.workspace) : undefined, discovered });
+  const sources = new SourcesContext({ workspace: config.workspace, settings: config.settings, project, cache: config.cache ? ResultCache.forWorkspace(config.workspace) : undefined, discovered, logger });
   const target = TargetContext.of(sources, { db: config.db, runner: config.runner, logger, password: config.password === undefined ? undefined : async () => config.password });
   return { sources, target, logger, runner: config.runner, templatesDir: config.templatesDir };
 }

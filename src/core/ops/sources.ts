@@ -7,7 +7,7 @@ import { readWorkspaceSettings, type Settings } from '../config/settings';
 import { priorityOf, withProject, type ProjectConfig } from '../config/project';
 import { codeSources } from '../loading/project';
 import { requireWorkspace } from '../config/workspaceFiles';
-import type { Migration, Source } from '../model/types';
+import { silentLogger, type Logger, type Migration, type Source } from '../model/types';
 
 export interface SourcesOptions {
   /** Absolute workspace folder; every relative setting resolves from here, never from cwd. */
@@ -25,6 +25,8 @@ export interface SourcesOptions {
    * run again, the files were read once, and the child runs what its parent checked.
    */
   readonly discovered?: readonly Source[];
+  /** Says (debug) when discovery reads the folders. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -39,6 +41,7 @@ export class SourcesContext {
   readonly cache?: ResultCache;
   private readonly discovery: Discovery;
   private readonly discovered?: readonly Source[];
+  private readonly logger: Logger;
   private readonly registered = new Map<string, Source>();
   /** Ids registered through `register` (not the config's): they live only in this process. */
   readonly inMemory = new Set<string>();
@@ -55,6 +58,7 @@ export class SourcesContext {
     const folders = this.project?.folders ?? [];
     this.discovery = new Discovery(this.workspace, folders.length > 0 ? folders.map((f) => f.dir) : this.settings.versionsDir, options.cache);
     this.discovered = options.discovered;
+    this.logger = options.logger ?? silentLogger;
     // Discovery only when there is something to check against it: a status reads the files once.
     const code = this.project ? codeSources(this.project) : [];
     const folderIds = new Set(code.length > 0 ? this.folderSources().map((s) => s.id) : []);
@@ -85,8 +89,18 @@ export class SourcesContext {
     if (this.discovered) return [...this.discovered];
     const declared = this.project?.folders;
     const found = this.discovery.discover();
+    this.logger.debug(`Discovery: ${found.length} folder source(s) read.`);
     if (!declared?.length) return found;
     return found.map((s) => ({ ...s, id: declared.find((f) => f.dir === s.dir)?.id ?? s.id }));
+  }
+
+  /**
+   * These sources as they are now, for a batch (many targets, one run each): discovery is not run
+   * again, so a file added meanwhile is not seen. Registrations stay shared.
+   */
+  frozen(): SourcesContext {
+    const copy = Object.create(SourcesContext.prototype) as SourcesContext;
+    return Object.assign(copy, this, { discovered: this.folderSources() });
   }
 
   /** One folder read now (create's target): what discovery would find in it. */
@@ -99,9 +113,9 @@ export class SourcesContext {
     this.discovery.invalidate(file);
   }
 
-  /** Every source in run order: priority setting (higher first), then id. Static only. */
-  sources(only?: string): Source[] {
-    const all = [...this.folderSources(), ...this.registered.values()];
+  /** Every source in run order: priority setting (higher first), then id. Static only. `discovered`: the folder sources as read before. */
+  sources(only?: string, discovered?: readonly Source[]): Source[] {
+    const all = [...(discovered ?? this.folderSources()), ...this.registered.values()];
     const priority = (s: Source) => this.priorities.get(s.id) ?? priorityOf(s.id, this.project, this.settings);
     const ordered = all.sort((a, b) => priority(b) - priority(a) || a.id.localeCompare(b.id));
     if (only === undefined) return ordered;
