@@ -30,7 +30,17 @@ import {
   type UpTarget,
 } from './core';
 
-export * from './core';
+// What an app imports (README, "Public API"); the CLI's, the editor's and the runner's internals stay in ./core.
+export {
+  MigrationEngine, defineConfig, MemoryHistory, PLAIN_TERMS,
+  MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError, CancelledError,
+} from './core';
+export type {
+  EngineOptions, RunOptions, CheckRequest, UpTarget, DownTarget, Settings, Logger, Migration, MigrationLike, ProjectConfigInput, HistoryStorage,
+  RunReport, StepReport, StatusReport, MigrationState, MigrationStatus, HistoryRow, Problem, ProblemCode, LockHolder, SqlReport, RecordReport, ShadowsReport, Created,
+  VerifyReport, CheckedMigration, DriftReport, LintFinding, LintCode, SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange,
+  ErrorCode, ErrorFacts, Terms,
+} from './core';
 export { MigrationOrchestrator, type OrchestratorReport } from './library/orchestrator';
 export { SourcesService, type MigrationService, type ServiceDefinition, type ServiceReport } from './library/services';
 

@@ -8,7 +8,6 @@ export { ResultCache } from './sources/cache';
 export { loadMigration } from './loading/loader';
 export { isDatabaseUrl, type PasswordProvider } from './database/database';
 export type { IsolateOptions } from './run/isolated';
-export { SourcesContext, TargetContext, type SourcesOptions, type TargetOptions } from './ops';
 export { mergeProblems } from './model/problems';
 export { historyOutcome, isPending, needsRepair, runError, sqlPreviewText, summarize, wasCancelled, type Summary } from './model/present';
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
