@@ -106,7 +106,7 @@ export function generateMigration(before: SchemaModel, after: SchemaModel, optio
     }
     for (const [n, c] of oldColumns) {
       if (newColumns.has(n)) continue;
-      dropColumns.push(writer.flip(writer.addColumn(old, c)));
+      dropColumns.push(writer.flip(writer.addColumn(old, c, true)));
       destroy(name, n, `dropping column ${name}.${n}`);
     }
   }
@@ -252,10 +252,14 @@ class Writer {
     };
   }
 
-  addColumn(table: TableModel, column: ColumnModel): Step {
+  /** `undo`: the column is dropped, and this adds it back in down(). */
+  addColumn(table: TableModel, column: ColumnModel, undo = false): Step {
     const spec = this.columnSpec(table, column);
     if (this.dialect === 'sqlite' && !column.nullable && column.default === null) {
-      this.refuse(table.name, column.name, `SQLite cannot add the NOT NULL column ${table.name}.${column.name} without a default to an existing table: give it a default, or make it nullable first`);
+      const where = `${table.name}.${column.name}`;
+      this.refuse(table.name, column.name, undo
+        ? `dropping column ${where} cannot be undone on SQLite: down() would add the NOT NULL column back without a default, which SQLite refuses; make it nullable or give it a default first`
+        : `SQLite cannot add the NOT NULL column ${where} without a default to an existing table: give it a default, or make it nullable first`);
     }
     if (table.primaryKey.includes(column.name)) this.refuse(table.name, column.name, `column ${table.name}.${column.name} is in the primary key: adding or dropping it is written by hand`);
     return { table: table.name, up: { alter: spec ? this.columnCall(spec, false) : '' }, down: { alter: `t.dropColumn(${q(column.name)});` } };
