@@ -16,7 +16,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   sources: ['model', 'config'],
   // Executes migration files: trusted workspaces only.
   loading: ['model', 'config', 'sources'],
-  // knex, dialects, history storage, locks.
+  // knex, dialects, history storage, locks; the declared schema and the knex code generated from a schema diff (generate/: what each database reads back is its knowledge).
   database: ['model', 'config'],
   // Runs loaded steps against a database, here, in a child process or on a worker thread.
   run: ['model', 'config', 'database'],

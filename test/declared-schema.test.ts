@@ -6,8 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lib from '../src/lib';
-import { declaredModel, DeclaredSchemaError } from '../src/core/model/declaredSchema';
-import { fillMigrationBodies, generateMigration, type GenerateResult } from '../src/core/model/migrationCode';
+import { declaredModel, DeclaredSchemaError } from '../src/core/database/generate/declaredSchema';
+import { fillMigrationBodies, generateMigration, type GenerateResult } from '../src/core/database/generate/migrationCode';
 import { TEMPLATES } from './helpers';
 
 const { defineSchema, increments, string, integer, decimal, boolean, timestamp, enu, text, json } = lib;

@@ -7,10 +7,14 @@ import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
+import type { Catalog } from '../src/core/database/catalog';
+import { MYSQL_CATALOG } from '../src/core/database/dialects/mysql';
+import { POSTGRES_CATALOG } from '../src/core/database/dialects/postgres';
+import { SQLITE_CATALOG } from '../src/core/database/dialects/sqlite';
 import { introspect } from '../src/core/database/introspect';
-import type { SchemaDialect } from '../src/core/model/columnTypes';
-import { declaredModel, defineSchema, type Column, type TableDeclaration } from '../src/core/model/declaredSchema';
-import { generateMigration, type GenerateResult } from '../src/core/model/migrationCode';
+import type { SchemaDialect } from '../src/core/database/generate/columnTypes';
+import { declaredModel, defineSchema, type Column, type TableDeclaration } from '../src/core/database/generate/declaredSchema';
+import { generateMigration, type GenerateResult } from '../src/core/database/generate/migrationCode';
 import type { SchemaModel } from '../src/core/model/schema';
 import { describeChanges, diffSchemas } from '../src/core/model/schemaDiff';
 import { sqliteKnex, tempWorkspace } from './helpers';
@@ -21,6 +25,8 @@ const PAIRS = Number(process.env.MM_ROUNDTRIP_PAIRS ?? 200);
 const SEED = Number(process.env.MM_ROUNDTRIP_SEED ?? 20260522);
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (arg: string, body: string) => (knex: Knex) => Promise<void>;
+
+const CATALOGS: Record<SchemaDialect, Catalog> = { sqlite: SQLITE_CATALOG, pg: POSTGRES_CATALOG, mysql: MYSQL_CATALOG };
 
 /** Runs generated migration code as a migration file's method body would. */
 async function run(knex: Knex, code: string): Promise<void> {
@@ -33,14 +39,14 @@ function generated(result: GenerateResult, what: string): Extract<GenerateResult
 }
 
 async function expectSchema(knex: Knex, dialect: SchemaDialect, expected: SchemaModel, what: string, context: () => string): Promise<void> {
-  const actual = await introspect(knex, dialect);
+  const actual = await introspect(knex, CATALOGS[dialect]);
   const differs = describeChanges(diffSchemas(expected, actual));
   if (differs.length > 0) assert.fail(`${what}: the database differs from the declared schema (declared → read):\n  ${differs.join('\n  ')}\n${context()}`);
 }
 
 /** Every table gone, whatever a failed pair left (foreign keys first). */
 async function clear(knex: Knex, dialect: SchemaDialect): Promise<void> {
-  const model = await introspect(knex, dialect);
+  const model = await introspect(knex, CATALOGS[dialect]);
   for (const table of model.tables) {
     if (table.foreignKeys.length > 0 && dialect !== 'sqlite') await knex.schema.alterTable(table.name, (t) => { for (const f of table.foreignKeys) t.dropForeign(f.columns, `${table.name}_${f.columns.join('_')}_foreign`); });
   }

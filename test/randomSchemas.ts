@@ -2,9 +2,9 @@
 // types and constraints the generator supports, and B, A changed by a few random steps (tables and
 // columns added, dropped, changed and renamed; indexes and foreign keys added and dropped).
 // Built through the public builders, so the test exercises the API users write.
-import type { SchemaDialect } from '../src/core/model/columnTypes';
-import * as s from '../src/core/model/declaredSchema';
-import type { Column, ReferentialAction, TableDeclaration } from '../src/core/model/declaredSchema';
+import type { SchemaDialect } from '../src/core/database/generate/columnTypes';
+import * as s from '../src/core/database/generate/declaredSchema';
+import type { Column, ReferentialAction, TableDeclaration } from '../src/core/database/generate/declaredSchema';
 
 export type Rng = () => number;
 

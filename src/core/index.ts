@@ -35,4 +35,4 @@ export {
   defineSchema, increments, bigIncrements, integer, bigInteger, tinyint, smallint, mediumint, string, text, float, double, decimal,
   boolean, date, datetime, time, timestamp, binary, enu, json, jsonb, uuid, DeclaredSchemaError,
   type Column, type DeclaredSchema, type TableDeclaration, type IndexDeclaration, type ForeignKeyDeclaration, type ReferentialAction,
-} from './model/declaredSchema';
+} from './database/generate/declaredSchema';

@@ -22,8 +22,8 @@ import {
   DIALECT_NAMES, defaultRefusal, indexRefusal, modelDefault, modelType, typeRefusal,
   type ColumnDefault, type ColumnKind, type ColumnSpec, type ColumnType, type SchemaDialect, type TextType,
 } from './columnTypes';
-import { ConfigError } from './errors';
-import type { ColumnModel, ForeignKeyModel, IndexModel, SchemaModel, TableModel } from './schema';
+import { ConfigError } from '../../model/errors';
+import type { ColumnModel, ForeignKeyModel, IndexModel, SchemaModel, TableModel } from '../../model/schema';
 
 export type ReferentialAction = 'cascade' | 'set null' | 'restrict' | 'no action' | 'set default';
 

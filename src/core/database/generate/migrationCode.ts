@@ -9,8 +9,8 @@ import {
   type ColumnKind, type ColumnSpec, type ColumnType, type SchemaDialect,
 } from './columnTypes';
 import { DEFAULT_RULE, knexIndexName, type TableSpec } from './declaredSchema';
-import type { ColumnModel, ForeignKeyModel, IndexModel, SchemaChange, SchemaModel, TableModel } from './schema';
-import { diffSchemas } from './schemaDiff';
+import type { ColumnModel, ForeignKeyModel, IndexModel, SchemaChange, SchemaModel, TableModel } from '../../model/schema';
+import { diffSchemas } from '../../model/schemaDiff';
 
 export interface GenerateOptions {
   readonly dialect: SchemaDialect;
