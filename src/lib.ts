@@ -141,3 +141,9 @@ export function createOrchestrator(migrator: Migrator, opts: { services?: readon
   for (const s of opts.services ?? []) orchestrator.register('runMigrations' in s ? s : migrator.service(s));
   return orchestrator;
 }
+// The declared schema (issue 22): defineSchema and knex's column types.
+export {
+  defineSchema, increments, bigIncrements, integer, bigInteger, tinyint, smallint, mediumint, string, text, float, double, decimal,
+  boolean, date, datetime, time, timestamp, binary, enu, json, jsonb, uuid, DeclaredSchemaError,
+  type Column, type DeclaredSchema, type TableDeclaration, type IndexDeclaration, type ForeignKeyDeclaration, type ReferentialAction,
+} from './core';

@@ -28,3 +28,9 @@ export type { SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel,
 export { LINT_CODES, type LintCode, type LintFinding } from './model/lint';
 export { checkSum, SUM_CODES, SUM_FILE } from './sources/integrity';
 export * from './model/types';
+// The declared schema (issue 22), public through the package entry's `export *`: defineSchema and knex's column types.
+export {
+  defineSchema, increments, bigIncrements, integer, bigInteger, tinyint, smallint, mediumint, string, text, float, double, decimal,
+  boolean, date, datetime, time, timestamp, binary, enu, json, jsonb, uuid, DeclaredSchemaError,
+  type Column, type DeclaredSchema, type TableDeclaration, type IndexDeclaration, type ForeignKeyDeclaration, type ReferentialAction,
+} from './database/generate/declaredSchema';

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import type { Knex } from 'knex';
 import { introspect } from '../database/introspect';
-import { schemaKind } from '../database/shadow';
 import { describeError } from '../model/errors';
 import { dumpSchema } from '../model/schemaDiff';
 import type { SchemaModel } from '../model/schema';
@@ -27,7 +26,7 @@ export function snapshotName(ctx: OpContext): string {
 /** The live database's schema (empty for a SQLite file not made yet). */
 export async function liveSchema(ctx: OpContext): Promise<SchemaModel> {
   const knex = ctx.target.connections.read();
-  return knex ? introspect(knex, schemaKind(ctx.target.target)) : { tables: [] };
+  return knex ? introspect(knex, ctx.target.dialect.catalog) : { tables: [] };
 }
 
 /** The schema file's path, when the settings (or, `asked`, the caller) want one. */
@@ -42,7 +41,7 @@ export async function writeSchemaAfterRun(ctx: OpContext, knex: Knex): Promise<v
   if (!file) return;
   try {
     const database = snapshotName(ctx);
-    writeSnapshot(ctx.sources.workspace, file, dumpSchema(await introspect(knex, schemaKind(ctx.target.target)), ctx.target.dialect.name, database), database);
+    writeSnapshot(ctx.sources.workspace, file, dumpSchema(await introspect(knex, ctx.target.dialect.catalog), ctx.target.dialect.name, database), database);
   } catch (err) {
     // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
     ctx.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err).replace(/\.$/, '')}.`);
