@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { SchemaDialect } from './generate/columnTypes';
 import { isSqlite } from '../config/settings';
 import type { HistoryRead } from '../model/history';
 import type { Logger } from '../model/types';
@@ -30,6 +31,8 @@ export interface Dialect {
    * inside a transaction): lint asks for it on a table that exists.
    */
   readonly concurrentIndexes: boolean;
+  /** What the declared schema and the migration generator call this database (src/core/database/generate/). */
+  readonly generator: SchemaDialect;
   /** The catalog queries introspect() reads a schema with. */
   readonly catalog: Catalog;
   /** Where verify, lint and drift try migrations (see shadow.ts). */

@@ -14,6 +14,7 @@ export function mysqlDialect(target: DatabaseTarget): Dialect {
     noDryRun: 'A dry run is not available on MySQL/MariaDB: it commits schema changes immediately, so the SQL cannot be captured and rolled back. Review the migration code instead, or dry-run against a SQLite or PostgreSQL copy.',
     singleConnection: false,
     concurrentIndexes: false,
+    generator: 'mysql',
     catalog: MYSQL_CATALOG,
     shadow: { databases: SHADOW_DATABASES },
     open: () => openServer(target),

@@ -14,6 +14,7 @@ export function postgresDialect(target: DatabaseTarget): Dialect {
     singleConnection: false,
     // CREATE INDEX CONCURRENTLY builds without blocking writes, outside a transaction only.
     concurrentIndexes: true,
+    generator: 'pg',
     catalog: POSTGRES_CATALOG,
     shadow: { databases: SHADOW_DATABASES },
     open: () => openServer(target),
