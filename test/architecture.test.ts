@@ -135,3 +135,63 @@ test('the rules see the imports they judge (a type-only import, a require, a re-
   assert.ok(runner.some((i) => i.specifier === 'knex' && i.typeOnly), 'runner.ts imports knex for its types only');
   assert.ok(importsOf(path.join(CORE, 'index.ts')).length > 5, 'index.ts re-exports the core');
 });
+
+// The dialect object owns every database difference (dialect.ts): the rest of the core never asks
+// which database it talks to. settings.ts parses the client's name, so it may compare it.
+const CLIENT_NAME = String.raw`['"\`](?:sqlite3?|better-sqlite3|pg|postgres(?:ql)?|mysql2?|mariadb)['"\`]`;
+const CLIENT_TESTS: readonly RegExp[] = [
+  new RegExp(String.raw`[!=]==?\s*${CLIENT_NAME}`),
+  new RegExp(String.raw`${CLIENT_NAME}\s*[!=]==?`),
+  new RegExp(String.raw`\bcase\s+${CLIENT_NAME}\s*:`),
+  // Against a constant too (`client === DEFAULT_CLIENT`); `typeof x.client` asks for a type, not a name.
+  /(?<!typeof\s+[\w$.?]*)\bclient\s*[!=]==?/,
+  /\bisSqlite\s*\(/,
+];
+
+/** The lines of `text` that test which database it is (comments left out: they may quote such code). */
+function clientTests(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, '')).replace(/^\s*\/\/.*$/gm, '');
+  return code.split('\n').flatMap((line, i) => (CLIENT_TESTS.some((re) => re.test(line)) ? [`${i + 1}: ${line.trim()}`] : []));
+}
+
+test('no core module outside database/ branches on the client (settings.ts, which parses it, aside): the dialect answers', () => {
+  const exempt = path.join(CORE, 'config', 'settings.ts');
+  const wrong = sourceFiles(CORE)
+    .filter((file) => folderOf(file) !== 'database' && file !== exempt)
+    .flatMap((file) => clientTests(fs.readFileSync(file, 'utf8')).map((hit) => `${rel(file)}:${hit}`));
+  assert.deepEqual(wrong, []);
+});
+
+test('the client rule sees a branch on the database however it is spelled, and not a lookalike', () => {
+  const branches = [
+    "if (target.client === 'pg') {",
+    "const mysql = settings.client !== 'mysql2';",
+    "if (input.kind === 'pg' && index) {",
+    "return 'sqlite' == kind ? a : b;",
+    "    case 'better-sqlite3':",
+    'if (client === CHOSEN) {',
+    'const file = isSqlite(target.client);',
+  ];
+  assert.deepEqual(branches.map((line) => clientTests(line).length), branches.map(() => 1));
+  const lookalikes = [
+    "if (c.kind === 'table-removed') {",
+    "if (typeof db.client !== 'string') fail();",
+    "const label = `${t.client} ${name}`;",
+    "// if (target.client === 'pg') in a comment",
+    "/* client === 'pg' */ run();",
+  ];
+  assert.deepEqual(lookalikes.flatMap(clientTests), []);
+});
+
+/** Every module `file` imports, `import('…')` too. */
+function allImportsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  return [...importsOf(file).map((i) => i.specifier), ...[...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1])];
+}
+
+test('only src/extension/ imports vscode: the core, the CLI, the runner and the library run without an editor', () => {
+  const extension = path.join(ROOT, 'src', 'extension') + path.sep;
+  const importers = sourceFiles(path.join(ROOT, 'src')).filter((file) => allImportsOf(file).some((s) => s === 'vscode' || s.startsWith('vscode/')));
+  assert.ok(importers.some((file) => file.startsWith(extension)), 'the extension imports vscode (the rule sees its imports)');
+  assert.deepEqual(importers.filter((file) => !file.startsWith(extension)).map(rel), []);
+});

@@ -20,7 +20,7 @@ import { captureSql, runSteps, withBlocked, type LoadedStep, type RunEvents, typ
 import { namesDatabase, readWorkspaceSettings, type Settings } from './config/settings';
 import { findProjectConfig, priorityOf, withProject, type ProjectConfig } from './config/project';
 import { codeSources } from './loading/project';
-import { dropShadowsOf, dropTemporaryShadows, listTemporaryShadows, schemaKind, type TemporaryShadow } from './database/shadow';
+import { dropShadowsOf, dropTemporaryShadows, listTemporaryShadows, type TemporaryShadow } from './database/shadow';
 import { schemaFilePath, writeSnapshot } from './verify/schemaFile';
 import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
@@ -627,7 +627,7 @@ export class MigrationEngine {
 
   private async liveSchema(): Promise<SchemaModel> {
     const knex = this.readDb();
-    return knex ? introspect(knex, schemaKind(this.target)) : { tables: [] };
+    return knex ? introspect(knex, this.dialect.catalog) : { tables: [] };
   }
 
   private schemaFile(asked = false): string | undefined {
@@ -641,7 +641,7 @@ export class MigrationEngine {
     if (!file) return;
     try {
       const database = this.snapshotName();
-      writeSnapshot(this.workspace, file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name, database), database);
+      writeSnapshot(this.workspace, file, dumpSchema(await introspect(knex, this.dialect.catalog), this.dialect.name, database), database);
     } catch (err) {
       // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
       this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err).replace(/\.$/, '')}.`);
