@@ -8,7 +8,7 @@ import { usage } from './cli/usage';
 import { describeError, explain, loadProjectConfig, render, InvalidMigrationsError, MigrationEngine, MigrationsError, ResultCache, type Logger } from './core';
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure or invalid file, 2 usage, 130 stopped). */
-export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr, cwd: process.cwd() }): Promise<number> {
+export async function main(argv: readonly string[], io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; cwd: string; ask?: (question: string) => Promise<string> } = { out: process.stdout, err: process.stderr, cwd: process.cwd(), ask: terminalQuestion() }): Promise<number> {
   let call: Invocation | 'help';
   try {
     call = parseCli(argv, io.cwd);
@@ -43,7 +43,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     });
     const json = call.json;
     const show = (value: unknown, text: () => string) => write(json ? JSON.stringify(value, null, 2) : text());
-    const code = await call.command.run(engine, call.args, { json, show, err: io.err, signal: interrupt?.signal });
+    const code = await call.command.run(engine, call.args, { json, show, err: io.err, signal: interrupt?.signal, ask: json ? undefined : io.ask });
     return interrupt?.signal.aborted ? 130 : code;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -107,4 +107,18 @@ if (require.main === module) {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
+}
+
+/** A question answered in the terminal, when there is one to type in (not in CI, not from a pipe). */
+function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await rl.question(question);
+    } finally {
+      rl.close();
+    }
+  };
 }

@@ -63,6 +63,8 @@ export interface CommandIo {
   readonly err: NodeJS.WritableStream & { isTTY?: boolean };
   /** Ctrl-C, for the commands that are cancellable. */
   readonly signal?: AbortSignal;
+  /** Asks the person at the terminal; unset when nobody can answer (a pipe, CI, `--json`). */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 /** One CLI command, in a file of its own under commands/ and registered in their index. */

@@ -3,6 +3,7 @@ import { create } from './create';
 import { down } from './down';
 import { drift } from './drift';
 import { forget } from './forget';
+import { generate } from './generate';
 import { history } from './history';
 import { lint } from './lint';
 import { markApplied } from './markApplied';
@@ -20,6 +21,6 @@ import { verify } from './verify';
 
 /** Every command of the CLI, in the order `migrations --help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [
-  status, up, down, redo, create, history, validate, sql, unlock,
+  status, up, down, redo, create, generate, history, validate, sql, unlock,
   markApplied, forget, renameSource, verify, lint, drift, schema, rehash, shadows,
 ];
