@@ -12,9 +12,9 @@ import type { DriftReport, VerifyReport } from './verify/verify';
 import type { HistoryStorage } from './model/history';
 import type { HistoryRow, LockHolder, Logger, Migration, MigrationFile, Problem, Source } from './model/types';
 import { closeContext, contextOf, LOCAL_OPS, perform, OPS, type OpContext } from './ops';
-import type { GenerateArgs, GenerateReport, RecordReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+import type { DocsReport, GenerateArgs, GenerateReport, RecordReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 
-export type { GenerateArgs, GenerateReport, RecordReport, RenameQuestion, ShadowsReport, SqlReport, StatusReport } from './ops';
+export type { DocsReport, GenerateArgs, GenerateReport, RecordReport, RenameQuestion, ShadowsReport, SqlReport, StatusReport } from './ops';
 export { readProjectInChild } from './ops';
 
 export interface EngineOptions {
@@ -216,6 +216,11 @@ export class MigrationEngine {
    */
   generate(opts: GenerateArgs): Promise<GenerateReport> {
     return perform(OPS.generate, this.ctx, opts);
+  }
+
+  /** Every source's migrations as Markdown: status, applied time, schema effect (replayed on a shadow), an ER diagram; `out` writes it there. */
+  docs(opts: { out?: string; signal?: AbortSignal } = {}): Promise<DocsReport> {
+    return perform(OPS.docs, this.ctx, opts);
   }
 
   /** The temporary shadow databases on the server that checks left; `drop` drops those no check uses. */

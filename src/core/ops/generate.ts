@@ -6,11 +6,10 @@ import * as declared from '../database/generate/declaredSchema';
 import { fillMigrationBodies, generateMigration, type GeneratedMigration } from '../database/generate/migrationCode';
 import { loadModule } from '../loading/loader';
 import { ConfigError, MigrationsError } from '../model/errors';
-import { HistorySnapshot } from '../model/history';
+import type { HistorySnapshot } from '../model/history';
 import { planUp } from '../model/plan';
 import type { SchemaChange, SchemaModel } from '../model/schema';
 import { describeChanges, diffSchemas, dumpSchema } from '../model/schemaDiff';
-import { runsIn } from '../model/status';
 import type { Source } from '../model/types';
 import type { LoadedStep } from '../run/runner';
 import type { Created } from '../sources/create';
@@ -21,7 +20,7 @@ import { createFile } from './create';
 import { checkOptions, refuseUnreadable, type OpContext, type Operation } from './operation';
 import { liveSchema } from './schemaFile';
 import { markApplied } from './record';
-import { load } from './steps';
+import { everyStep, load } from './steps';
 
 /** A column that is gone and one that is new in the same table, of the same type: renamed, or dropped and added? */
 export interface RenameQuestion {
@@ -166,13 +165,6 @@ function declaredSchemaOf(ctx: OpContext, source: Source, given: string | undefi
     throw new ConfigError(`${file}: export the schema as its default export: export default defineSchema({ tables: { … } }).`, { file }, 'config');
   }
   return schema as declared.DeclaredSchema;
-}
-
-/** Every migration of the workspace in run order, as a fresh database gets them. */
-function everyStep(ctx: OpContext): LoadedStep[] {
-  const { settings } = ctx.sources;
-  const steps = planUp(new HistorySnapshot([]).states(ctx.sources.sources(), settings.environment), {});
-  return load(steps, ctx.sources.cache).filter((s) => runsIn(s.migration, { environment: settings.environment }));
 }
 
 /** The applied migrations in the order they were applied. */
