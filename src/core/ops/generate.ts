@@ -94,13 +94,15 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
       shadow = await target.guard(() => openShadow(target.target, settings, target.dialect));
       let before: SchemaModel;
       let wanted: SchemaModel;
+      /** All the shadow holds (the other sources' tables too): where the new file is proved. */
+      let whole: SchemaModel;
       if (args.fromDatabase) {
         const states = history.states(ctx.sources.sources(), settings.environment);
         const pending = planUp(states, {}).filter((s) => s.direction === 'up');
         if (pending.length > 0) {
           throw new ConfigError(`${target.label} has ${pending.length} pending migration(s) (${pending.slice(0, 3).map((s) => `${s.file.version} of ${s.source.id}`).join(', ')}${pending.length > 3 ? ', …' : ''}): apply them first, so that what differs is only what was changed by hand.`, {}, 'usage');
         }
-        before = await replayApplied(shadow, appliedSteps(ctx, history), { timeoutMs: settings.migrationTimeoutMs });
+        before = whole = await replayApplied(shadow, appliedSteps(ctx, history), { timeoutMs: settings.migrationTimeoutMs });
         wanted = await target.guard(() => liveSchema(ctx));
       } else {
         const schema = declaredSchemaOf(ctx, source, args.schema);
@@ -112,7 +114,8 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
         // The source's tables: what its migrations touched and what it declares (the other sources' are theirs).
         const owned = new Set(wanted.tables.map((t) => t.name));
         for (const [key, changes] of replayed.changes) if (key.startsWith(`${source.id}@`)) for (const c of changes) owned.add(c.table);
-        before = { tables: replayed.schema.tables.filter((t) => owned.has(t.name)) };
+        whole = replayed.schema;
+        before = { tables: whole.tables.filter((t) => owned.has(t.name)) };
       }
       const base = { source: source.id, before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name), recorded: false };
       const changes = diffSchemas(before, wanted);
@@ -129,7 +132,7 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
         ], { source: source.id }, destructiveOnly ? 'usage' : 'config');
       }
       const created = writeGenerated(ctx, source, args, result);
-      const verify = await prove(ctx, shadow, source, created, before, wanted);
+      const verify = await prove(ctx, shadow, source, created, whole, before, wanted);
       let recorded = false;
       if (args.fromDatabase) {
         recorded = (await markApplied.run(ctx, { source: source.id, version: created.version }, undefined, {})).recorded;
@@ -211,7 +214,7 @@ function writeGenerated(ctx: OpContext, source: Source, args: GenerateArgs, resu
  * lint included), then the schema it leaves must be the one wanted. A file that fails is removed
  * (and the sum rewritten): a generated migration is never left written wrong.
  */
-async function prove(ctx: OpContext, shadow: Shadow, source: Source, created: Created, before: SchemaModel, wanted: SchemaModel): Promise<CheckedMigration> {
+async function prove(ctx: OpContext, shadow: Shadow, source: Source, created: Created, start: SchemaModel, before: SchemaModel, wanted: SchemaModel): Promise<CheckedMigration> {
   const { settings } = ctx.sources;
   ctx.sources.invalidate(created.path);
   const fresh = ctx.sources.readSource(source.dir);
@@ -223,13 +226,13 @@ async function prove(ctx: OpContext, shadow: Shadow, source: Source, created: Cr
   };
   try {
     const [step] = load([{ source: fresh, file, direction: 'up', description: file.description ?? created.name }], ctx.sources.cache);
-    const start = await introspect(shadow.knex, shadow.catalog);
     const report = await checkPending(shadow, start, [step], { reversibility: true, lint: settings.lint, timeoutMs: settings.migrationTimeoutMs }, () => {
       throw new MigrationsError('The generated migration failed on the shadow.');
     });
     const checked = report.migrations[0];
-    const reached = await introspect(shadow.knex, shadow.catalog);
-    const differs = describeChanges(diffSchemas(wanted, { tables: reached.tables.filter((t) => wanted.tables.some((w) => w.name === t.name) || before.tables.some((b) => b.name === t.name)) }));
+    // The source's tables, read again: what the new file left must be the declared schema exactly.
+    const tables = [...new Set([...wanted.tables, ...before.tables].map((t) => t.name))];
+    const differs = describeChanges(diffSchemas(wanted, await introspect(shadow.knex, shadow.catalog, { tables })));
     if (checked.outcome !== 'reversible' || differs.length > 0) {
       throw new MigrationsError(`The generated migration did not prove out on ${shadow.label}, so it was removed: ${[...checked.problems, ...differs.map((d) => `after up() the schema differs: ${d}`)].join('; ')}. Write this change by hand (migrations create).`, { code: 'migration-failed', facts: { source: source.id, version: created.version } });
     }
