@@ -5,7 +5,7 @@ import { introspect } from '../database/introspect';
 import * as declared from '../database/generate/declaredSchema';
 import { fillMigrationBodies, generateMigration, type GeneratedMigration } from '../database/generate/migrationCode';
 import { loadModule } from '../loading/loader';
-import { ConfigError, MigrationsError } from '../model/errors';
+import { ConfigError, describeError, InvalidMigrationsError, MigrationsError } from '../model/errors';
 import type { HistorySnapshot } from '../model/history';
 import { planUp } from '../model/plan';
 import type { SchemaChange, SchemaModel } from '../model/schema';
@@ -13,10 +13,11 @@ import { describeChanges, diffSchemas, dumpSchema } from '../model/schemaDiff';
 import type { Source } from '../model/types';
 import type { LoadedStep } from '../run/runner';
 import type { Created } from '../sources/create';
-import { writeSum } from '../sources/integrity';
+import { checkText } from '../sources/discovery';
+import { writeInWorkspace } from '../config/workspaceFiles';
 import { replayEffects } from '../verify/effects';
 import { checkPending, replayApplied, type CheckedMigration } from '../verify/verify';
-import { createFile } from './create';
+import { publishFile, renderFile } from './create';
 import { checkOptions, refuseUnreadable, type OpContext, type Operation } from './operation';
 import { liveSchema } from './schemaFile';
 import { markApplied } from './record';
@@ -131,8 +132,10 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
           ...(destructiveOnly ? ['To write them (data in them is lost), ', { do: 'override' as const, flag: 'allow-destructive' as const }, '.'] : ['Write this change by hand (migrations create).']),
         ], { source: source.id }, destructiveOnly ? 'usage' : 'config');
       }
-      const created = writeGenerated(ctx, source, args, result);
-      const verify = await prove(ctx, shadow, source, created, whole, before, wanted);
+      const rendered = renderGenerated(ctx, source, args, result);
+      // Proved from a staged copy first: a refusal, a failure or a crash half-way leaves no migration file behind.
+      const verify = await prove(ctx, shadow, source, rendered, whole, before, wanted);
+      const created = publishFile(ctx, rendered);
       let recorded = false;
       if (args.fromDatabase) {
         recorded = (await markApplied.run(ctx, { source: source.id, version: created.version }, undefined, {})).recorded;
@@ -198,8 +201,8 @@ export function renameQuestions(changes: readonly SchemaChange[], before: Schema
   return questions;
 }
 
-function writeGenerated(ctx: OpContext, source: Source, args: GenerateArgs, result: GeneratedMigration): Created {
-  return createFile(ctx, {
+function renderGenerated(ctx: OpContext, source: Source, args: GenerateArgs, result: GeneratedMigration): Created & { readonly text: string; readonly dir: string } {
+  return renderFile(ctx, {
     description: args.description, source: source.id, js: args.js,
     fill: (text) => {
       const filled = fillMigrationBodies(text, result);
@@ -210,22 +213,24 @@ function writeGenerated(ctx: OpContext, source: Source, args: GenerateArgs, resu
 }
 
 /**
- * The new file on the shadow that holds what came before it: up → down → up (verify's own check,
- * lint included), then the schema it leaves must be the one wanted. A file that fails is removed
- * (and the sum rewritten): a generated migration is never left written wrong.
+ * The new file, staged beside its folder under a name discovery skips, on the shadow that holds
+ * what came before it: up → down → up (verify's own check, lint included), then the schema it
+ * leaves must be the one wanted. The staged copy is always removed; only a proved file is published.
  */
-async function prove(ctx: OpContext, shadow: Shadow, source: Source, created: Created, start: SchemaModel, before: SchemaModel, wanted: SchemaModel): Promise<CheckedMigration> {
-  const { settings } = ctx.sources;
-  ctx.sources.invalidate(created.path);
-  const fresh = ctx.sources.readSource(source.dir);
-  const file = fresh.migrations.find((m) => m.path === created.path)!;
-  const unwrite = () => {
-    fs.rmSync(created.path, { force: true });
-    writeSum(source.dir, ctx.sources.readSource(source.dir).migrations, ctx.sources.workspace);
-    ctx.sources.invalidate(created.path);
-  };
+async function prove(ctx: OpContext, shadow: Shadow, source: Source, rendered: Created & { readonly text: string }, start: SchemaModel, before: SchemaModel, wanted: SchemaModel): Promise<CheckedMigration> {
+  const { settings, workspace } = ctx.sources;
+  const staged = path.join(path.dirname(rendered.path), `.generating.${path.basename(rendered.path)}`);
+  writeInWorkspace(workspace, staged, rendered.text);
   try {
-    const [step] = load([{ source: fresh, file, direction: 'up', description: file.description ?? created.name }], ctx.sources.cache);
+    const file = checkText(staged, rendered.version, rendered.name, rendered.text);
+    let step: LoadedStep;
+    try {
+      [step] = load([{ source, file, direction: 'up', description: file.description ?? rendered.name }], undefined);
+    } catch (err) {
+      // The generated bodies are plain knex calls: a file that does not load is the template's doing.
+      const problems = err instanceof InvalidMigrationsError ? err.problems.map((p) => `line ${p.line}: ${p.message}`) : [describeError(err)];
+      throw new ConfigError(`The migration generated from the template (migrations.templatesDir, or the built-in one) is not a valid migration, so nothing was written: ${problems.join('; ')} Fix the template.`, { source: source.id }, 'config');
+    }
     const report = await checkPending(shadow, start, [step], { reversibility: true, lint: settings.lint, timeoutMs: settings.migrationTimeoutMs }, () => {
       throw new MigrationsError('The generated migration failed on the shadow.');
     });
@@ -234,11 +239,10 @@ async function prove(ctx: OpContext, shadow: Shadow, source: Source, created: Cr
     const tables = [...new Set([...wanted.tables, ...before.tables].map((t) => t.name))];
     const differs = describeChanges(diffSchemas(wanted, await introspect(shadow.knex, shadow.catalog, { tables })));
     if (checked.outcome !== 'reversible' || differs.length > 0) {
-      throw new MigrationsError(`The generated migration did not prove out on ${shadow.label}, so it was removed: ${[...checked.problems, ...differs.map((d) => `after up() the schema differs: ${d}`)].join('; ')}. Write this change by hand (migrations create).`, { code: 'migration-failed', facts: { source: source.id, version: created.version } });
+      throw new MigrationsError(`The generated migration did not prove out on ${shadow.label}, so nothing was written: ${[...checked.problems, ...differs.map((d) => `after up() the schema differs: ${d}`)].join('; ')}. Write this change by hand (migrations create).`, { code: 'migration-failed', facts: { source: source.id, version: rendered.version } });
     }
-    return checked;
-  } catch (err) {
-    unwrite();
-    throw err;
+    return { ...checked, path: rendered.path, lint: checked.lint.map((f) => ({ ...f, file: rendered.path })) };
+  } finally {
+    fs.rmSync(staged, { force: true });
   }
 }
