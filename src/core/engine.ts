@@ -24,6 +24,7 @@ import { dropShadowsOf, dropTemporaryShadows, listTemporaryShadows, schemaKind, 
 import { schemaFilePath, writeSnapshot } from './verify/schemaFile';
 import { introspect } from './database/introspect';
 import { dumpSchema } from './model/schemaDiff';
+import { dumpForFile } from './verify/schemaDump';
 import type { SchemaModel } from './model/schema';
 import { runsIn } from './model/status';
 import { allowingSumMismatch, checkSum, SUM_FILE, sumMismatch, writeSum } from './sources/integrity';
@@ -641,7 +642,7 @@ export class MigrationEngine {
     if (!file) return;
     try {
       const database = this.snapshotName();
-      writeSnapshot(this.workspace, file, dumpSchema(await introspect(knex, schemaKind(this.target)), this.dialect.name, database), database);
+      writeSnapshot(this.workspace, file, await dumpForFile(knex, schemaKind(this.target), this.dialect.name, database, file, this.options.cache?.besides('schema')), database);
     } catch (err) {
       // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
       this.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err).replace(/\.$/, '')}.`);

@@ -1,0 +1,33 @@
+import type { Knex } from 'knex';
+import type { IntrospectKind } from './introspect';
+
+/**
+ * Each table's definition as SQLite keeps it: its own row of sqlite_master and those of its
+ * indexes, as one string per table. Everything introspection reads of a table (columns, types,
+ * defaults, keys, indexes, foreign keys) is derived from these rows, so a table whose string is
+ * unchanged reads the same, and one query tells which tables changed, whatever changed them.
+ * The tables are those a whole-schema introspection lists (`sqlite_%` ones left out).
+ * Undefined where there is no such catalog (servers), or when a row cannot be placed.
+ */
+export async function tableFingerprints(knex: Knex, kind: IntrospectKind): Promise<Map<string, string> | undefined> {
+  if (!hasFingerprints(kind)) return undefined;
+  const rows = (await knex.raw(`select type, name, tbl_name, sql from sqlite_master where type in ('table', 'index') order by type desc, name`)) as { type: string; name: string; tbl_name: string; sql: string | null }[];
+  const parts = new Map<string, unknown[]>();
+  for (const row of rows) {
+    // LIKE, as introspection filters them: case-insensitive.
+    if (row.type === 'table' && !/^sqlite_/i.test(row.name)) parts.set(row.name, [row.sql]);
+  }
+  for (const row of rows) {
+    if (row.type !== 'index' || /^sqlite_/i.test(row.tbl_name)) continue;
+    const table = parts.get(row.tbl_name);
+    // An index whose table is not listed under the same name: unsure, so no fingerprints.
+    if (!table) return undefined;
+    table.push(row.name, row.sql);
+  }
+  return new Map([...parts].map(([name, p]) => [name, JSON.stringify(p)]));
+}
+
+/** Whether tableFingerprints can tell the tables of this kind of database apart (SQLite only). */
+export function hasFingerprints(kind: IntrospectKind): boolean {
+  return kind === 'sqlite';
+}
