@@ -632,7 +632,7 @@ export class MigrationEngine {
   }
 
   private schemaFile(asked = false): string | undefined {
-    const dirs = this.folderSources().map((s) => s.dir).filter((d) => d !== '');
+    const dirs = this.discovery.dirs();
     return schemaFilePath({ setting: this.settings.schemaFile, workspace: this.workspace, sourceDirs: dirs, app: this.options.runner === 'app', asked });
   }
 
