@@ -1,13 +1,14 @@
 import type { Knex } from 'knex';
+import { crypto } from '../model/checksum';
 import type { IntrospectKind } from './introspect';
 
 /**
- * Each table's definition as SQLite keeps it: its own row of sqlite_master and those of its
- * indexes, as one string per table. Everything introspection reads of a table (columns, types,
- * defaults, keys, indexes, foreign keys) is derived from these rows, so a table whose string is
- * unchanged reads the same, and one query tells which tables changed, whatever changed them.
- * The tables are those a whole-schema introspection lists (`sqlite_%` ones left out).
- * Undefined where there is no such catalog (servers), or when a row cannot be placed.
+ * Each table's definition as SQLite keeps it: a hash of its own row of sqlite_master and those of
+ * its indexes. Everything introspection reads of a table (columns, types, defaults, keys, indexes,
+ * foreign keys) is derived from these rows, so a table whose hash is unchanged reads the same,
+ * and one query tells which tables changed, whatever changed them. The tables are those a
+ * whole-schema introspection lists (`sqlite_%` ones left out). Undefined where there is no such
+ * catalog (servers), or when a row cannot be placed.
  */
 export async function tableFingerprints(knex: Knex, kind: IntrospectKind): Promise<Map<string, string> | undefined> {
   if (!hasFingerprints(kind)) return undefined;
@@ -24,7 +25,8 @@ export async function tableFingerprints(knex: Knex, kind: IntrospectKind): Promi
     if (!table) return undefined;
     table.push(row.name, row.sql);
   }
-  return new Map([...parts].map(([name, p]) => [name, JSON.stringify(p)]));
+  // Hashed: the record of a dump keeps one per table.
+  return new Map([...parts].map(([name, p]) => [name, crypto().createHash('sha256').update(JSON.stringify(p)).digest('base64')]));
 }
 
 /** Whether tableFingerprints can tell the tables of this kind of database apart (SQLite only). */
