@@ -64,7 +64,8 @@ test('the snapshot after a change reads again only the tables that changed, and 
   const record = path.join(tempWorkspace(), 'record.json');
   const db = sqliteKnex(path.join(ws, 'dev.sqlite3'));
   try {
-    for (const name of ['a', 'b', 'c', 'd', 'e']) await db.raw(`create table ${name} (id integer primary key, name varchar(20) not null default 'x')`);
+    // Any text names a table, `__proto__` too.
+    for (const name of ['a', 'b', 'c', 'd', 'e', '__proto__']) await db.raw(`create table "${name}" (id integer primary key, name varchar(20) not null default 'x')`);
     // A foreign key that names no column: its part shows the referenced table's primary key.
     await db.raw('create table child (id integer primary key, a_id integer references a)');
     await db.raw('create table migration_history (id integer primary key)');

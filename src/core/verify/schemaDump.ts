@@ -44,11 +44,13 @@ export async function dumpForFile(knex: Knex, kind: IntrospectKind, dialectName:
     const fingerprints = await tableFingerprints(trx, kind);
     if (!fingerprints) return dumpSchema(await introspect(trx, kind), dialectName, database);
     const previous = readPrevious(file, record);
-    const entries: Record<string, TableEntry> = {};
+    // Keyed by table names, which may be any text (`__proto__` too): no prototype.
+    const entries: Record<string, TableEntry> = Object.create(null);
+    const recorded = (name: string) => (previous && Object.hasOwn(previous.record.tables, name) ? previous.record.tables[name] : undefined);
     const kept: { name: string; text: string; table?: TableModel }[] = [];
     const changed: string[] = [];
     for (const [name, fp] of fingerprints) {
-      const entry = previous?.record.tables[name];
+      const entry = recorded(name);
       if (!entry || entry.fp !== fp || Object.entries(entry.refs).some(([ref, refFp]) => (fingerprints.get(ref) ?? null) !== refFp)) changed.push(name);
       else if (entry.at === undefined) entries[name] = entry;
       else kept.push({ name, text: previous!.text.slice(entry.at, entry.at + entry.length!) });
@@ -59,7 +61,7 @@ export async function dumpForFile(knex: Knex, kind: IntrospectKind, dialectName:
     let text = dumpHeader(dialectName, database);
     for (const part of parts) {
       const fp = fingerprints.get(part.name);
-      const was = previous?.record.tables[part.name];
+      const was = recorded(part.name);
       if (fp !== undefined) entries[part.name] = { fp, refs: part.table ? refsOf(part.table, fingerprints) : was!.refs, at: text.length, length: part.text.length };
       text += part.text;
     }
