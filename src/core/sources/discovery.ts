@@ -337,12 +337,13 @@ export function findVersionsDirs(workspace: string, list: (dir: string) => fs.Di
     const entries = list(dir);
     if (depth > 0 && entries.some((e) => e.name === '.git' || (PROJECT_CONFIG_FILES as readonly string[]).includes(e.name))) return;
     for (const entry of entries) {
-      const full = path.join(dir, entry.name);
+      // Joined only for what may be a source or a folder to walk: a versions folder's 1000 files are neither.
+      const full = () => path.join(dir, entry.name);
       // A `versions` link out of the workspace is listed, to be reported (readSource); links are not walked.
-      if (entry.isSymbolicLink() && entry.name === 'versions' && leadsOut(workspace, full) && hasMigrations(list(full))) found.push(full);
+      if (entry.isSymbolicLink() && entry.name === 'versions' && leadsOut(workspace, full()) && hasMigrations(list(full()))) found.push(full());
       if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
-      if (entry.name === 'versions' && hasMigrations(list(full))) found.push(full);
-      if (depth < MAX_DEPTH) walk(full, depth + 1);
+      if (entry.name === 'versions' && hasMigrations(list(full()))) found.push(full());
+      if (depth < MAX_DEPTH) walk(full(), depth + 1);
     }
   };
   walk(workspace, 0);
