@@ -30,7 +30,17 @@ import {
   type UpTarget,
 } from './core';
 
-export * from './core';
+// What an app imports (README, "Public API"); the CLI's, the editor's and the runner's internals stay in ./core.
+export {
+  MigrationEngine, defineConfig, MemoryHistory, PLAIN_TERMS,
+  MigrationsError, ConfigError, InvalidMigrationsError, MigrationRunError, LockBusyError, MigrationTimeoutError, CorruptHistoryError, DatabaseError, CancelledError,
+} from './core';
+export type {
+  EngineOptions, RunOptions, CheckRequest, UpTarget, DownTarget, Settings, Logger, Migration, MigrationLike, ProjectConfigInput, HistoryStorage,
+  RunReport, StepReport, StatusReport, MigrationState, MigrationStatus, HistoryRow, Problem, ProblemCode, LockHolder, SqlReport, RecordReport, ShadowsReport, GenerateArgs, GenerateReport, RenameQuestion, Created,
+  VerifyReport, CheckedMigration, DriftReport, LintFinding, LintCode, SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange,
+  ErrorCode, ErrorFacts, Terms,
+} from './core';
 export { MigrationOrchestrator, type OrchestratorReport } from './library/orchestrator';
 export { SourcesService, type MigrationService, type ServiceDefinition, type ServiceReport } from './library/services';
 
@@ -131,3 +141,9 @@ export function createOrchestrator(migrator: Migrator, opts: { services?: readon
   for (const s of opts.services ?? []) orchestrator.register('runMigrations' in s ? s : migrator.service(s));
   return orchestrator;
 }
+// The declared schema (issue 22): defineSchema and knex's column types.
+export {
+  defineSchema, increments, bigIncrements, integer, bigInteger, tinyint, smallint, mediumint, string, text, float, double, decimal,
+  boolean, date, datetime, time, timestamp, binary, enu, json, jsonb, uuid, DeclaredSchemaError,
+  type Column, type DeclaredSchema, type TableDeclaration, type IndexDeclaration, type ForeignKeyDeclaration, type ReferentialAction,
+} from './core';

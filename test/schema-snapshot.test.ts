@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
+import { SQLITE_CATALOG } from '../src/core/database/dialects/sqlite';
 import { introspect } from '../src/core/database/introspect';
 import { shortHash } from '../src/core/model/checksum';
 import { dumpSchema } from '../src/core/model/schemaDiff';
@@ -43,7 +44,7 @@ test('another database\'s schema is not written over the snapshot: schema refuse
 
 /** A full dump of the database, as `migrations schema` makes it (every table read). */
 async function fullDump(db: Knex, database: string): Promise<string> {
-  return dumpSchema(await introspect(db, 'sqlite'), 'SQLite', database);
+  return dumpSchema(await introspect(db, SQLITE_CATALOG), 'SQLite', database);
 }
 
 /** What dumpForFile read: whether it read the whole schema, and which tables it read one by one. */
@@ -72,7 +73,7 @@ test('the snapshot after a change reads again only the tables that changed, and 
     /** One dump as a run makes it, written where the next one finds it. */
     const dump = async (database = 'sqlite dev.sqlite3') => {
       const reads = watchReads(db);
-      const text = await dumpForFile(db, 'sqlite', 'SQLite', database, file, record).finally(reads.stop);
+      const text = await dumpForFile(db, SQLITE_CATALOG, 'SQLite', database, file, record).finally(reads.stop);
       fs.writeFileSync(file, text);
       assert.equal(text, await fullDump(db, database), 'the snapshot is what a full dump gives');
       return { whole: reads.whole(), tables: reads.tables() };
@@ -110,12 +111,12 @@ test('a snapshot file that is not the recorded dump (edited, checked out from an
   const db = sqliteKnex(path.join(ws, 'dev.sqlite3'));
   try {
     for (const name of ['a', 'b']) await db.raw(`create table ${name} (id integer primary key)`);
-    fs.writeFileSync(file, await dumpForFile(db, 'sqlite', 'SQLite', 'sqlite dev.sqlite3', file, record));
+    fs.writeFileSync(file, await dumpForFile(db, SQLITE_CATALOG, 'SQLite', 'sqlite dev.sqlite3', file, record));
     // A branch's snapshot lists a table this database does not have.
     fs.appendFileSync(file, '\nCREATE TABLE zz (\n  id integer\n);\n');
     await db.raw('create table c (id integer primary key)');
     const reads = watchReads(db);
-    const text = await dumpForFile(db, 'sqlite', 'SQLite', 'sqlite dev.sqlite3', file, record).finally(reads.stop);
+    const text = await dumpForFile(db, SQLITE_CATALOG, 'SQLite', 'sqlite dev.sqlite3', file, record).finally(reads.stop);
     assert.equal(reads.whole(), 1);
     assert.equal(text, await fullDump(db, 'sqlite dev.sqlite3'));
     assert.doesNotMatch(text, /zz/);

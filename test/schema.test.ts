@@ -5,6 +5,10 @@ import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
+import type { Catalog } from '../src/core/database/catalog';
+import { MYSQL_CATALOG } from '../src/core/database/dialects/mysql';
+import { POSTGRES_CATALOG } from '../src/core/database/dialects/postgres';
+import { SQLITE_CATALOG } from '../src/core/database/dialects/sqlite';
 import { introspect } from '../src/core/database/introspect';
 import type { SchemaModel, TableModel } from '../src/core/model/schema';
 import { describeChanges, diffSchemas, dumpSchema } from '../src/core/model/schemaDiff';
@@ -115,6 +119,8 @@ CREATE UNIQUE INDEX users_email_unique ON users (email);
 interface Target {
   readonly name: string;
   readonly kind: Kind;
+  /** Its dialect's catalog queries. */
+  readonly catalog: Catalog;
   /** A fresh, empty database of the test's own, closed (and dropped) after the suite. */
   open(): Promise<Knex>;
   close(): Promise<void>;
@@ -125,6 +131,7 @@ function sqliteTarget(): Target {
   return {
     name: 'SQLite',
     kind: 'sqlite',
+    catalog: SQLITE_CATALOG,
     async open() {
       const db = sqliteKnex(path.join(tempWorkspace(), 'schema.sqlite3'));
       opened.push(db);
@@ -140,6 +147,7 @@ function serverTarget(server: (typeof SERVERS)[number]): Target {
   return {
     name: server.name,
     kind: server.client === 'pg' ? 'pg' : 'mysql',
+    catalog: server.client === 'pg' ? POSTGRES_CATALOG : MYSQL_CATALOG,
     async open() {
       const why = await (reachable ??= probe(server));
       if (why) assert.fail(why);
@@ -154,12 +162,12 @@ function serverTarget(server: (typeof SERVERS)[number]): Target {
 for (const target of [sqliteTarget(), ...SERVERS.map(serverTarget)]) {
   describe(`introspect on ${target.name}`, () => {
     after(() => target.close());
-    const { kind } = target;
+    const { kind, catalog } = target;
 
     test('reads the knex-built schema as the exact model, without the tool\'s and knex\'s bookkeeping tables', async () => {
       const db = await target.open();
       await build(db);
-      assert.deepEqual(await introspect(db, kind), expectedModel(kind));
+      assert.deepEqual(await introspect(db, catalog), expectedModel(kind));
     });
 
     test('defaults read as SQL text, the same whatever cast or quoting the database adds; a default of NULL is none', async () => {
@@ -173,7 +181,7 @@ for (const target of [sqliteTarget(), ...SERVERS.map(serverTarget)]) {
         t.boolean('flag').notNullable().defaultTo(false);
         t.string('nul', 10).defaultTo(null);
       });
-      const { columns } = (await introspect(db, kind)).tables[0];
+      const { columns } = (await introspect(db, catalog)).tables[0];
       const reported = {
         sqlite: [['integer', null], ['bigint', "'0'"], ['integer', "'-1'"], ['varchar(20)', "'it''s'"], ['datetime', 'CURRENT_TIMESTAMP'], ['boolean', "'0'"], ['varchar(10)', null]],
         // PostgreSQL stores '0'::bigint, '-1'::integer and 'it''s'::character varying; the sequence's nextval() is no default.
@@ -189,15 +197,15 @@ for (const target of [sqliteTarget(), ...SERVERS.map(serverTarget)]) {
       const db = await target.open();
       await build(db);
       const [posts] = expectedModel(kind).tables;
-      assert.deepEqual(await introspect(db, kind, { tables: ['posts', 'no_such_table'] }), { tables: [posts] });
-      assert.deepEqual(await introspect(db, kind, { tables: ['migration_history', 'migration_lock'] }), { tables: [] });
-      assert.deepEqual(await introspect(db, kind, { tables: [] }), { tables: [] });
+      assert.deepEqual(await introspect(db, catalog, { tables: ['posts', 'no_such_table'] }), { tables: [posts] });
+      assert.deepEqual(await introspect(db, catalog, { tables: ['migration_history', 'migration_lock'] }), { tables: [] });
+      assert.deepEqual(await introspect(db, catalog, { tables: [] }), { tables: [] });
     });
 
     test('alter table add/drop/change column, add index and drop table read as exactly those changes', async () => {
       const db = await target.open();
       await build(db);
-      const before = await introspect(db, kind);
+      const before = await introspect(db, catalog);
       await db.schema.alterTable('users', (t) => {
         t.string('nickname', 50);
       });
@@ -212,7 +220,7 @@ for (const target of [sqliteTarget(), ...SERVERS.map(serverTarget)]) {
         t.index(['nickname']);
       });
       await db.schema.dropTable('posts');
-      const changes = diffSchemas(before, await introspect(db, kind));
+      const changes = diffSchemas(before, await introspect(db, catalog));
       assert.deepEqual(describeChanges(changes), [
         'removed table posts',
         'added column users.nickname',
@@ -232,8 +240,8 @@ for (const target of [sqliteTarget(), ...SERVERS.map(serverTarget)]) {
     test('two reads of one schema dump to byte-identical text', async () => {
       const db = await target.open();
       await build(db);
-      const first = dumpSchema(await introspect(db, kind), target.name);
-      const second = dumpSchema(await introspect(db, kind), target.name);
+      const first = dumpSchema(await introspect(db, catalog), target.name);
+      const second = dumpSchema(await introspect(db, catalog), target.name);
       assert.equal(second, first);
       assert.match(first, /^CREATE TABLE users \($/m);
       assert.doesNotMatch(first, /migration_|knex_/);
@@ -249,7 +257,7 @@ for (const target of [sqliteTarget(), ...SERVERS.map(serverTarget)]) {
           const onQuery = () => void queries++;
           db.on('query', onQuery);
           try {
-            await introspect(db, kind);
+            await introspect(db, catalog);
           } finally {
             db.off('query', onQuery);
           }

@@ -2,14 +2,12 @@
  * The engine's public API, shared by the CLI, the runner child and the extension (they import
  * nothing else from the core). No `vscode` here.
  */
-export { MigrationEngine, readProjectInChild, type CheckRequest, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport, type ShadowsReport } from './engine';
+export { MigrationEngine, readProjectInChild, type CheckRequest, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport, type ShadowsReport, type GenerateArgs, type GenerateReport, type RenameQuestion } from './engine';
 export { Discovery, checkText, findVersionsDirs } from './sources/discovery';
 export { ResultCache } from './sources/cache';
 export { loadMigration } from './loading/loader';
 export { isDatabaseUrl, type PasswordProvider } from './database/database';
-export { serializeError, type ChildEngineConfig, type IsolateOptions, type ChildMessage, type ChildRequest, type ParentMessage, type StoppedStep } from './run/isolated';
-export { RECORD_STOPPED_ENV, type StoppedRecord } from './run/thread';
-export { processAlive } from './database/lock';
+export type { IsolateOptions } from './run/isolated';
 export { mergeProblems } from './model/problems';
 export { historyOutcome, isPending, needsRepair, runError, sqlPreviewText, summarize, wasCancelled, type Summary } from './model/present';
 export { HistorySnapshot, MemoryHistory, type HistoryStorage } from './model/history';
@@ -30,3 +28,9 @@ export type { SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel,
 export { LINT_CODES, type LintCode, type LintFinding } from './model/lint';
 export { checkSum, SUM_CODES, SUM_FILE } from './sources/integrity';
 export * from './model/types';
+// The declared schema (issue 22), public through the package entry's `export *`: defineSchema and knex's column types.
+export {
+  defineSchema, increments, bigIncrements, integer, bigInteger, tinyint, smallint, mediumint, string, text, float, double, decimal,
+  boolean, date, datetime, time, timestamp, binary, enu, json, jsonb, uuid, DeclaredSchemaError,
+  type Column, type DeclaredSchema, type TableDeclaration, type IndexDeclaration, type ForeignKeyDeclaration, type ReferentialAction,
+} from './database/generate/declaredSchema';

@@ -107,3 +107,11 @@ export function readIfExists(file: string): string | undefined {
     throw err;
   }
 }
+
+/** The workspace every relative setting resolves from: an absolute path to a folder that exists. */
+export function requireWorkspace(workspace: string): void {
+  if (!path.isAbsolute(workspace)) throw new ConfigError(`The workspace must be an absolute path (got "${workspace}").`);
+  if (!fs.statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError([`The workspace folder ${workspace} does not exist; `, { do: 'choose-workspace' }, '.']);
+  }
+}

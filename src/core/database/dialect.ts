@@ -1,17 +1,19 @@
-import * as fs from 'node:fs';
 import type { Knex } from 'knex';
+import type { SchemaDialect } from './generate/columnTypes';
 import { isSqlite } from '../config/settings';
 import type { HistoryRead } from '../model/history';
 import type { Logger } from '../model/types';
-import { openServer, openSqlite, type DatabaseTarget, type OpenMode } from './database';
+import type { Catalog } from './catalog';
+import type { DatabaseTarget, OpenMode } from './database';
+import { mysqlDialect } from './dialects/mysql';
+import { postgresDialect } from './dialects/postgres';
+import { sqliteDialect } from './dialects/sqlite';
 import type { LockOptions, MigrationLock } from './lock';
-import { advisoryKeys, getLockName, ServerLock, type SessionLockSql } from './serverLock';
-import { readSqlite } from './sqliteRead';
-import { TableLock } from './tableLock';
 
 /**
  * What differs between the databases, in one object per target, built once (Kysely's dialect
- * adapters are the model): nothing else branches on the client's name.
+ * adapters are the model): nothing else branches on the client's name. Each database's own is in
+ * dialects/; dialectOf is the one place that picks it.
  */
 export interface Dialect {
   /** For messages: "SQLite", "PostgreSQL", "MySQL/MariaDB". */
@@ -24,6 +26,17 @@ export interface Dialect {
   readonly noDryRun?: string;
   /** One connection at a time (SQLite): a run keeps one transaction object across its migrations. */
   readonly singleConnection: boolean;
+  /**
+   * An index can be built without blocking writes (PostgreSQL's CREATE INDEX CONCURRENTLY, refused
+   * inside a transaction): lint asks for it on a table that exists.
+   */
+  readonly concurrentIndexes: boolean;
+  /** What the declared schema and the migration generator call this database (src/core/database/generate/). */
+  readonly generator: SchemaDialect;
+  /** The catalog queries introspect() reads a schema with. */
+  readonly catalog: Catalog;
+  /** Where verify, lint and drift try migrations (see shadow.ts). */
+  readonly shadow: ShadowPlace;
   /** knex for `mode` (see OpenMode); undefined for a read of a SQLite file not made yet. */
   open(mode: OpenMode): Knex | undefined;
   /** The lock runners take before writing. */
@@ -39,73 +52,32 @@ export interface Dialect {
   readonly quickRead?: (source?: string) => HistoryRead;
 }
 
+/**
+ * A shadow is never the user's database: a new one in memory on the target's driver (`memory`), or
+ * a database of its own on the target's server (`databases`), which shadow.ts creates, takes,
+ * empties and drops with the server's SQL.
+ */
+export type ShadowPlace = { readonly memory: () => Knex } | { readonly databases: ShadowDatabases };
+
+/** A server's SQL for shadow databases; which to create, take, empty or drop is shadow.ts's to decide. */
+export interface ShadowDatabases {
+  /** The server's databases whose names are LIKE `pattern` (backslash escapes), sorted. */
+  named(admin: Knex, pattern: string): Promise<string[]>;
+  create(admin: Knex, name: string): Promise<void>;
+  /** `leftBehind`: a dead run's, whose sessions may still be open: they are ended, so the drop does not wait on them. */
+  drop(admin: Knex, name: string, leftBehind: boolean): Promise<void>;
+  /** Every table and view of the connected database, sorted. */
+  tables(knex: Knex): Promise<string[]>;
+  /** Each named database's tables, from one connection; undefined: the server shows them only to a connection to that database. */
+  readonly tablesOfEach?: (admin: Knex, names: readonly string[]) => Promise<Map<string, string[]>>;
+  /** The connected database as the server knows it: the same text for the same database, however its name or host was written. */
+  identity(knex: Knex): Promise<string>;
+  /** Drops every table of the connected schema (database) but `keep`. */
+  empty(knex: Knex, keep: string): Promise<void>;
+}
+
 export function dialectOf(target: DatabaseTarget): Dialect {
-  const dialect = isSqlite(target.client) ? sqlite(target) : { ...(target.client === 'pg' ? POSTGRESQL : MYSQL), open: () => openServer(target) };
+  const dialect = isSqlite(target.client) ? sqliteDialect(target) : target.client === 'pg' ? postgresDialect(target) : mysqlDialect(target);
   // An app's own Knex instance serves every mode as it is (its file and pool are the app's).
   return target.instance ? { ...dialect, open: () => target.instance, quickRead: undefined } : dialect;
 }
-
-function sqlite(target: DatabaseTarget): Dialect {
-  const filename = target.filename!;
-  return {
-    name: 'SQLite',
-    server: false,
-    transactionalDdl: true,
-    singleConnection: true,
-    open: (mode) => openSqlite(target, mode),
-    lock: (knex, options, logger) => new TableLock(knex, options, logger),
-    async interrupt(_knex, trx) {
-      // node-sqlite3 can interrupt a statement; node:sqlite and better-sqlite3 run it synchronously, so nothing runs meanwhile.
-      ((await connectionOf(trx)) as { interrupt?: () => void }).interrupt?.();
-    },
-    quickRead: target.client === 'sqlite' ? (source) => (fs.existsSync(filename) ? readSqlite(filename, target.label, source) : { rows: [], unreadable: [] }) : undefined,
-  };
-}
-
-/** A server cancels a statement from another connection. */
-async function cancel(knex: Knex, trx: Knex.Transaction): Promise<void> {
-  await (knex.client as unknown as { cancelQuery?(c: unknown): Promise<void> }).cancelQuery?.(await connectionOf(trx));
-}
-
-/** The driver connection a knex transaction runs on (its client always hands out that one). */
-function connectionOf(trx: Knex.Transaction): Promise<unknown> {
-  return (trx.client as unknown as { acquireConnection(): Promise<unknown> }).acquireConnection();
-}
-
-const POSTGRES_LOCK: SessionLockSql = {
-  session: 'select pg_backend_pid() as v',
-  // Advisory locks are per database already; the schema keeps apart two workspaces whose histories live in different schemas of one database.
-  scope: "select current_database() || '.' || coalesce(current_schema(), '') as v",
-  tryLock: 'select pg_try_advisory_lock(?, ?) as v',
-  holder: "select pid as v from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database()) and classid = ? and objid = ? and objsubid = 2",
-  unlock: 'select pg_advisory_unlock(?, ?) as v',
-  bindings: advisoryKeys,
-};
-
-const MYSQL_LOCK: SessionLockSql = {
-  session: 'select connection_id() as v',
-  scope: "select coalesce(database(), '') as v",
-  tryLock: 'select get_lock(?, 0) as v',
-  holder: 'select is_used_lock(?) as v',
-  unlock: 'select release_lock(?) as v',
-  bindings: (scope) => [getLockName(scope)],
-};
-
-const POSTGRESQL: Omit<Dialect, 'open'> = {
-  name: 'PostgreSQL',
-  server: true,
-  transactionalDdl: true,
-  singleConnection: false,
-  lock: (knex, options, logger) => new ServerLock(knex, POSTGRES_LOCK, options, logger),
-  interrupt: cancel,
-};
-
-const MYSQL: Omit<Dialect, 'open'> = {
-  name: 'MySQL/MariaDB',
-  server: true,
-  transactionalDdl: false,
-  noDryRun: 'A dry run is not available on MySQL/MariaDB: it commits schema changes immediately, so the SQL cannot be captured and rolled back. Review the migration code instead, or dry-run against a SQLite or PostgreSQL copy.',
-  singleConnection: false,
-  lock: (knex, options, logger) => new ServerLock(knex, MYSQL_LOCK, options, logger),
-  interrupt: cancel,
-};

@@ -22,7 +22,7 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
 
   /** `where` names the database in errors (a label without secrets). */
   constructor(
-    private readonly knex: Knex,
+    readonly knex: Knex,
     private readonly where = 'the database',
   ) {}
 

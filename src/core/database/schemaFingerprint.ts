@@ -1,17 +1,15 @@
 import type { Knex } from 'knex';
 import { crypto } from '../model/checksum';
-import type { IntrospectKind } from './introspect';
 
 /**
  * Each table's definition as SQLite keeps it: a hash of its own row of sqlite_master and those of
  * its indexes. Everything introspection reads of a table (columns, types, defaults, keys, indexes,
  * foreign keys) is derived from these rows, so a table whose hash is unchanged reads the same,
  * and one query tells which tables changed, whatever changed them. The tables are those a
- * whole-schema introspection lists (`sqlite_%` ones left out). Undefined where there is no such
- * catalog (servers), or when a row cannot be placed.
+ * whole-schema introspection lists (`sqlite_%` ones left out). Undefined when a row cannot be
+ * placed. SQLite's catalog.fingerprints; servers have none.
  */
-export async function tableFingerprints(knex: Knex, kind: IntrospectKind): Promise<Map<string, string> | undefined> {
-  if (!hasFingerprints(kind)) return undefined;
+export async function sqliteTableFingerprints(knex: Knex): Promise<Map<string, string> | undefined> {
   const rows = (await knex.raw(`select type, name, tbl_name, sql from sqlite_master where type in ('table', 'index') order by type desc, name`)) as { type: string; name: string; tbl_name: string; sql: string | null }[];
   const parts = new Map<string, unknown[]>();
   for (const row of rows) {
@@ -30,7 +28,3 @@ export async function tableFingerprints(knex: Knex, kind: IntrospectKind): Promi
   return new Map([...parts].map(([name, p]) => [name, crypto().hash('sha1', JSON.stringify(p), 'base64')]));
 }
 
-/** Whether tableFingerprints can tell the tables of this kind of database apart (SQLite only). */
-export function hasFingerprints(kind: IntrospectKind): boolean {
-  return kind === 'sqlite';
-}

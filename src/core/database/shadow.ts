@@ -1,7 +1,9 @@
 import * as os from 'node:os';
 import type { Knex } from 'knex';
-import { isSqlite, type Settings } from '../config/settings';
-import { openServer, openSqlite, type DatabaseTarget } from './database';
+import type { Settings } from '../config/settings';
+import type { Catalog } from './catalog';
+import { openServer, type DatabaseTarget } from './database';
+import { dialectOf, type Dialect, type ShadowDatabases } from './dialect';
 import { describeError, MigrationsError } from '../model/errors';
 import { crypto } from '../model/checksum';
 import { processAlive } from './lock';
@@ -9,13 +11,14 @@ import { processAlive } from './lock';
 /** A scratch database to try migrations on, never the user's: built empty, thrown away after. */
 export interface Shadow {
   readonly knex: Knex;
-  readonly kind: SchemaKind;
+  /** The dialect's catalog queries, to read the shadow's schema with. */
+  readonly catalog: Catalog;
+  /** See Dialect.concurrentIndexes: what lint expects of an index built on the shadow. */
+  readonly concurrentIndexes: boolean;
   /** For messages: where it is, without secrets. */
   readonly label: string;
   dispose(): Promise<void>;
 }
-
-export type SchemaKind = 'sqlite' | 'pg' | 'mysql';
 
 /**
  * The table that makes a database this tool's shadow: created when an empty configured shadow is
@@ -24,42 +27,39 @@ export type SchemaKind = 'sqlite' | 'pg' | 'mysql';
 export const SHADOW_MARKER = 'mm_shadow_marker';
 const MARKER_NOTE = "Migration Manager's shadow database: verify, lint and drift empty it before each use.";
 
-export function schemaKind(target: DatabaseTarget): SchemaKind {
-  return isSqlite(target.client) ? 'sqlite' : target.client === 'pg' ? 'pg' : 'mysql';
-}
-
 /**
- * SQLite: a database in memory, on the same driver. A server: `migrations.shadowDatabase` (never
- * the target; taken when empty and marked then, or marked already; emptied first), else a database
- * created here, marked, and dropped afterwards (or by a later check, see dropTemporaryShadows).
+ * Where the dialect says (see ShadowPlace): a new database in memory (SQLite). A server:
+ * `migrations.shadowDatabase` (never the target; taken when empty and marked then, or marked
+ * already; emptied first), else a database created here, marked, and dropped afterwards (or by a
+ * later check, see dropTemporaryShadows).
  */
-export async function openShadow(target: DatabaseTarget, settings: Settings): Promise<Shadow> {
-  const kind = schemaKind(target);
-  if (kind === 'sqlite') {
-    const client = target.instance ? 'sqlite' : (target.client as 'sqlite' | 'sqlite3' | 'better-sqlite3');
-    const knex = openSqlite({ ...target, client, instance: undefined, filename: ':memory:', label: 'SQLite in memory' }, 'write')!;
-    return { knex, kind, label: 'a SQLite database in memory', dispose: () => knex.destroy() };
+export async function openShadow(target: DatabaseTarget, settings: Settings, dialect: Dialect = dialectOf(target)): Promise<Shadow> {
+  const traits = { catalog: dialect.catalog, concurrentIndexes: dialect.concurrentIndexes };
+  if ('memory' in dialect.shadow) {
+    const knex = dialect.shadow.memory();
+    return { knex, ...traits, label: `a ${dialect.name} database in memory`, dispose: () => knex.destroy() };
   }
+  const sql = dialect.shadow.databases;
   const config = serverConfig(target);
   if (settings.shadowDatabase) {
     const name = settings.shadowDatabase;
     const knex = openServer({ ...target, instance: undefined, knexConfig: onDatabase(config, name) });
     try {
       // Both refusals come before anything is written: the shadow is emptied below.
-      await refuseTarget(target, knex, kind, name);
-      await claim(knex, kind, name);
-      await empty(knex, kind);
+      await refuseTarget(target, knex, sql, name);
+      await claim(knex, sql, name);
+      await sql.empty(knex, SHADOW_MARKER);
     } catch (err) {
       await knex.destroy();
       if (err instanceof MigrationsError) throw err;
       throw new MigrationsError(`Cannot use the shadow database "${name}" (migrations.shadowDatabase): ${describeError(err)}. Create it, empty, on the same server, for this user.`, { code: 'database' });
     }
-    return { knex, kind, label: `the shadow database ${name}`, dispose: () => knex.destroy() };
+    return { knex, ...traits, label: `the shadow database ${name}`, dispose: () => knex.destroy() };
   }
   const name = temporaryName(process.pid);
   const admin = openServer({ ...target, instance: undefined, knexConfig: config });
   try {
-    await admin.raw(`create database ${name}`);
+    await sql.create(admin, name);
   } catch (err) {
     await admin.destroy();
     throw new MigrationsError(
@@ -71,7 +71,7 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
   const dispose = async () => {
     await knex.destroy();
     try {
-      await admin.raw(`drop database if exists ${name}`);
+      await sql.drop(admin, name, false);
     } finally {
       await admin.destroy();
     }
@@ -83,7 +83,7 @@ export async function openShadow(target: DatabaseTarget, settings: Settings): Pr
     await dispose();
     throw err;
   }
-  return { knex, kind, label: `a temporary database ${name}`, dispose };
+  return { knex, ...traits, label: `a temporary database ${name}`, dispose };
 }
 
 /**
@@ -132,12 +132,12 @@ export interface TemporaryShadow {
 export type ShadowSelection = 'gone' | 'not-running' | { readonly pid: number };
 
 /** Every temporary shadow database on the target's server, whoever made it. */
-export async function listTemporaryShadows(target: DatabaseTarget): Promise<TemporaryShadow[]> {
-  const kind = schemaKind(target);
-  if (kind === 'sqlite') return [];
+export async function listTemporaryShadows(target: DatabaseTarget, dialect: Dialect = dialectOf(target)): Promise<TemporaryShadow[]> {
+  if (!('databases' in dialect.shadow)) return [];
+  const sql = dialect.shadow.databases;
   const admin = openServer({ ...target, instance: undefined, knexConfig: serverConfig(target) });
   try {
-    return await temporaryShadows(admin, kind);
+    return await temporaryShadows(admin, sql);
   } finally {
     await admin.destroy();
   }
@@ -146,20 +146,19 @@ export async function listTemporaryShadows(target: DatabaseTarget): Promise<Temp
 /**
  * Drops the temporary shadows `which` selects, each only when it is ours: it holds the marker, or
  * nothing (a run killed while creating it). One holding other tables is kept, whatever its name.
- * PostgreSQL 13+ (and a kill on MySQL) ends a dead run's sessions, whose sockets may not be closed yet.
+ * The dialect ends a dead run's sessions, whose sockets may not be closed yet.
  */
-export async function dropTemporaryShadows(target: DatabaseTarget, which: ShadowSelection): Promise<TemporaryShadow[]> {
-  const kind = schemaKind(target);
-  if (kind === 'sqlite') return [];
+export async function dropTemporaryShadows(target: DatabaseTarget, which: ShadowSelection, dialect: Dialect = dialectOf(target)): Promise<TemporaryShadow[]> {
+  if (!('databases' in dialect.shadow)) return [];
+  const sql = dialect.shadow.databases;
   const config = serverConfig(target);
   const admin = openServer({ ...target, instance: undefined, knexConfig: config });
   try {
-    const found = await temporaryShadows(admin, kind);
+    const found = await temporaryShadows(admin, sql);
     const chosen = found.filter((s) => keptBecause(s, which) === undefined);
     // The usual case before a check: nothing to drop, one query.
     if (chosen.length === 0) return found.map((s) => ({ ...s, dropped: false, kept: keptBecause(s, which) }));
-    const tables = await tablesOfEach(target, config, admin, kind, chosen.map((s) => s.name));
-    const force = kind === 'pg' && Number((await admin.raw('show server_version_num')).rows[0].server_version_num) >= 130000 ? ' with (force)' : '';
+    const tables = await tablesOfEach(target, config, admin, sql, chosen.map((s) => s.name));
     const result: TemporaryShadow[] = [];
     for (const shadow of found) {
       const looked = tables.get(shadow.name);
@@ -174,8 +173,7 @@ export async function dropTemporaryShadows(target: DatabaseTarget, which: Shadow
         continue;
       }
       try {
-        if (kind === 'mysql') await endSessions(admin, shadow.name);
-        await admin.raw(`drop database if exists ${shadow.name}${force}`);
+        await sql.drop(admin, shadow.name, true);
         result.push({ ...shadow, dropped: true });
       } catch (err) {
         result.push({ ...shadow, dropped: false, kept: `it could not be dropped: ${describeError(err)}`, failed: true });
@@ -188,18 +186,16 @@ export async function dropTemporaryShadows(target: DatabaseTarget, which: Shadow
 }
 
 /** Drops the temporary shadow databases a runner process made and could not drop (its parent ended it). */
-export async function dropShadowsOf(target: DatabaseTarget, pid: number): Promise<string[]> {
-  return (await dropTemporaryShadows(target, { pid })).filter((s) => s.dropped).map((s) => s.name);
+export async function dropShadowsOf(target: DatabaseTarget, pid: number, dialect: Dialect = dialectOf(target)): Promise<string[]> {
+  return (await dropTemporaryShadows(target, { pid }, dialect)).filter((s) => s.dropped).map((s) => s.name);
 }
 
-async function temporaryShadows(admin: Knex, kind: 'pg' | 'mysql'): Promise<TemporaryShadow[]> {
-  // Backslash is LIKE's escape on both: the underscores are themselves, not any character.
-  const names = kind === 'pg'
-    ? ((await admin.raw('select datname as name from pg_database where datname like ? order by 1', ['mm\\_shadow\\_%'])).rows as { name: string }[])
-    : ((await admin.raw('select schema_name as name from information_schema.schemata where schema_name like ? order by 1', ['mm\\_shadow\\_%']))[0] as { name: string }[]);
+async function temporaryShadows(admin: Knex, sql: ShadowDatabases): Promise<TemporaryShadow[]> {
+  // Backslash is LIKE's escape: the underscores are themselves, not any character.
+  const names = await sql.named(admin, 'mm\\_shadow\\_%');
   const here = hostTag(os.hostname());
   const now = Date.now();
-  return names.map((r) => describeShadow(r.name, here, now)).filter((s): s is TemporaryShadow => s !== undefined);
+  return names.map((name) => describeShadow(name, here, now)).filter((s): s is TemporaryShadow => s !== undefined);
 }
 
 /** What a temporary shadow's name says about its run (undefined: not such a name). */
@@ -238,19 +234,15 @@ function notOurs(tables: readonly string[] | undefined): string | undefined {
 }
 
 /** The tables of each named database (a string: why it could not be looked into). */
-async function tablesOfEach(target: DatabaseTarget, config: Knex.Config, admin: Knex, kind: 'pg' | 'mysql', names: readonly string[]): Promise<Map<string, string[] | string>> {
-  const tables = new Map<string, string[] | string>(names.map((n) => [n, []]));
-  if (names.length === 0) return tables;
-  if (kind === 'mysql') {
-    const [rows] = (await admin.raw(`select table_schema as db, table_name as name from information_schema.tables where table_schema in (${names.map(() => '?').join(', ')}) order by 2`, [...names])) as [{ db: string; name: string }[]];
-    for (const r of rows) (tables.get(r.db) as string[]).push(r.name);
-    return tables;
-  }
-  // PostgreSQL shows a database's tables only to a connection to it.
+async function tablesOfEach(target: DatabaseTarget, config: Knex.Config, admin: Knex, sql: ShadowDatabases, names: readonly string[]): Promise<Map<string, string[] | string>> {
+  if (names.length === 0) return new Map();
+  if (sql.tablesOfEach) return sql.tablesOfEach(admin, names);
+  // A server that shows a database's tables only to a connection to it: one each.
+  const tables = new Map<string, string[] | string>();
   for (const name of names) {
     const knex = openServer({ ...target, instance: undefined, knexConfig: { ...onDatabase(config, name), pool: { min: 0, max: 1 } } });
     try {
-      tables.set(name, await tablesIn(knex, 'pg'));
+      tables.set(name, await sql.tables(knex));
     } catch (err) {
       tables.set(name, `it could not be looked into: ${describeError(err)}`);
     } finally {
@@ -258,12 +250,6 @@ async function tablesOfEach(target: DatabaseTarget, config: Knex.Config, admin: 
     }
   }
   return tables;
-}
-
-/** MySQL has no DROP DATABASE … FORCE: a dead run's sessions still open on it are ended first (a session that is gone already is no error). */
-async function endSessions(admin: Knex, database: string): Promise<void> {
-  const [rows] = (await admin.raw('select id from information_schema.processlist where db = ? and id <> connection_id()', [database])) as [{ id: number }[]];
-  for (const { id } of rows) await admin.raw('kill connection ?', [Number(id)]).catch(() => undefined);
 }
 
 /** The target's knex config, also for an app's own Knex instance (its client keeps the config it was made with). */
@@ -294,10 +280,10 @@ function onDatabase(config: Knex.Config, database: string): Knex.Config {
  * whether both connections are in one database (its own spelling and case rules), so no way of
  * writing the host, the port or the name gets past.
  */
-async function refuseTarget(target: DatabaseTarget, shadow: Knex, kind: 'pg' | 'mysql', name: string): Promise<void> {
+async function refuseTarget(target: DatabaseTarget, shadow: Knex, sql: ShadowDatabases, name: string): Promise<void> {
   const real = target.instance ?? openServer(target);
   try {
-    const [theirs, ours] = await Promise.all([databaseIdentity(real, kind), databaseIdentity(shadow, kind)]);
+    const [theirs, ours] = await Promise.all([sql.identity(real), sql.identity(shadow)]);
     if (theirs !== ours) return;
   } finally {
     if (real !== target.instance) await real.destroy();
@@ -308,22 +294,12 @@ async function refuseTarget(target: DatabaseTarget, shadow: Knex, kind: 'pg' | '
   );
 }
 
-/** The connected database as the server knows it: its oid (PostgreSQL) or its name as the server compares names (MySQL), and the server. */
-async function databaseIdentity(knex: Knex, kind: 'pg' | 'mysql'): Promise<string> {
-  if (kind === 'pg') {
-    const sql = "select (select oid from pg_database where datname = current_database())::text || '@' || pg_postmaster_start_time()::text || ':' || current_setting('port') as id";
-    return String((await knex.raw(sql)).rows[0].id);
-  }
-  const sql = "select concat(@@hostname, ':', @@port, ':', @@datadir, '/', if(@@lower_case_table_names = 0, database(), lower(database()))) as id";
-  return String((await knex.raw(sql))[0][0].id);
-}
-
 /**
  * Takes a configured shadow as ours: marked already, or empty (then marked). Anything else holds
  * someone's tables, which emptying it would drop.
  */
-async function claim(knex: Knex, kind: 'pg' | 'mysql', name: string): Promise<void> {
-  const tables = await tablesIn(knex, kind);
+async function claim(knex: Knex, sql: ShadowDatabases, name: string): Promise<void> {
+  const tables = await sql.tables(knex);
   if (tables.includes(SHADOW_MARKER)) return;
   if (tables.length > 0) {
     const shown = tables.length > 10 ? `${tables.slice(0, 10).join(', ')} and ${tables.length - 10} more` : tables.join(', ');
@@ -338,37 +314,4 @@ async function claim(knex: Knex, kind: 'pg' | 'mysql', name: string): Promise<vo
 async function mark(knex: Knex): Promise<void> {
   await knex.raw(`create table if not exists ${SHADOW_MARKER} (note varchar(255))`);
   await knex(SHADOW_MARKER).insert({ note: MARKER_NOTE });
-}
-
-/**
- * Every table and view of the connected database, sorted: PostgreSQL's in every schema but the
- * system's (another schema's as `schema.table`), MySQL's in `database()`.
- */
-async function tablesIn(knex: Knex, kind: 'pg' | 'mysql'): Promise<string[]> {
-  if (kind === 'pg') {
-    const sql = `select case when n.nspname = current_schema() then c.relname else n.nspname || '.' || c.relname end as name
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
-      order by 1`;
-    return ((await knex.raw(sql)).rows as { name: string }[]).map((r) => r.name);
-  }
-  const [rows] = (await knex.raw('select table_name as name from information_schema.tables where table_schema = database() order by 1')) as [{ name: string }[]];
-  return rows.map((r) => r.name);
-}
-
-/** Drops every table in the shadow's current schema (PostgreSQL) or database (MySQL), but its marker. */
-async function empty(knex: Knex, kind: SchemaKind): Promise<void> {
-  if (kind === 'pg') {
-    const rows = (await knex.raw('select tablename from pg_tables where schemaname = current_schema() and tablename <> ?', [SHADOW_MARKER])).rows as { tablename: string }[];
-    if (rows.length > 0) await knex.raw(`drop table if exists ${rows.map(() => '??').join(', ')} cascade`, rows.map((r) => r.tablename));
-    return;
-  }
-  const [rows] = (await knex.raw("select table_name as name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE' and table_name <> ?", [SHADOW_MARKER])) as [{ name: string }[]];
-  if (rows.length === 0) return;
-  // One connection: the foreign-key switch is per session.
-  await knex.transaction(async (trx) => {
-    await trx.raw('set foreign_key_checks = 0');
-    await trx.raw(`drop table if exists ${rows.map(() => '??').join(', ')}`, rows.map((r) => r.name));
-    await trx.raw('set foreign_key_checks = 1');
-  });
 }

@@ -35,6 +35,7 @@ export function describeProject(project: ProjectConfig): ProjectConfig {
   }
   return {
     file: project.file,
+    described: true,
     settings: project.settings,
     database: project.database,
     folders: project.folders,

@@ -23,6 +23,11 @@ export interface HistoryStorage<Tx = never> {
   finish(row: NewHistoryRow, tx?: Tx): Promise<void>;
   /** Every row in run order (only `source`'s, when given); none when there is no table yet. */
   rows(source?: string): Promise<HistoryRow[]>;
+  /**
+   * One read for a decision: the rows, those we did not write set apart by source, and the lock's
+   * holder when asked (a storage that keeps no such rows or lock: `rows()`, nothing set apart).
+   */
+  snapshot?(opts?: { source?: string; lock?: boolean }): Promise<HistoryRead>;
 }
 
 /** One read of the history: the rows, those we did not write set apart by source, and (when asked) the lock. */
@@ -75,6 +80,10 @@ export class MemoryHistory implements HistoryStorage {
 
   async rows(source?: string): Promise<HistoryRow[]> {
     return this.log.filter((r) => source === undefined || r.source === source).map((r) => ({ ...r }));
+  }
+
+  async snapshot(opts: { source?: string } = {}): Promise<HistoryRead> {
+    return { rows: await this.rows(opts.source), unreadable: [] };
   }
 }
 

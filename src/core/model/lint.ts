@@ -16,7 +16,8 @@ export interface LintFinding {
 
 /** What one pending migration did on the shadow, as lint needs it. */
 export interface LintInput {
-  readonly kind: 'sqlite' | 'pg' | 'mysql';
+  /** The database builds an index without blocking writes when asked to (PostgreSQL's CONCURRENTLY), outside a transaction only. */
+  readonly concurrentIndexes: boolean;
   readonly before: SchemaModel;
   /** Unset when up() failed on the shadow: only its SQL is checked. */
   readonly after?: SchemaModel;
@@ -67,7 +68,7 @@ export function lintMigration(input: LintInput): LintFinding[] {
       add('rename-column', 'error', `Renames column ${column.from} to ${column.to}: the app still running against the old schema fails on it. Add the new column, copy the data, and drop the old one in a later release.`);
     }
     const index = /^\s*create\s+(?:unique\s+)?index\s+(concurrently\s+)?.*?\bon\s+(?:only\s+)?(\S+)/i.exec(sql);
-    if (input.kind === 'pg' && index && !index[1] && existed(unquote(index[2]))) {
+    if (input.concurrentIndexes && index && !index[1] && existed(unquote(index[2]))) {
       add('index-not-concurrently', 'warning', `Creates an index on ${unquote(index[2])} without CONCURRENTLY: PostgreSQL blocks writes to the table while it builds. Use CREATE INDEX CONCURRENTLY in a migration with transaction = false.`);
     }
     // SQLite refuses such a column outright, so up() fails and only its SQL tells.
@@ -75,7 +76,7 @@ export function lintMigration(input: LintInput): LintFinding[] {
     if (notNull && !/\bdefault\b/i.test(sql)) {
       add('add-not-null-column', 'error', `Adds ${unquote(notNull[1])}.${unquote(notNull[2])} as NOT NULL without a default: it fails on a table that has rows. Give it a default, or add it nullable, fill it, then make it NOT NULL.`);
     }
-    if (input.kind === 'pg' && /\bconcurrently\b/i.test(sql) && input.transactional) {
+    if (input.concurrentIndexes && /\bconcurrently\b/i.test(sql) && input.transactional) {
       add('concurrently-in-transaction', 'error', 'Uses CONCURRENTLY inside a transaction, which PostgreSQL refuses. Set transaction = false on this migration.');
     }
   }

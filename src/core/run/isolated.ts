@@ -1,8 +1,8 @@
-import type { DownTarget, UpTarget } from '../model/plan';
 import { CancelledError, ConfigError, describeError, InvalidMigrationsError, MigrationRunError, MigrationsError, MigrationTimeoutError, type ErrorCode, type ErrorFacts, type ErrorText } from '../model/errors';
 import type { RunEvents, RunReport, StepInfo, StepReport } from './runner';
 import type { Settings } from '../config/settings';
-import type { Logger, MigrationFile, Problem } from '../model/types';
+import type { ProjectConfig } from '../config/project';
+import type { Logger, Problem } from '../model/types';
 import { plural } from '../model/naming';
 import { RunnerThread, type LastResort } from './thread';
 
@@ -30,7 +30,7 @@ export interface IsolateOptions {
 export interface RunnerProcess {
   readonly connected: boolean;
   readonly pid?: number;
-  send(message: ParentMessage): void;
+  send(message: ParentMessage<unknown>): void;
   /**
    * Ends it at once. `lastResort` is for a runner that shares this process: if it cannot be ended
    * alone, the process ends, after saying so and handing the record of the stopped migration on
@@ -53,22 +53,12 @@ export interface ChildEngineConfig {
   readonly cache: boolean;
   /** A server password from the editor's secret storage, sent over the pipe, never in argv or env. */
   readonly password?: string;
-  /** Execute the workspace's `migrations.config.*` too (the parent read it, or a description of it). */
-  readonly project?: boolean;
+  /**
+   * The workspace's `migrations.config.*`: as plain data when it holds no code (the parent executed
+   * it once), or `true`: the child executes it (its migrations in code and hooks cannot cross).
+   */
+  readonly project?: ProjectConfig | true;
 }
-
-export type ChildRequest =
-  | { readonly op: 'up'; readonly source?: string; readonly target: UpTarget }
-  | { readonly op: 'down'; readonly source?: string; readonly target: DownTarget }
-  | { readonly op: 'redo'; readonly source?: string }
-  | { readonly op: 'sql'; readonly direction: 'up' | 'down'; readonly source?: string; readonly to?: number; readonly all?: boolean }
-  | { readonly op: 'validate'; readonly source?: string }
-  | { readonly op: 'load'; readonly files: readonly MigrationFile[] }
-  /** The project config as plain data (describeProject), for a parent that must not execute it. */
-  | { readonly op: 'project' }
-  /** Verify (reversibility) or lint the pending migrations on a shadow database. */
-  | { readonly op: 'check'; readonly reversibility: boolean; readonly source?: string; readonly version?: number }
-  | { readonly op: 'drift' };
 
 /** Messages from the child. */
 export type ChildMessage =
@@ -82,8 +72,8 @@ export type ChildMessage =
   | { readonly type: 'result'; readonly value: unknown }
   | { readonly type: 'error'; readonly error: SerializedError };
 
-/** Messages to the child. */
-export type ParentMessage = { readonly type: 'start'; readonly config: ChildEngineConfig; readonly request: ChildRequest } | { readonly type: 'cancel' };
+/** Messages to the child: `Request` is what the operations table says it may be asked. */
+export type ParentMessage<Request> = { readonly type: 'start'; readonly config: ChildEngineConfig; readonly request: Request } | { readonly type: 'cancel' };
 
 /** An error as data, to cross the pipe: its code, facts and text come out the same on the other side. */
 export interface SerializedError {
@@ -159,7 +149,7 @@ export const SETTLED_GRACE_MS = 1000;
  * migration past its time limit, ends the child: the database rolls that migration's
  * transaction back (the process and its connection are gone), and the failure is recorded here.
  */
-export async function runInChild<T>(child: RunnerProcess, config: ChildEngineConfig, request: ChildRequest, opts: ChildRunOptions): Promise<T> {
+export async function runInChild<T, Request>(child: RunnerProcess, config: ChildEngineConfig, request: Request, opts: ChildRunOptions): Promise<T> {
   let steps: StepReport[] = [];
   let running: { index: number; info: StepInfo; startedAt: Date; partial: boolean } | undefined;
   let stopping: { reason: 'timeout' | 'cancel' } | undefined;
@@ -293,6 +283,6 @@ function uninterruptible(reason: 'timeout' | 'cancel', timeoutMs: number, runnin
   return `${what} was inside one database statement ${why}, which SQLite cannot interrupt. This process ends now: ${outcome}.`;
 }
 
-function send(child: RunnerProcess, message: ParentMessage): void {
+function send(child: RunnerProcess, message: ParentMessage<unknown>): void {
   if (child.connected) child.send(message);
 }

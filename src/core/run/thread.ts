@@ -53,7 +53,7 @@ export class RunnerThread extends EventEmitter implements RunnerProcess {
     });
   }
 
-  send(message: ParentMessage): void {
+  send(message: ParentMessage<unknown>): void {
     if (this.connected) this.worker.postMessage(message);
   }
 

@@ -12,6 +12,8 @@ export interface CreateOptions {
   readonly templatesDir: string;
   /** Nothing is written outside it, through a link neither (see writeInWorkspace). */
   readonly workspace: string;
+  /** The file's text from the template's, before it is written (`generate` fills up() and down()). */
+  readonly fill?: (text: string) => string;
 }
 
 export interface Created {
@@ -45,7 +47,7 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
     .replace(/\{\{description\}\}/g, () => JSON.stringify(description).slice(1, -1).replace(/'/g, "\\'"))
     .replace(/\{\{className\}\}/g, () => className(name, version));
   try {
-    writeInWorkspace(opts.workspace, target, text, { exclusive: true });
+    writeInWorkspace(opts.workspace, target, opts.fill ? opts.fill(text) : text, { exclusive: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new MigrationsError(`${target} already exists; nothing was written. Choose another description.`);

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
-import { introspect, type IntrospectKind } from '../database/introspect';
-import { hasFingerprints, tableFingerprints } from '../database/schemaFingerprint';
+import type { Catalog } from '../database/catalog';
+import { introspect } from '../database/introspect';
 import { sha256 } from '../model/checksum';
 import type { TableModel } from '../model/schema';
 import { dumpHeader, dumpSchema, dumpTable } from '../model/schemaDiff';
@@ -11,7 +11,7 @@ const FORMAT = 1;
 
 /** A table as the last dump saw it. */
 interface TableEntry {
-  /** Its fingerprint then (see tableFingerprints). */
+  /** Its fingerprint then (see Catalog.fingerprints). */
   readonly fp: string;
   /** Offset and length of its part in the file; absent for a table the dump leaves out (bookkeeping). */
   readonly at?: number;
@@ -37,12 +37,12 @@ interface DumpRecord {
  * is not byte for byte the recorded text. The record is updated for the returned text (whether
  * or not the caller then writes it: a file holding other text is never trusted).
  */
-export async function dumpForFile(knex: Knex, kind: IntrospectKind, dialectName: string, database: string, file: string, record?: string): Promise<string> {
-  if (record === undefined || !hasFingerprints(kind)) return dumpSchema(await introspect(knex, kind), dialectName, database);
+export async function dumpForFile(knex: Knex, catalog: Catalog, dialectName: string, database: string, file: string, record?: string): Promise<string> {
+  if (record === undefined || !catalog.fingerprints) return dumpSchema(await introspect(knex, catalog), dialectName, database);
   // One read transaction: the fingerprints and the tables read describe the same schema.
   return knex.transaction(async (trx) => {
-    const fingerprints = await tableFingerprints(trx, kind);
-    if (!fingerprints) return dumpSchema(await introspect(trx, kind), dialectName, database);
+    const fingerprints = await catalog.fingerprints!(trx);
+    if (!fingerprints) return dumpSchema(await introspect(trx, catalog), dialectName, database);
     const previous = readPrevious(file, record);
     // Keyed by table names, which may be any text (`__proto__` too): no prototype.
     const entries: Record<string, TableEntry> = Object.create(null);
@@ -55,7 +55,7 @@ export async function dumpForFile(knex: Knex, kind: IntrospectKind, dialectName:
       else if (entry.at === undefined) entries[name] = entry;
       else kept.push({ name, text: previous!.text.slice(entry.at, entry.at + entry.length!) });
     }
-    const fresh = previous ? await readTables(trx, kind, changed) : (await introspect(trx, kind)).tables;
+    const fresh = previous ? await readTables(trx, catalog, changed) : (await introspect(trx, catalog)).tables;
     const parts = [...kept, ...fresh.map((table) => ({ name: table.name, text: dumpTable(table), table }))];
     parts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     let text = dumpHeader(dialectName, database);
@@ -77,13 +77,13 @@ export async function dumpForFile(knex: Knex, kind: IntrospectKind, dialectName:
  * The named tables as a whole-schema read gives them: a foreign key that names no columns shows
  * the other table's primary key, so the tables they reference are read with them.
  */
-async function readTables(knex: Knex, kind: IntrospectKind, names: readonly string[]): Promise<readonly TableModel[]> {
+async function readTables(knex: Knex, catalog: Catalog, names: readonly string[]): Promise<readonly TableModel[]> {
   if (names.length === 0) return [];
   const wanted = new Set(names);
-  const first = await introspect(knex, kind, { tables: names });
+  const first = await introspect(knex, catalog, { tables: names });
   const others = [...new Set(first.tables.flatMap((t) => t.foreignKeys.map((f) => f.table)))].filter((t) => !wanted.has(t));
   if (others.length === 0) return first.tables;
-  return (await introspect(knex, kind, { tables: [...names, ...others] })).tables.filter((t) => wanted.has(t.name));
+  return (await introspect(knex, catalog, { tables: [...names, ...others] })).tables.filter((t) => wanted.has(t.name));
 }
 
 function refsOf(table: TableModel, fingerprints: ReadonlyMap<string, string>): Record<string, string | null> {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { introspect } from '../database/introspect';
-import type { SchemaKind } from '../database/shadow';
+import type { Catalog } from '../database/catalog';
 import { bareName as name, type SchemaModel, type TableModel } from '../model/schema';
 
 /** Statements that change the schema; anything else (inserts, updates) leaves the model as it was. */
@@ -42,11 +42,11 @@ export function touchedTables(sql: readonly string[], previous: SchemaModel): Se
 }
 
 /** The schema after `sql` ran: `previous` with the touched tables read again (all of it when unsure). */
-export async function snapshotAfter(knex: Knex, kind: SchemaKind, previous: SchemaModel, sql: readonly string[]): Promise<SchemaModel> {
+export async function snapshotAfter(knex: Knex, catalog: Catalog, previous: SchemaModel, sql: readonly string[]): Promise<SchemaModel> {
   const touched = touchedTables(sql, previous);
-  if (touched === 'all') return introspect(knex, kind);
+  if (touched === 'all') return introspect(knex, catalog);
   if (touched.size === 0) return previous;
-  const fresh = await introspect(knex, kind, { tables: [...touched] });
+  const fresh = await introspect(knex, catalog, { tables: [...touched] });
   // Both lists are sorted by name: merged in one pass, the untouched tables kept as the same objects.
   const kept = previous.tables.filter((t) => !touched.has(t.name));
   const tables: TableModel[] = [];

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { introspect } from '../database/introspect';
 import { openShadow, type Shadow } from '../database/shadow';
 import type { DatabaseTarget } from '../database/database';
+import { dialectOf } from '../database/dialect';
 import type { Settings } from '../config/settings';
 import { describeError, MigrationsError } from '../model/errors';
 import { plural } from '../model/naming';
@@ -69,7 +70,7 @@ export async function replayApplied(shadow: Shadow, applied: readonly LoadedStep
       );
     }
   }
-  return introspect(shadow.knex, shadow.kind);
+  return introspect(shadow.knex, shadow.catalog);
 }
 
 /**
@@ -111,10 +112,10 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
     opts.around?.before(step);
     try {
       const up = await tryOn(shadow.knex, step.migration, 'up', opts.timeoutMs);
-      const after = up.error ? undefined : await snapshotAfter(shadow.knex, shadow.kind, before, up.sql);
+      const after = up.error ? undefined : await snapshotAfter(shadow.knex, shadow.catalog, before, up.sql);
       const changes = after ? diffSchemas(before, after) : [];
       const lint = reported ? located(step, withSettings(lintMigration({
-        kind: shadow.kind, before, after, changes, sql: up.sql, transactional: step.migration.transaction !== false, hasDown: typeof step.migration.down === 'function',
+        concurrentIndexes: shadow.concurrentIndexes, before, after, changes, sql: up.sql, transactional: step.migration.transaction !== false, hasDown: typeof step.migration.down === 'function',
       }), opts.lint)) : [];
       if (up.error || !after) {
         fail({ ...base, outcome: 'failed', problems: [`up() failed on the shadow: ${describeError(up.error)}`], lint });
@@ -154,7 +155,7 @@ export async function checkPending(first: Shadow, start: SchemaModel, pending: r
 async function reverse(shadow: Shadow, step: LoadedStep, before: SchemaModel, after: SchemaModel, firstSql: readonly string[], timeoutMs?: number): Promise<{ problems: string[]; model?: SchemaModel; failed: boolean }> {
   const down = await tryOn(shadow.knex, step.migration, 'down', timeoutMs);
   if (down.error) return { problems: [`down() failed on the shadow: ${describeError(down.error)}`], failed: true };
-  const back = await snapshotAfter(shadow.knex, shadow.kind, after, down.sql);
+  const back = await snapshotAfter(shadow.knex, shadow.catalog, after, down.sql);
   const problems = diffSchemas(before, back).map(leftBehind);
   // up() again on what a wrong down() left would mostly fail for that reason alone.
   if (problems.length > 0) return { problems, failed: false };
@@ -163,7 +164,7 @@ async function reverse(shadow: Shadow, step: LoadedStep, before: SchemaModel, af
   // The same statements on the same schema make the same schema: only SQL that differs (a
   // migration that looks at the data) needs reading again.
   const same = again.sql.length === firstSql.length && again.sql.every((q, i) => q === firstSql[i]);
-  const redone = same ? after : await snapshotAfter(shadow.knex, shadow.kind, back, again.sql);
+  const redone = same ? after : await snapshotAfter(shadow.knex, shadow.catalog, back, again.sql);
   const differs = describeChanges(diffSchemas(after, redone));
   if (differs.length > 0) return { problems: [`up() after down() gives another schema than the first up(): ${differs.join('; ')}`], failed: false };
   return { problems, model: redone, failed: false };
@@ -193,10 +194,11 @@ function located(step: LoadedStep, findings: readonly LintFinding[]): CheckedMig
 
 /** Opens a shadow, rebuilds the applied schema on it, checks the pending migrations, and throws the shadow away. */
 export async function checkOnShadow(target: DatabaseTarget, settings: Settings, applied: readonly LoadedStep[], pending: readonly LoadedStep[], opts: CheckOptions): Promise<VerifyReport> {
-  let shadow = await openShadow(target, settings);
+  const dialect = dialectOf(target);
+  let shadow = await openShadow(target, settings, dialect);
   const rebuild = async (steps: readonly LoadedStep[]) => {
     await shadow.dispose();
-    shadow = await openShadow(target, settings);
+    shadow = await openShadow(target, settings, dialect);
     return { shadow, model: await replayApplied(shadow, [...applied, ...steps], opts) };
   };
   try {
