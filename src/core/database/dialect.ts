@@ -3,6 +3,7 @@ import { isSqlite } from '../config/settings';
 import type { HistoryRead } from '../model/history';
 import type { Logger } from '../model/types';
 import type { Catalog } from './catalog';
+import type { SchemaDialect } from './generate/columnTypes';
 import type { DatabaseTarget, OpenMode } from './database';
 import { mysqlDialect } from './dialects/mysql';
 import { postgresDialect } from './dialects/postgres';
@@ -32,6 +33,8 @@ export interface Dialect {
   readonly concurrentIndexes: boolean;
   /** The catalog queries introspect() reads a schema with. */
   readonly catalog: Catalog;
+  /** The database the declared schema and the migration code generator write for (what it reads back). */
+  readonly generator: SchemaDialect;
   /** Where verify, lint and drift try migrations (see shadow.ts). */
   readonly shadow: ShadowPlace;
   /** knex for `mode` (see OpenMode); undefined for a read of a SQLite file not made yet. */

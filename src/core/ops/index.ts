@@ -9,5 +9,6 @@ export type { StatusReport } from './status';
 export type { SqlReport } from './sql';
 export type { RecordReport } from './record';
 export type { ShadowsReport } from './checks';
+export { PluginSchemaError, type PluginSchemaReport, type PluginSchemaRequest } from './pluginSchema';
 export { readProjectInChild } from './project';
 export { serve, recordStoppedLater } from './serve';

@@ -15,6 +15,7 @@ export function mysqlDialect(target: DatabaseTarget): Dialect {
     singleConnection: false,
     concurrentIndexes: false,
     catalog: MYSQL_CATALOG,
+    generator: 'mysql',
     shadow: { databases: SHADOW_DATABASES },
     open: () => openServer(target),
     lock: (knex, options, logger) => new ServerLock(knex, LOCK, options, logger),
