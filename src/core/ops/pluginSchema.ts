@@ -75,7 +75,7 @@ const report = (req: PluginSchemaRequest, version: number, changes: readonly Sch
 /** How a plugin's declared tables differ from the database's; reads only (a SQLite file not made yet: every table is missing). */
 export const pluginSchema: Operation<PluginSchemaRequest, PluginSchemaReport> = {
   name: 'pluginSchema',
-  args: (raw) => requestOf('hasPluginMigrations', raw),
+  args: (raw) => requestOf('pluginSchema', raw),
   async run(ctx, req) {
     return ctx.target.guard(async () => {
       const { version, changes } = await standing(ctx, req, ctx.target.connections.read());
@@ -92,7 +92,7 @@ export const pluginSchema: Operation<PluginSchemaRequest, PluginSchemaReport> = 
  */
 export const applyPluginSchema: Operation<PluginSchemaRequest, PluginSchemaReport, undefined> = {
   name: 'applyPluginSchema',
-  args: (raw) => requestOf('registerPluginSchema', raw),
+  args: (raw) => requestOf('applyPluginSchema', raw),
   async precheck(ctx, req) {
     // Nothing to do is decided on a read: no lock, no writer, no database file made.
     return ctx.target.guard(async () => {
