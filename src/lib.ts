@@ -39,7 +39,7 @@ export {
 } from './core';
 export type {
   EngineOptions, RunOptions, CheckRequest, UpTarget, DownTarget, Settings, Logger, Migration, MigrationLike, ProjectConfigInput, HistoryStorage,
-  RunReport, StepReport, StatusReport, MigrationState, MigrationStatus, HistoryRow, Problem, ProblemCode, LockHolder, SqlReport, RecordReport, ShadowsReport, Created,
+  RunReport, StepReport, StatusReport, MigrationState, MigrationStatus, HistoryRow, Problem, ProblemCode, LockHolder, SqlReport, RecordReport, ShadowsReport, GenerateArgs, GenerateReport, RenameQuestion, DocsReport, Created,
   VerifyReport, CheckedMigration, DriftReport, LintFinding, LintCode, SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange,
   ErrorCode, ErrorFacts, Terms, PluginSchemaReport, PluginSchemaRequest,
 } from './core';

@@ -12,9 +12,9 @@ import type { DriftReport, VerifyReport } from './verify/verify';
 import type { HistoryStorage } from './model/history';
 import type { HistoryRow, LockHolder, Logger, Migration, MigrationFile, Problem, Source } from './model/types';
 import { closeContext, contextOf, LOCAL_OPS, perform, OPS, type OpContext } from './ops';
-import type { PluginSchemaReport, PluginSchemaRequest, RecordReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+import type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 
-export type { PluginSchemaReport, PluginSchemaRequest, RecordReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+export type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, RenameQuestion, ShadowsReport, SqlReport, StatusReport } from './ops';
 export { readProjectInChild } from './ops';
 
 export interface EngineOptions {
@@ -208,6 +208,19 @@ export class MigrationEngine {
   /** The live schema against the applied migrations replayed on a shadow: what changed outside migrations. */
   drift(opts: Pick<CheckRequest, 'signal' | 'onMigration'> = {}): Promise<DriftReport> {
     return perform(OPS.drift, this.ctx, opts);
+  }
+
+  /**
+   * The next migration of a folder source, generated from its declared schema (or, `fromDatabase`, from
+   * what was changed by hand here) and proved on a shadow before it is reported. Executes workspace code.
+   */
+  generate(opts: GenerateArgs): Promise<GenerateReport> {
+    return perform(OPS.generate, this.ctx, opts);
+  }
+
+  /** Every source's migrations as Markdown: status, applied time, schema effect (replayed on a shadow), an ER diagram; `out` writes it there. */
+  docs(opts: { out?: string; signal?: AbortSignal } = {}): Promise<DocsReport> {
+    return perform(OPS.docs, this.ctx, opts);
   }
 
   /** The temporary shadow databases on the server that checks left; `drop` drops those no check uses. */

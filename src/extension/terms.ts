@@ -21,7 +21,7 @@ export const EDITOR_TERMS: Terms = (a) => {
       return `use "Move Its Old History Here" on ${a.to} in the Migrations view`;
     case 'override':
       // The editor has no such switch: the terminal's command says it explicitly.
-      return `run "migrations up --${a.flag}" in a terminal`;
+      return `run "migrations ${a.flag === 'allow-destructive' ? 'generate' : 'up'} --${a.flag}" in a terminal`;
     case 'rehash':
       return 'use "Migrations: Rehash migrations.sum"';
   }

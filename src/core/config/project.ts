@@ -24,7 +24,7 @@ export interface ProjectConfigInput {
    * migrations in code. When any folder is declared, only declared folders are sources.
    * Higher `priority` runs first; undeclared: 100 (the database's), ties by id.
    */
-  readonly sources?: readonly ({ readonly id: string; readonly dir: string; readonly priority?: number } | { readonly id: string; readonly migrations: readonly MigrationLike[]; readonly priority?: number })[];
+  readonly sources?: readonly ({ readonly id: string; readonly dir: string; readonly priority?: number; /** A file exporting `defineSchema({ … })`: what `migrations generate` writes migrations towards. */ readonly schema?: string } | { readonly id: string; readonly migrations: readonly MigrationLike[]; readonly priority?: number })[];
   /** Plugins' migrations, each a service of its own (priority 0 unless given), recorded under its name. */
   readonly services?: readonly { readonly name: string; readonly priority?: number; readonly migrations: readonly MigrationLike[] }[];
   /** Called around every migration in the process that runs it; awaited, and a throw stops the run cleanly. */
@@ -59,7 +59,8 @@ export interface ProjectConfig {
   /** Over the workspace's `.vscode/settings.json`: the config wins where it says something. */
   readonly settings: Record<string, unknown>;
   readonly database?: Knex.Config;
-  readonly folders: readonly { readonly id: string; readonly dir: string; readonly priority?: number }[];
+  /** `schema`: the file declaring the schema its migrations should reach (`migrations generate`), absolute. */
+  readonly folders: readonly { readonly id: string; readonly dir: string; readonly priority?: number; readonly schema?: string }[];
   readonly code: readonly DeclaredCodeSource[];
   readonly hooks?: ProjectConfigInput['hooks'];
   /** A description (describeProject) made by a process that executed it: its code stayed there. */
@@ -117,7 +118,7 @@ export function projectConfigFrom(exported: unknown, file: string): ProjectConfi
   }
   if (input.environment !== undefined) settings.environment = typeof input.environment === 'string' && input.environment ? input.environment : fail('"environment"', 'a name');
 
-  const folders: { id: string; dir: string; priority?: number }[] = [];
+  const folders: ProjectConfig['folders'][number][] = [];
   const code: DeclaredCodeSource[] = [];
   const ids = new Set<string>();
   const claim = (id: unknown, where: string): string => {
@@ -135,7 +136,12 @@ export function projectConfigFrom(exported: unknown, file: string): ProjectConfi
     if (typeof s.dir === 'string') {
       const dir = path.resolve(workspace, s.dir);
       if (path.relative(workspace, dir).startsWith('..')) fail(`sources[${i}].dir`, 'a folder inside the workspace');
-      folders.push({ id, dir, priority: p });
+      let schema: string | undefined;
+      if (s.schema !== undefined) {
+        schema = typeof s.schema === 'string' ? path.resolve(workspace, s.schema) : fail(`sources[${i}].schema`, "the path of a file exporting defineSchema({ … }) (e.g. 'db/schema.ts')");
+        if (path.relative(workspace, schema).startsWith('..')) fail(`sources[${i}].schema`, 'a file inside the workspace');
+      }
+      folders.push({ id, dir, priority: p, ...(schema ? { schema } : {}) });
     } else if (Array.isArray(s.migrations)) {
       code.push({ id, priority: p, migrations: s.migrations as MigrationLike[] });
     } else fail(`sources[${i}]`, 'either { id, dir } (a folder) or { id, migrations } (migrations in code)');

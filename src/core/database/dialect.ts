@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
+import type { SchemaDialect } from './generate/columnTypes';
 import { isSqlite } from '../config/settings';
 import type { HistoryRead } from '../model/history';
 import type { Logger } from '../model/types';
 import type { Catalog } from './catalog';
-import type { SchemaDialect } from './generate/columnTypes';
 import type { DatabaseTarget, OpenMode } from './database';
 import { mysqlDialect } from './dialects/mysql';
 import { postgresDialect } from './dialects/postgres';
@@ -31,10 +31,10 @@ export interface Dialect {
    * inside a transaction): lint asks for it on a table that exists.
    */
   readonly concurrentIndexes: boolean;
+  /** What the declared schema and the migration generator call this database (src/core/database/generate/). */
+  readonly generator: SchemaDialect;
   /** The catalog queries introspect() reads a schema with. */
   readonly catalog: Catalog;
-  /** The database the declared schema and the migration code generator write for (what it reads back). */
-  readonly generator: SchemaDialect;
   /** Where verify, lint and drift try migrations (see shadow.ts). */
   readonly shadow: ShadowPlace;
   /** knex for `mode` (see OpenMode); undefined for a read of a SQLite file not made yet. */

@@ -78,9 +78,9 @@ export function loadMigration(file: MigrationFile, results?: ResultCache, timeou
  * Executes a module that is not a migration (the project config), as migration files are
  * loaded: TypeScript and ESM transpiled, bounded in time. A failure names the file and line.
  */
-export function loadModule(file: string, timeoutMs = loadTimeoutMs()): unknown {
+export function loadModule(file: string, timeoutMs = loadTimeoutMs(), provided?: Provided): unknown {
   try {
-    return bounded(timeoutMs, () => compileModule(file, new Map()));
+    return bounded(timeoutMs, () => compileModule(file, new Map(), undefined, undefined, provided));
   } catch (err) {
     // The transpiler's syntax errors (transpileForLoad keeps them as the cause) end in "(line:column)".
     const syntax = /^(?:.*?: )?(.*) \((\d+):(\d+)\)$/.exec(err instanceof MigrationsError && err.cause ? err.message : '');
@@ -154,7 +154,14 @@ export function checkShape(file: MigrationFile, made: unknown, line: () => numbe
   return { migration: m as Migration, problems };
 }
 
-function compileModule(filename: string, seen: Map<string, NodeModule>, results?: ResultCache, text = () => fs.readFileSync(filename, 'utf8')): unknown {
+/**
+ * Packages a module gets from the process loading it, whatever its folder holds: a declared schema
+ * imports `defineSchema` from 'migration-manager', which the workspace need not have installed,
+ * and its columns must be the engine's own to be read.
+ */
+export type Provided = Readonly<Record<string, unknown>>;
+
+function compileModule(filename: string, seen: Map<string, NodeModule>, results?: ResultCache, text = () => fs.readFileSync(filename, 'utf8'), provided?: Provided): unknown {
   const existing = seen.get(filename);
   if (existing) return existing.exports;
   const source = transpiled(filename, text, results);
@@ -165,8 +172,9 @@ function compileModule(filename: string, seen: Map<string, NodeModule>, results?
   const nodeRequire = mod.require.bind(mod);
   // Relative TypeScript helpers are transpiled the same way; everything else is Node's own require.
   mod.require = (id: string) => {
+    if (provided && Object.hasOwn(provided, id)) return provided[id];
     const resolved = resolveImport(id, filename);
-    if (resolved && /\.m?ts$/.test(resolved)) return compileModule(resolved, seen, results);
+    if (resolved && /\.m?ts$/.test(resolved)) return compileModule(resolved, seen, results, undefined, provided);
     if (resolved && path.isAbsolute(resolved) && (id === 'knex' || id.startsWith('knex/'))) return nodeRequire(resolved);
     return nodeRequire(id);
   };

@@ -49,7 +49,7 @@ export type Advice =
   /** Move the applied history of a source no folder holds any more to the folder it moved to. */
   | { readonly do: 'rename-source'; readonly from: string; readonly to: string }
   /** Run anyway: the caller says the check does not apply (`up`'s option of that name). */
-  | { readonly do: 'override'; readonly flag: 'not-moved' | 'allow-sum-mismatch' }
+  | { readonly do: 'override'; readonly flag: 'not-moved' | 'allow-sum-mismatch' | 'allow-destructive' }
   /** Rewrite each source's migrations.sum from its files. */
   | { readonly do: 'rehash' };
 
@@ -79,7 +79,7 @@ export const PLAIN_TERMS: Terms = (a) => {
     case 'rename-source':
       return `move it with renameSource("${a.from}", "${a.to}")`;
     case 'override':
-      return `pass ${a.flag === 'not-moved' ? 'notMoved' : 'allowSumMismatch'}: true to up()`;
+      return a.flag === 'allow-destructive' ? 'pass allowDestructive: true to generate()' : `pass ${a.flag === 'not-moved' ? 'notMoved' : 'allowSumMismatch'}: true to up()`;
     case 'rehash':
       return 'rewrite it with rehash()';
   }

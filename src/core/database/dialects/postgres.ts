@@ -14,8 +14,8 @@ export function postgresDialect(target: DatabaseTarget): Dialect {
     singleConnection: false,
     // CREATE INDEX CONCURRENTLY builds without blocking writes, outside a transaction only.
     concurrentIndexes: true,
-    catalog: POSTGRES_CATALOG,
     generator: 'pg',
+    catalog: POSTGRES_CATALOG,
     shadow: { databases: SHADOW_DATABASES },
     open: () => openServer(target),
     lock: (knex, options, logger) => new ServerLock(knex, LOCK, options, logger),

@@ -18,8 +18,8 @@ export function sqliteDialect(target: DatabaseTarget): Dialect {
     transactionalDdl: true,
     singleConnection: true,
     concurrentIndexes: false,
-    catalog: SQLITE_CATALOG,
     generator: 'sqlite',
+    catalog: SQLITE_CATALOG,
     // A database in memory on the same driver: nothing to create, name or drop.
     shadow: { memory: () => openSqlite({ ...target, client, instance: undefined, filename: ':memory:', label: 'SQLite in memory' }, 'write')! },
     open: (mode) => openSqlite(target, mode),
