@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { main } from '../src/cli';
 import { loadProjectConfig } from '../src/core';
 import { cli, DEFAULT_DB, engine, inspect, sqliteKnex, tempWorkspace, TEMPLATES, tsMigration } from './helpers';
-import { probe, SERVERS, TestDatabase, type Server } from './servers';
+import { freshDatabase, SERVERS, TestDatabase, type Server } from './servers';
 
 const users = tsMigration(1, 'users', {
   up: "await knex.schema.createTable('users', (t) => { t.increments('id'); t.string('email', 255).notNullable(); t.string('nick', 40); });",
@@ -184,13 +184,7 @@ for (const server of SERVERS) {
   });
 }
 
-async function fresh(server: Server): Promise<TestDatabase> {
-  const why = await probe(server);
-  assert.equal(why, undefined, `${server.name} must run on loopback for this test: ${why}`);
-  const db = await TestDatabase.create(server);
-  databases.push(db);
-  return db;
-}
+const fresh = (server: Server): Promise<TestDatabase> => freshDatabase(server, databases);
 
 test('a generated file that does not prove out is never written: a broken template (wrong version) leaves no file, no staged copy and the sum as it was; a staged copy a crash left is not a migration', () => {
   const ws = workspace('nick: string(40), bio: text()');

@@ -5,20 +5,12 @@
 import type { SchemaDialect } from '../src/core/database/generate/columnTypes';
 import * as s from '../src/core/database/generate/declaredSchema';
 import type { Column, ReferentialAction, TableDeclaration } from '../src/core/database/generate/declaredSchema';
+import { seededRandom } from './faults';
 
 export type Rng = () => number;
 
-/** mulberry32: small, fast and the same on every machine. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the fault trials' generator): small, fast and the same on every machine. */
+export const seededRng: (seed: number) => Rng = seededRandom;
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)];
 const chance = (rng: Rng, p: number): boolean => rng() < p;

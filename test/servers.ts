@@ -77,6 +77,15 @@ export function rowsOf(result: unknown): Record<string, unknown>[] {
 }
 
 /** A database of its own for one test (`mm_test_<pid>_<random>`), dropped by `drop()`. */
+/** A new database on `server` (which must answer on loopback), added to `made` for the test file to drop after. */
+export async function freshDatabase(server: Server, made: TestDatabase[]): Promise<TestDatabase> {
+  const why = await probe(server);
+  if (why !== undefined) throw new Error(`${server.name} must run on loopback for this test: ${why}`);
+  const db = await TestDatabase.create(server);
+  made.push(db);
+  return db;
+}
+
 export class TestDatabase {
   private inspector?: Knex;
   private readonly users: string[] = [];

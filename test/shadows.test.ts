@@ -8,7 +8,7 @@ import { knex as createKnex, type Knex } from 'knex';
 import type { MigrationEngine } from '../src/core';
 import { temporaryName } from '../src/core/database/shadow';
 import { cli, engine as makeEngine, migrationFiles, tempWorkspace, tsMigration } from './helpers';
-import { probe, rowsOf, SERVERS, spawnCli, TestDatabase, type Server } from './servers';
+import { freshDatabase, rowsOf, SERVERS, spawnCli, TestDatabase, type Server } from './servers';
 
 const closing: { close(): Promise<void> }[] = [];
 const databases: TestDatabase[] = [];
@@ -26,13 +26,7 @@ after(async () => {
 const users = tsMigration(1, 'users', { up: "await knex.schema.createTable('users', (t) => { t.increments('id'); t.string('email'); });", down: "await knex.schema.dropTable('users');" });
 const notes = tsMigration(2, 'notes');
 
-async function fresh(server: Server): Promise<TestDatabase> {
-  const why = await probe(server);
-  assert.equal(why, undefined, `${server.name} must run on loopback for this test: ${why}`);
-  const db = await TestDatabase.create(server);
-  databases.push(db);
-  return db;
-}
+const fresh = (server: Server): Promise<TestDatabase> => freshDatabase(server, databases);
 
 function track(e: MigrationEngine): MigrationEngine {
   closing.push(e);
