@@ -12,9 +12,9 @@ import type { DriftReport, VerifyReport } from './verify/verify';
 import type { HistoryStorage } from './model/history';
 import type { HistoryRow, LockHolder, Logger, Migration, MigrationFile, Problem, Source } from './model/types';
 import { closeContext, contextOf, LOCAL_OPS, perform, OPS, type OpContext } from './ops';
-import type { GenerateArgs, GenerateReport, RecordReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+import type { GenerateArgs, GenerateReport, RecordReport, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 
-export type { GenerateArgs, GenerateReport, RecordReport, RenameQuestion, ShadowsReport, SqlReport, StatusReport } from './ops';
+export type { GenerateArgs, GenerateReport, RecordReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 export { readProjectInChild } from './ops';
 
 export interface EngineOptions {
@@ -216,6 +216,11 @@ export class MigrationEngine {
    */
   generate(opts: GenerateArgs): Promise<GenerateReport> {
     return perform(OPS.generate, this.ctx, opts);
+  }
+
+  /** What generate would write, read-only: the changes not yet in migrations and its rename questions. Executes workspace code. */
+  schemaChanges(opts: SchemaChangesArgs & { signal?: AbortSignal } = {}): Promise<SchemaChangesReport> {
+    return perform(OPS.schemaChanges, this.ctx, opts);
   }
 
   /** The temporary shadow databases on the server that checks left; `drop` drops those no check uses. */

@@ -9,6 +9,6 @@ export type { StatusReport } from './status';
 export type { SqlReport } from './sql';
 export type { RecordReport } from './record';
 export type { ShadowsReport } from './checks';
-export type { GenerateArgs, GenerateReport, RenameQuestion } from './generate';
+export type { GenerateArgs, GenerateReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport } from './generate';
 export { readProjectInChild } from './project';
 export { serve, recordStoppedLater } from './serve';
