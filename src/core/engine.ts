@@ -214,7 +214,7 @@ export class MigrationEngine {
    * The next migration of a folder source, generated from its declared schema (or, `fromDatabase`, from
    * what was changed by hand here) and proved on a shadow before it is reported. Executes workspace code.
    */
-  generate(opts: GenerateArgs): Promise<GenerateReport> {
+  generate(opts: GenerateArgs & { signal?: AbortSignal }): Promise<GenerateReport> {
     return perform(OPS.generate, this.ctx, opts);
   }
 
