@@ -37,7 +37,7 @@ export {
 } from './core';
 export type {
   EngineOptions, RunOptions, CheckRequest, UpTarget, DownTarget, Settings, Logger, Migration, MigrationLike, ProjectConfigInput, HistoryStorage,
-  RunReport, StepReport, StatusReport, MigrationState, MigrationStatus, HistoryRow, Problem, ProblemCode, LockHolder, SqlReport, RecordReport, ShadowsReport, GenerateArgs, GenerateReport, RenameQuestion, Created,
+  RunReport, StepReport, StatusReport, MigrationState, MigrationStatus, HistoryRow, Problem, ProblemCode, LockHolder, SqlReport, RecordReport, ShadowsReport, GenerateArgs, GenerateReport, RenameQuestion, DocsReport, Created,
   VerifyReport, CheckedMigration, DriftReport, LintFinding, LintCode, SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange,
   ErrorCode, ErrorFacts, Terms,
 } from './core';

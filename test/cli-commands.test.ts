@@ -89,3 +89,9 @@ test('a command added to the list is in the usage, parsed with its own flag, and
   assert.throws(() => parseCli(['hello'], '/work', commands), { message: 'hello needs one name: migrations hello ann' });
   assert.throws(() => parseCli(['hello', 'ann'], '/work'), { message: /^Unknown command "hello"\. Commands: status, up, .*, shadows\.$/ });
 });
+
+test("README's command-line reference is the generated usage, word for word", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const block = /```\n(Usage: migrations[\s\S]*?)\n```/.exec(readme)?.[1];
+  assert.equal(block, usage());
+});

@@ -191,3 +191,22 @@ async function fresh(server: Server): Promise<TestDatabase> {
   databases.push(db);
   return db;
 }
+
+test('a generated file that does not prove out is never written: a broken template (wrong version) leaves no file, no staged copy and the sum as it was; a staged copy a crash left is not a migration', () => {
+  const ws = workspace('nick: string(40), bio: text()');
+  const templates = path.join(ws, 'templates');
+  fs.mkdirSync(templates);
+  for (const f of fs.readdirSync(TEMPLATES)) fs.writeFileSync(path.join(templates, f), fs.readFileSync(path.join(TEMPLATES, f), 'utf8').replace('readonly version = {{version}};', 'readonly version = 999;'));
+  fs.writeFileSync(path.join(ws, 'migrations.config.ts'), "export default { sources: [{ id: 'app', dir: 'versions', schema: 'db/schema.ts' }], settings: { templatesDir: 'templates' } };\n");
+  cli(['rehash', '--dir', ws]);
+  const before = sum(ws);
+  const r = cli(['generate', 'add bio', '--dir', ws]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /generated from the template .* is not a valid migration, so nothing was written: line \d+: The migration declares version 999 but the file name says 2/);
+  assert.deepEqual(files(ws), ['migration_001_users.ts', 'migrations.sum']);
+  assert.equal(sum(ws), before);
+  // What a generate killed mid-proof leaves (its staged copy) is no migration: not listed, not run.
+  fs.writeFileSync(path.join(ws, 'versions', '.generating.migration_002_add_bio.ts'), tsMigration(2, 'staged'));
+  const status = JSON.parse(cli(['status', '--json', '--dir', ws]).stdout);
+  assert.deepEqual(status.sources[0].migrations.map((m: { version: number }) => m.version), [1]);
+});

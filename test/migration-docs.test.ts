@@ -60,7 +60,7 @@ const input: DocsInput = {
   ],
 };
 
-test('docs: per source, migrations in version order with status, applied time and author, and their schema effect', () => {
+test('docs: per source, migrations in version order with status, applied time and (when given) who, and their schema effect', () => {
   const text = renderMigrationDocs(input);
   const rows = text.split('\n').filter((l) => l.startsWith('| 1 ') || l.startsWith('| 2 '));
   assert.deepEqual(rows.slice(0, 2), [

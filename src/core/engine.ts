@@ -12,9 +12,9 @@ import type { DriftReport, VerifyReport } from './verify/verify';
 import type { HistoryStorage } from './model/history';
 import type { HistoryRow, LockHolder, Logger, Migration, MigrationFile, Problem, Source } from './model/types';
 import { closeContext, contextOf, LOCAL_OPS, perform, OPS, type OpContext } from './ops';
-import type { GenerateArgs, GenerateReport, RecordReport, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+import type { DocsReport, GenerateArgs, GenerateReport, RecordReport, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 
-export type { GenerateArgs, GenerateReport, RecordReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+export type { DocsReport, GenerateArgs, GenerateReport, RecordReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 export { readProjectInChild } from './ops';
 
 export interface EngineOptions {
@@ -221,6 +221,11 @@ export class MigrationEngine {
   /** What generate would write, read-only: the changes not yet in migrations and its rename questions. Executes workspace code. */
   schemaChanges(opts: SchemaChangesArgs & { signal?: AbortSignal } = {}): Promise<SchemaChangesReport> {
     return perform(OPS.schemaChanges, this.ctx, opts);
+  }
+
+  /** Every source's migrations as Markdown: status, applied time, schema effect (replayed on a shadow), an ER diagram; `out` writes it there. */
+  docs(opts: { out?: string; signal?: AbortSignal } = {}): Promise<DocsReport> {
+    return perform(OPS.docs, this.ctx, opts);
   }
 
   /** The temporary shadow databases on the server that checks left; `drop` drops those no check uses. */

@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command';
 import { create } from './create';
 import { down } from './down';
+import { docs } from './docs';
 import { drift } from './drift';
 import { forget } from './forget';
 import { generate } from './generate';
@@ -22,5 +23,5 @@ import { verify } from './verify';
 /** Every command of the CLI, in the order `migrations --help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [
   status, up, down, redo, create, generate, history, validate, sql, unlock,
-  markApplied, forget, renameSource, verify, lint, drift, schema, rehash, shadows,
+  markApplied, forget, renameSource, verify, lint, drift, schema, docs, rehash, shadows,
 ];

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { createMigration, type Created } from '../sources/create';
+import { renderMigration, writeMigration, type Created } from '../sources/create';
 import { sourceId } from '../sources/discovery';
 import { SUM_FILE, writeSum } from '../sources/integrity';
 import { ConfigError } from '../model/errors';
@@ -14,17 +14,28 @@ export const create: LocalOperation<{ description: string; source?: string; js?:
   run: (ctx, args) => createFile(ctx, args),
 };
 
-/** Writes the next migration file of a folder source from the template (`fill`: its text changed first) and lists it in migrations.sum. */
-export function createFile(ctx: OpContext, { description, source: only, js, fill }: { description: string; source?: string; js?: boolean; fill?: (text: string) => string }): Created {
+/** Writes the next migration file of a folder source from the template and lists it in migrations.sum. */
+export function createFile(ctx: OpContext, args: { description: string; source?: string; js?: boolean }): Created {
+  return publishFile(ctx, renderFile(ctx, args));
+}
+
+/** The next migration file of a folder source (`fill`: its text changed), nothing written yet. */
+export function renderFile(ctx: OpContext, { description, source: only, js, fill }: { description: string; source?: string; js?: boolean; fill?: (text: string) => string }): Created & { readonly text: string; readonly dir: string } {
   const { workspace, settings } = ctx.sources;
   const templatesDir = settings.templatesDir ? path.resolve(workspace, settings.templatesDir) : ctx.templatesDir;
   if (!templatesDir) throw new ConfigError('No templates folder: set migrations.templatesDir.');
   const source = createTarget(ctx, only);
   // Both files it writes checked first: no migration is left without its line in the sum.
   insideWorkspace(workspace, path.join(source.dir, SUM_FILE));
-  const created = createMigration(source, { description, js, templatesDir, workspace, fill });
-  // The integrity file lists the new file at once: the branch that adds it changes the sum.
-  writeSum(source.dir, ctx.sources.readSource(source.dir).migrations, workspace);
+  return { ...renderMigration(source, { description, js, templatesDir, workspace, fill }), dir: source.dir };
+}
+
+/** Writes a rendered file (never over another) and lists it in its folder's migrations.sum at once: the branch that adds it changes the sum. */
+export function publishFile(ctx: OpContext, { text, dir, ...created }: Created & { readonly text: string; readonly dir: string }): Created {
+  const { workspace } = ctx.sources;
+  writeMigration(workspace, created.path, text);
+  ctx.sources.invalidate(created.path);
+  writeSum(dir, ctx.sources.readSource(dir).migrations, workspace);
   ctx.logger.info(`Created ${created.path}`);
   return created;
 }

@@ -5,23 +5,23 @@ import { introspect } from '../database/introspect';
 import * as declared from '../database/generate/declaredSchema';
 import { fillMigrationBodies, generateMigration, type GeneratedMigration } from '../database/generate/migrationCode';
 import { loadModule } from '../loading/loader';
-import { ConfigError, MigrationsError } from '../model/errors';
-import { HistorySnapshot } from '../model/history';
+import { ConfigError, describeError, InvalidMigrationsError, MigrationsError } from '../model/errors';
+import type { HistorySnapshot } from '../model/history';
 import { planUp } from '../model/plan';
 import type { SchemaChange, SchemaModel } from '../model/schema';
 import { describeChanges, diffSchemas, dumpSchema } from '../model/schemaDiff';
-import { runsIn } from '../model/status';
 import type { Source } from '../model/types';
 import type { LoadedStep } from '../run/runner';
 import type { Created } from '../sources/create';
-import { writeSum } from '../sources/integrity';
+import { checkText } from '../sources/discovery';
+import { writeInWorkspace } from '../config/workspaceFiles';
 import { replayEffects } from '../verify/effects';
 import { checkPending, replayApplied, type CheckedMigration } from '../verify/verify';
-import { createFile } from './create';
+import { publishFile, renderFile } from './create';
 import { checkOptions, refuseUnreadable, type OpContext, type OpIO, type Operation } from './operation';
 import { liveSchema } from './schemaFile';
 import { markApplied } from './record';
-import { load } from './steps';
+import { everyStep, load } from './steps';
 
 /** A column that is gone and one that is new in the same table, of the same type: renamed, or dropped and added? */
 export interface RenameQuestion {
@@ -93,7 +93,7 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
     let shadow: Shadow | undefined;
     try {
       shadow = await target.guard(() => openShadow(target.target, settings, target.dialect));
-      const { before, wanted } = await compared(ctx, source, args, shadow, history, io);
+      const { before, wanted, whole } = await compared(ctx, source, args, shadow, history, io);
       const base = { source: source.id, before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name), recorded: false };
       const changes = diffSchemas(before, wanted);
       if (changes.length === 0) return { ...base, changes: [], questions: [], message: args.fromDatabase ? 'The database matches the migrations.' : 'The schema matches the migrations.' };
@@ -108,8 +108,10 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
           ...(destructiveOnly ? ['To write them (data in them is lost), ', { do: 'override' as const, flag: 'allow-destructive' as const }, '.'] : ['Write this change by hand (migrations create).']),
         ], { source: source.id }, destructiveOnly ? 'usage' : 'config');
       }
-      const created = writeGenerated(ctx, source, args, result);
-      const verify = await prove(ctx, shadow, source, created, before, wanted);
+      const rendered = renderGenerated(ctx, source, args, result);
+      // Proved from a staged copy first: a refusal, a failure or a crash half-way leaves no migration file behind.
+      const verify = await prove(ctx, shadow, source, rendered, whole, before, wanted);
+      const created = publishFile(ctx, rendered);
       let recorded = false;
       if (args.fromDatabase) {
         recorded = (await markApplied.run(ctx, { source: source.id, version: created.version }, undefined, {})).recorded;
@@ -180,10 +182,12 @@ export const schemaChanges: Operation<SchemaChangesArgs, SchemaChangesReport> = 
  * the shadow) and its declared schema; or (`fromDatabase`) the applied migrations replayed and the
  * live database.
  */
-async function compared(ctx: OpContext, source: Source, args: Pick<GenerateArgs, 'schema' | 'fromDatabase'>, shadow: Shadow, history: HistorySnapshot, io: OpIO): Promise<{ before: SchemaModel; wanted: SchemaModel }> {
+async function compared(ctx: OpContext, source: Source, args: Pick<GenerateArgs, 'schema' | 'fromDatabase'>, shadow: Shadow, history: HistorySnapshot, io: OpIO): Promise<{ before: SchemaModel; wanted: SchemaModel; whole: SchemaModel }> {
   const { target, sources: { settings } } = ctx;
   let before: SchemaModel;
   let wanted: SchemaModel;
+  /** All the shadow holds (the other sources' tables too): where the new file is proved. */
+  let whole: SchemaModel;
   const dialect = target.dialect.generator;
   if (args.fromDatabase) {
     const states = history.states(ctx.sources.sources(), settings.environment);
@@ -191,7 +195,7 @@ async function compared(ctx: OpContext, source: Source, args: Pick<GenerateArgs,
     if (pending.length > 0) {
       throw new ConfigError(`${target.label} has ${pending.length} pending migration(s) (${pending.slice(0, 3).map((s) => `${s.file.version} of ${s.source.id}`).join(', ')}${pending.length > 3 ? ', …' : ''}): apply them first, so that what differs is only what was changed by hand.`, {}, 'usage');
     }
-    before = await replayApplied(shadow, appliedSteps(ctx, history), { timeoutMs: settings.migrationTimeoutMs });
+    before = whole = await replayApplied(shadow, appliedSteps(ctx, history), { timeoutMs: settings.migrationTimeoutMs });
     wanted = await target.guard(() => liveSchema(ctx));
   } else {
     const schema = declaredSchemaOf(ctx, source, args.schema);
@@ -203,9 +207,10 @@ async function compared(ctx: OpContext, source: Source, args: Pick<GenerateArgs,
     // The source's tables: what its migrations touched and what it declares (the other sources' are theirs).
     const owned = new Set(wanted.tables.map((t) => t.name));
     for (const [key, changes] of replayed.changes) if (key.startsWith(`${source.id}@`)) for (const c of changes) owned.add(c.table);
-    before = { tables: replayed.schema.tables.filter((t) => owned.has(t.name)) };
+    whole = replayed.schema;
+    before = { tables: whole.tables.filter((t) => owned.has(t.name)) };
   }
-  return { before, wanted };
+  return { before, wanted, whole };
 }
 
 /** The one folder source a file is written into: named, or the only one. */
@@ -231,13 +236,6 @@ function declaredSchemaOf(ctx: OpContext, source: Source, given: string | undefi
     throw new ConfigError(`${file}: export the schema as its default export: export default defineSchema({ tables: { … } }).`, { file }, 'config');
   }
   return schema as declared.DeclaredSchema;
-}
-
-/** Every migration of the workspace in run order, as a fresh database gets them. */
-function everyStep(ctx: OpContext): LoadedStep[] {
-  const { settings } = ctx.sources;
-  const steps = planUp(new HistorySnapshot([]).states(ctx.sources.sources(), settings.environment), {});
-  return load(steps, ctx.sources.cache).filter((s) => runsIn(s.migration, { environment: settings.environment }));
 }
 
 /** The applied migrations in the order they were applied. */
@@ -268,8 +266,8 @@ export function renameQuestions(changes: readonly SchemaChange[], before: Schema
   return questions;
 }
 
-function writeGenerated(ctx: OpContext, source: Source, args: GenerateArgs, result: GeneratedMigration): Created {
-  return createFile(ctx, {
+function renderGenerated(ctx: OpContext, source: Source, args: GenerateArgs, result: GeneratedMigration): Created & { readonly text: string; readonly dir: string } {
+  return renderFile(ctx, {
     description: args.description, source: source.id, js: args.js,
     fill: (text) => {
       const filled = fillMigrationBodies(text, result);
@@ -280,35 +278,36 @@ function writeGenerated(ctx: OpContext, source: Source, args: GenerateArgs, resu
 }
 
 /**
- * The new file on the shadow that holds what came before it: up → down → up (verify's own check,
- * lint included), then the schema it leaves must be the one wanted. A file that fails is removed
- * (and the sum rewritten): a generated migration is never left written wrong.
+ * The new file, staged beside its folder under a name discovery skips, on the shadow that holds
+ * what came before it: up → down → up (verify's own check, lint included), then the schema it
+ * leaves must be the one wanted. The staged copy is always removed; only a proved file is published.
  */
-async function prove(ctx: OpContext, shadow: Shadow, source: Source, created: Created, before: SchemaModel, wanted: SchemaModel): Promise<CheckedMigration> {
-  const { settings } = ctx.sources;
-  ctx.sources.invalidate(created.path);
-  const fresh = ctx.sources.readSource(source.dir);
-  const file = fresh.migrations.find((m) => m.path === created.path)!;
-  const unwrite = () => {
-    fs.rmSync(created.path, { force: true });
-    writeSum(source.dir, ctx.sources.readSource(source.dir).migrations, ctx.sources.workspace);
-    ctx.sources.invalidate(created.path);
-  };
+async function prove(ctx: OpContext, shadow: Shadow, source: Source, rendered: Created & { readonly text: string }, start: SchemaModel, before: SchemaModel, wanted: SchemaModel): Promise<CheckedMigration> {
+  const { settings, workspace } = ctx.sources;
+  const staged = path.join(path.dirname(rendered.path), `.generating.${path.basename(rendered.path)}`);
+  writeInWorkspace(workspace, staged, rendered.text);
   try {
-    const [step] = load([{ source: fresh, file, direction: 'up', description: file.description ?? created.name }], ctx.sources.cache);
-    const start = await introspect(shadow.knex, shadow.catalog);
+    const file = checkText(staged, rendered.version, rendered.name, rendered.text);
+    let step: LoadedStep;
+    try {
+      [step] = load([{ source, file, direction: 'up', description: file.description ?? rendered.name }], undefined);
+    } catch (err) {
+      // The generated bodies are plain knex calls: a file that does not load is the template's doing.
+      const problems = err instanceof InvalidMigrationsError ? err.problems.map((p) => `line ${p.line}: ${p.message}`) : [describeError(err)];
+      throw new ConfigError(`The migration generated from the template (migrations.templatesDir, or the built-in one) is not a valid migration, so nothing was written: ${problems.join('; ')} Fix the template.`, { source: source.id }, 'config');
+    }
     const report = await checkPending(shadow, start, [step], { reversibility: true, lint: settings.lint, timeoutMs: settings.migrationTimeoutMs }, () => {
       throw new MigrationsError('The generated migration failed on the shadow.');
     });
     const checked = report.migrations[0];
-    const reached = await introspect(shadow.knex, shadow.catalog);
-    const differs = describeChanges(diffSchemas(wanted, { tables: reached.tables.filter((t) => wanted.tables.some((w) => w.name === t.name) || before.tables.some((b) => b.name === t.name)) }));
+    // The source's tables, read again: what the new file left must be the declared schema exactly.
+    const tables = [...new Set([...wanted.tables, ...before.tables].map((t) => t.name))];
+    const differs = describeChanges(diffSchemas(wanted, await introspect(shadow.knex, shadow.catalog, { tables })));
     if (checked.outcome !== 'reversible' || differs.length > 0) {
-      throw new MigrationsError(`The generated migration did not prove out on ${shadow.label}, so it was removed: ${[...checked.problems, ...differs.map((d) => `after up() the schema differs: ${d}`)].join('; ')}. Write this change by hand (migrations create).`, { code: 'migration-failed', facts: { source: source.id, version: created.version } });
+      throw new MigrationsError(`The generated migration did not prove out on ${shadow.label}, so nothing was written: ${[...checked.problems, ...differs.map((d) => `after up() the schema differs: ${d}`)].join('; ')}. Write this change by hand (migrations create).`, { code: 'migration-failed', facts: { source: source.id, version: rendered.version } });
     }
-    return checked;
-  } catch (err) {
-    unwrite();
-    throw err;
+    return { ...checked, path: rendered.path, lint: checked.lint.map((f) => ({ ...f, file: rendered.path })) };
+  } finally {
+    fs.rmSync(staged, { force: true });
   }
 }

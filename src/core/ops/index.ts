@@ -10,5 +10,6 @@ export type { SqlReport } from './sql';
 export type { RecordReport } from './record';
 export type { ShadowsReport } from './checks';
 export type { GenerateArgs, GenerateReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport } from './generate';
+export type { DocsReport } from './docs';
 export { readProjectInChild } from './project';
 export { serve, recordStoppedLater } from './serve';

@@ -1,7 +1,10 @@
 import { loadMigrations, type LoadResult } from '../loading/loader';
 import { ConfigError, InvalidMigrationsError } from '../model/errors';
-import { requireOneSource, type SourceState, type Step } from '../model/plan';
+import { planUp, requireOneSource, type SourceState, type Step } from '../model/plan';
 import type { LoadedStep } from '../run/runner';
+import { HistorySnapshot } from '../model/history';
+import { runsIn } from '../model/status';
+import type { OpContext } from './operation';
 import type { ResultCache } from '../sources/cache';
 import type { Direction, Problem, Source } from '../model/types';
 
@@ -83,4 +86,11 @@ export function requireVersion(states: readonly SourceState[], what: string, to:
   if (!versions.includes(to)) {
     throw new ConfigError(`There is no migration ${to} in ${one?.source.id ?? 'this workspace'}; ${versions.length > 0 ? `its versions are ${versions.join(', ')}` : 'it has none'}.`, { source: one?.source.id, version: to }, 'usage');
   }
+}
+
+/** Every migration of the workspace in run order, as a fresh database gets them. */
+export function everyStep(ctx: OpContext): LoadedStep[] {
+  const { settings } = ctx.sources;
+  const steps = planUp(new HistorySnapshot([]).states(ctx.sources.sources(), settings.environment), {});
+  return load(steps, ctx.sources.cache).filter((s) => runsIn(s.migration, { environment: settings.environment }));
 }

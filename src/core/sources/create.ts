@@ -27,6 +27,13 @@ export interface Created {
  * [a-z0-9_], so it cannot leave the folder; an existing file is never overwritten.
  */
 export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts: CreateOptions): Created {
+  const { text, ...created } = renderMigration(source, opts);
+  writeMigration(opts.workspace, created.path, text);
+  return created;
+}
+
+/** The next migration of a source as `createMigration` would write it (path, version, text), nothing written. */
+export function renderMigration(source: Pick<Source, 'dir' | 'migrations'>, opts: CreateOptions): Created & { readonly text: string } {
   const description = opts.description.trim();
   const name = toSnakeCase(description);
   if (!name) {
@@ -46,15 +53,19 @@ export function createMigration(source: Pick<Source, 'dir' | 'migrations'>, opts
     .replace(/\{\{paddedVersion\}\}/g, () => formatVersion(version, width))
     .replace(/\{\{description\}\}/g, () => JSON.stringify(description).slice(1, -1).replace(/'/g, "\\'"))
     .replace(/\{\{className\}\}/g, () => className(name, version));
+  return { path: target, version, name, text: opts.fill ? opts.fill(text) : text };
+}
+
+/** Writes a new migration file; an existing one is never overwritten. */
+export function writeMigration(workspace: string, target: string, text: string): void {
   try {
-    writeInWorkspace(opts.workspace, target, opts.fill ? opts.fill(text) : text, { exclusive: true });
+    writeInWorkspace(workspace, target, text, { exclusive: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new MigrationsError(`${target} already exists; nothing was written. Choose another description.`);
     }
     throw err;
   }
-  return { path: target, version, name };
 }
 
 /**
