@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 
 /**
- * Preview SQL's documents (and Generate Migration's schema before and after): virtual and
+ * Preview SQL's documents (and Generate Migration's schema before and after, the migration docs): virtual and
  * read-only (a content provider), one per folder, source and target, so previewing the same
  * migration again refreshes its tab instead of adding an untitled, dirty one that asks to be saved on close.
  */
@@ -23,9 +23,9 @@ export class SqlPreviews implements vscode.TextDocumentContentProvider, vscode.D
     return doc;
   }
 
-  /** Keeps `text` under a name made of `parts`, without opening it (a diff's side): its URI. */
-  put(parts: readonly string[], text: string): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: SqlPreviews.scheme, path: `/${parts.map((p) => p.replace(/[\\/]/g, '_')).join('/')}.sql` });
+  /** Keeps `text` under a name made of `parts`, without opening it (a diff's side, a Markdown preview's source): its URI. */
+  put(parts: readonly string[], text: string, extension = 'sql'): vscode.Uri {
+    const uri = vscode.Uri.from({ scheme: SqlPreviews.scheme, path: `/${parts.map((p) => p.replace(/[\\/]/g, '_')).join('/')}.${extension}` });
     this.texts.set(uri.toString(), text);
     this.changed.fire(uri);
     return uri;

@@ -157,4 +157,15 @@ suite('Generate Migration from Schema', () => {
     assert.match(fs.readFileSync(dropped.created.path, 'utf8'), /dropColumn\('city'\)/);
     await lensSays(schemaUri, 'The schema matches the migrations of app');
   });
+
+  test('Show Migration Docs: the engine\'s Markdown (each migration, its status and schema effect, the ER diagram) in a Markdown preview', async () => {
+    const shown = await vscode.commands.executeCommand<{ text: string; uri: vscode.Uri }>('migrations.showDocs');
+    assert.ok(shown?.text, `no docs: ${JSON.stringify(shown)}\n${lastLogLines()}`);
+    assert.match(shown.text, /^\| 2 \| profile \| applied \| .* \| .*added column users\.nickname.* \|$/m);
+    assert.match(shown.text, /^\| 4 \| drop city \| pending \| {2}\| removed column users\.city \|$/m);
+    assert.match(shown.text, /```mermaid\nerDiagram\n/);
+    // The preview shows the read-only document the command filled (a webview of the Markdown extension).
+    assert.equal((await vscode.workspace.openTextDocument(shown.uri)).getText(), shown.text);
+    await waitFor('a Markdown preview tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType) && /migration docs/.test(t.label)));
+  });
 });
