@@ -1,7 +1,8 @@
 import { findProjectConfig, projectConfigFrom, type ProjectConfig } from '../config/project';
 import { ConfigError } from '../model/errors';
 import type { Source } from '../model/types';
-import { loadModule } from './loader';
+import * as fs from 'node:fs';
+import { loadModule, type Provided } from './loader';
 import { registeredSource } from './registry';
 
 /**
@@ -44,4 +45,14 @@ export function describeProject(project: ProjectConfig): ProjectConfig {
       files: sources[i].migrations.map(({ instance, ...file }) => ({ ...file, hasDown: typeof instance?.down === 'function' })),
     })),
   };
+}
+
+/**
+ * Executes a declared schema file (`sources[].schema`) and returns its default export; the
+ * packages in `provided` are the engine's own (its `defineSchema`), whatever the workspace holds.
+ */
+export function loadSchemaModule(file: string, provided: Provided): unknown {
+  if (!fs.existsSync(file)) throw new ConfigError(`${file}: no such file (a declared schema). Create it, or fix the path.`, { file });
+  const exported = loadModule(file, undefined, provided) as { default?: unknown; schema?: unknown } | undefined;
+  return exported?.default ?? exported?.schema ?? exported;
 }

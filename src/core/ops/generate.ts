@@ -1,10 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openShadow, type Shadow } from '../database/shadow';
 import { introspect } from '../database/introspect';
 import * as declared from '../database/generate/declaredSchema';
 import { fillMigrationBodies, generateMigration, type GeneratedMigration } from '../database/generate/migrationCode';
-import { loadModule } from '../loading/loader';
+import { loadSchemaModule } from '../loading/project';
 import { ConfigError, describeError, InvalidMigrationsError, MigrationsError } from '../model/errors';
 import type { HistorySnapshot } from '../model/history';
 import { planUp } from '../model/plan';
@@ -12,9 +11,8 @@ import type { SchemaChange, SchemaModel } from '../model/schema';
 import { describeChanges, diffSchemas, dumpSchema } from '../model/schemaDiff';
 import type { Source } from '../model/types';
 import type { LoadedStep } from '../run/runner';
-import type { Created } from '../sources/create';
+import { stageMigration, type Created } from '../sources/create';
 import { checkText } from '../sources/discovery';
-import { writeInWorkspace } from '../config/workspaceFiles';
 import { replayEffects } from '../verify/effects';
 import { checkPending, replayApplied, type CheckedMigration } from '../verify/verify';
 import { publishFile, renderFile } from './create';
@@ -228,10 +226,8 @@ function declaredSchemaOf(ctx: OpContext, source: Source, given: string | undefi
   if (!file) {
     throw new ConfigError(`Source "${source.id}" declares no schema: add schema: 'db/schema.ts' (a file exporting defineSchema({ … })) to its entry under sources in migrations.config.ts.`, { source: source.id }, 'config');
   }
-  if (!fs.existsSync(file)) throw new ConfigError(`${file}: no such file (the declared schema of "${source.id}"). Create it, or fix the path.`, { file }, 'config');
   // The file imports defineSchema from 'migration-manager': this engine's own, installed or not.
-  const exported = loadModule(file, undefined, { 'migration-manager': declared }) as { default?: unknown; schema?: unknown };
-  const schema = exported?.default ?? exported?.schema ?? exported;
+  const schema = loadSchemaModule(file, { 'migration-manager': declared });
   if (typeof schema !== 'object' || schema === null || (schema as { declaredSchema?: unknown }).declaredSchema !== true) {
     throw new ConfigError(`${file}: export the schema as its default export: export default defineSchema({ tables: { … } }).`, { file }, 'config');
   }
@@ -284,10 +280,9 @@ function renderGenerated(ctx: OpContext, source: Source, args: GenerateArgs, res
  */
 async function prove(ctx: OpContext, shadow: Shadow, source: Source, rendered: Created & { readonly text: string }, start: SchemaModel, before: SchemaModel, wanted: SchemaModel): Promise<CheckedMigration> {
   const { settings, workspace } = ctx.sources;
-  const staged = path.join(path.dirname(rendered.path), `.generating.${path.basename(rendered.path)}`);
-  writeInWorkspace(workspace, staged, rendered.text);
+  const staged = stageMigration(workspace, rendered.path, rendered.text);
   try {
-    const file = checkText(staged, rendered.version, rendered.name, rendered.text);
+    const file = checkText(staged.path, rendered.version, rendered.name, rendered.text);
     let step: LoadedStep;
     try {
       [step] = load([{ source, file, direction: 'up', description: file.description ?? rendered.name }], undefined);
@@ -308,6 +303,6 @@ async function prove(ctx: OpContext, shadow: Shadow, source: Source, rendered: C
     }
     return { ...checked, path: rendered.path, lint: checked.lint.map((f) => ({ ...f, file: rendered.path })) };
   } finally {
-    fs.rmSync(staged, { force: true });
+    staged.remove();
   }
 }

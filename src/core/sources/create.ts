@@ -101,3 +101,14 @@ function className(name: string, version: number): string {
 function quoted(description: string): string {
   return JSON.stringify(description.length > 60 ? `${description.slice(0, 60)}…` : description);
 }
+
+/**
+ * A rendered migration written beside its folder's files under a name discovery skips
+ * (`.generating.<file>`), to be loaded and tried before the file itself is written; `remove()`
+ * always follows. One a crash left is no migration: never listed, never run.
+ */
+export function stageMigration(workspace: string, target: string, text: string): { readonly path: string; remove(): void } {
+  const staged = path.join(path.dirname(target), `.generating.${path.basename(target)}`);
+  writeInWorkspace(workspace, staged, text);
+  return { path: staged, remove: () => fs.rmSync(staged, { force: true }) };
+}
