@@ -58,7 +58,7 @@ test('schemaChanges names a missing schema file and takes no description or unkn
   fs.rmSync(path.join(ws, 'db', 'schema.ts'));
   const e = engine(ws, { project: loadProjectConfig(ws) });
   try {
-    await assert.rejects(e.schemaChanges(), (err: Error) => /db[/\\]schema\.ts: no such file \(the declared schema of "app"\)/.test(err.message));
+    await assert.rejects(e.schemaChanges(), (err: Error) => /db[/\\]schema\.ts: no such file/.test(err.message));
     await assert.rejects(e.schemaChanges({ description: 'x' } as never), /schemaChanges: unknown option description/);
   } finally {
     await e.close();

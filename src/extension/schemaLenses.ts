@@ -62,7 +62,8 @@ class SchemaLenses implements vscode.CodeLensProvider {
     const key = this.keyOf(declared);
     const known = this.counts.get(declared.file);
     if (known && known.key === key) return known.counted;
-    const counted = this.model.engine(declared.folder).schemaChanges({ source: declared.source }).then(
+    // An engine that cannot be made (a config that fails to load) is said on the lens too.
+    const counted = Promise.resolve().then(() => this.model.engine(declared.folder).schemaChanges({ source: declared.source })).then(
       (report): Counted => ({ report }),
       (err): Counted => {
         const error = explain(err, EDITOR_TERMS);
