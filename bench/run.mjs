@@ -2,12 +2,14 @@
 // Benchmark: this project's CLI against knex's own migration CLI on the same N migrations.
 //
 //   npm run bench                      (builds dist/cli.js, then runs this with N=1000, 3 runs)
-//   node bench/run.mjs --n 200 --runs 5 [--keep]
+//   node bench/run.mjs --n 200 --runs 5 [--apply-runs 7] [--keep]
 //
 // It generates N equivalent migrations in a temp folder, in our format (versions/*.ts classes)
 // and in knex's (migrations/*.js with exports.up/down, plus a knexfile), then times each CLI
 // as a fresh child process on a fresh SQLite file per run and reports medians, peak RSS and
-// ratios against the targets. It reports; it never fails on a missed target (it is not a test).
+// ratios against the targets. A last scenario is the latency felt at every "apply": the one
+// pending migration of a workspace of N (N-1 applied), against knex's migrate:latest with one
+// pending, alternating, --apply-runs times each. It reports; it never fails on a missed target (it is not a test).
 // Results also go to bench/results/latest.json (git-ignored).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,6 +33,8 @@ const TARGETS = {
   noop: { max: 0.5, text: '≤ 0.5× knex' },
   peakRss: { max: 1, text: '≤ knex' },
   discovery: { maxMs: 150, text: '≤ 150 ms' },
+  applyOne: { max: 1, text: '≤ 1.0× knex' },
+  applyOneRss: { max: 1.2, text: '≤ 1.2× knex' },
   verify: { max: 3.5, text: '≤ 3.5× our up' },
 };
 
@@ -41,16 +45,20 @@ const { values: opts } = parseArgs({
   options: {
     n: { type: 'string', default: '1000' },
     runs: { type: 'string', default: '3' },
+    'apply-runs': { type: 'string', default: '7' },
+    only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
-  console.log('Usage: node bench/run.mjs [--n 1000] [--runs 3] [--keep]\n  --n     number of migrations to generate\n  --runs  fresh runs per measurement (medians are reported)\n  --keep  keep the temp folder');
+  console.log('Usage: node bench/run.mjs [--n 1000] [--runs 3] [--apply-runs 7] [--only apply] [--keep]\n  --n           number of migrations to generate\n  --runs        fresh runs per measurement (medians are reported)\n  --apply-runs  runs of "apply the 1 pending migration of N" each (alternating with knex)\n  --only apply  only that scenario (with its floor), not the whole benchmark\n  --keep        keep the temp folder');
   process.exit(0);
 }
 const N = wholeNumber('--n', opts.n);
 const RUNS = wholeNumber('--runs', opts.runs);
+const APPLY_RUNS = wholeNumber('--apply-runs', opts['apply-runs']);
+if (opts.only !== undefined && opts.only !== 'apply') fail(`--only takes "apply" (got "${opts.only}").`);
 if (RUNS < 3) console.error(`note: --runs ${RUNS} is below 3; medians of so few runs are noisy.`);
 for (const [file, hint] of [[CLI, 'run "npm run bench", which builds it first'], [KNEX_CLI, 'run "npm install"']]) {
   if (!fs.existsSync(file)) fail(`${path.relative(ROOT, file)} is missing: ${hint}.`);
@@ -313,6 +321,51 @@ function measureDiscovery({ bundle, script }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Apply 1 pending migration in a workspace of N (N-1 applied): what a developer waits for at every
+// "apply". Each run first rolls the newest migration back on each side (not timed), then times our
+// `up` and knex's `migrate:latest`, alternating who goes first; the floor applies the same one
+// migration with nothing else (floor-apply1.cjs). One database per side throughout, so our
+// schema.sql is really rewritten each time, as on a developer's machine.
+
+async function measureApplyOne(client) {
+  const oursDb = path.join(DBS, 'apply1-ours.sqlite3');
+  const knexDb = path.join(DBS, 'apply1-knex.sqlite3');
+  const floorDb = path.join(DBS, 'apply1-floor.sqlite3');
+  const last = path.join(KNEX_DIR, 'migrations', `${pad(N)}_create_t${pad(N)}.js`);
+  const floorRun = (mode) => child([path.join(ROOT, 'bench', 'floor-apply1.cjs'), ROOT, last, floorDb, client, mode]);
+  // The earlier runs' snapshot names their own databases (a run would refuse to replace it).
+  fs.rmSync(path.join(OURS_WS, 'schema.sql'), { force: true });
+  ours('up', oursDb);
+  knexCli('migrate:latest', knexDb);
+  const samples = { ours: [], knex: [], floor: [] };
+  for (let run = 1; run <= APPLY_RUNS; run++) {
+    log(`bench: apply 1 pending of ${N}: run ${run}/${APPLY_RUNS}`);
+    const down = ours('down', oursDb);
+    expect(/^1 migration\(s\) done\./m.test(down.stdout), `ours down did not roll back one migration: ${down.stdout.slice(-300)}`);
+    const knexDown = knexCli('migrate:down', knexDb);
+    expect(new RegExp(`${pad(N)}_create_t${pad(N)}`).test(knexDown.stdout), `knex migrate:down did not roll back the newest migration: ${knexDown.stdout.slice(-300)}`);
+    // knex's sqlite3 keeps no WAL: the file alone is the database.
+    if (run === 1) fs.copyFileSync(knexDb, floorDb);
+    else floorRun('down');
+    const [o, k] = run % 2 ? [ours('up', oursDb), knexCli('migrate:latest', knexDb)] : [knexCli('migrate:latest', knexDb), ours('up', oursDb)].reverse();
+    expect(/^1 migration\(s\) done\./m.test(o.stdout) && new RegExp(`\\bup\\s+versions\\s+${N}\\b`).test(o.stdout), `ours up did not apply migration ${N} alone: ${o.stdout.slice(-300)}`);
+    expect(/Batch \d+ run: 1 migrations/.test(k.stdout), `knex migrate:latest did not apply one migration: ${k.stdout.slice(-300)}`);
+    const f = floorRun('up');
+    for (const [side, db] of [['ours', oursDb], ['knex', knexDb], ['floor', floorDb]]) {
+      const tables = await inspectDb(db, countGeneratedTables);
+      expect(tables === N, `${side} has ${tables} tables after applying the last migration (want ${N})`);
+    }
+    samples.ours.push({ ms: o.ms, rssMb: o.rssMb });
+    samples.knex.push({ ms: k.ms, rssMb: k.rssMb });
+    samples.floor.push({ ms: f.ms, rssMb: f.rssMb });
+  }
+  // The snapshot the runs wrote is the database's whole schema, as `schema` dumps it afresh.
+  const snapshot = ours('schema', oursDb);
+  expect(/-- Unchanged: schema\.sql$/m.test(snapshot.stdout), `schema.sql after the last apply differs from a fresh dump: ${snapshot.stdout.slice(-300)}`);
+  return samples;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Statistics and the report.
 
 const median = (xs) => {
@@ -327,6 +380,7 @@ async function main() {
   log(`bench: ${N} migrations, ${RUNS} run(s) each, in ${TMP}`);
   const loadBefore = os.loadavg()[0];
   generate();
+  if (opts.only === 'apply') return applyOnly();
 
   const ops = ['up', 'noop', 'noopUp', 'rollbackAll'];
   const samples = Object.fromEntries(ops.map((op) => [op, { ours: [], knex: [], better: [] }]));
@@ -406,6 +460,8 @@ async function main() {
     floors.noop.push(child([path.join(ROOT, 'bench', 'floor-noop.cjs'), path.join(OURS_WS, 'versions'), lastOursDb]).ms);
   }
 
+  const applyOne = await measureApplyOne(client);
+
   log('bench: discovery + static validation (fresh process each)');
   const discoveryBundle = await bundleDiscovery();
   measureDiscovery(discoveryBundle); // warm-up, not counted
@@ -431,7 +487,19 @@ async function main() {
   const knexPeak = max(ops.map((op) => summary[op].knexPeakRssMb));
   const discoveryMs = median(discovery.map((d) => d.discoverMs));
   const verifyMs = median(verifySamples.map((s) => s.ms));
+  const apply = {
+    oursMs: median(applyOne.ours.map((s) => s.ms)),
+    knexMs: median(applyOne.knex.map((s) => s.ms)),
+    floorMs: median(applyOne.floor.map((s) => s.ms)),
+    oursPeakRssMb: max(applyOne.ours.map((s) => s.rssMb)),
+    knexPeakRssMb: max(applyOne.knex.map((s) => s.rssMb)),
+    floorPeakRssMb: max(applyOne.floor.map((s) => s.rssMb)),
+  };
+  apply.ratio = apply.oursMs / apply.knexMs;
+  apply.rssRatio = apply.oursPeakRssMb / apply.knexPeakRssMb;
   const targets = {
+    applyOne: { ...TARGETS.applyOne, value: apply.ratio, met: apply.ratio <= TARGETS.applyOne.max },
+    applyOneRss: { ...TARGETS.applyOneRss, value: apply.rssRatio, met: apply.rssRatio <= TARGETS.applyOneRss.max },
     verify: { ...TARGETS.verify, value: verifyMs / summary.up.oursMs, met: verifyMs / summary.up.oursMs <= TARGETS.verify.max },
     up: { ...TARGETS.up, value: summary.up.ratio, met: summary.up.ratio <= TARGETS.up.max },
     rollbackAll: { ...TARGETS.rollbackAll, value: summary.rollbackAll.ratio, met: summary.rollbackAll.ratio <= TARGETS.rollbackAll.max },
@@ -449,6 +517,8 @@ async function main() {
     ['rollback all', summary.rollbackAll.oursMs, summary.rollbackAll.knexMs, summary.rollbackAll.ratio, summary.rollbackAll.oursPeakRssMb, summary.rollbackAll.knexPeakRssMb, TARGETS.rollbackAll.text, mark(targets.rollbackAll)],
     ['no-op status (all applied)', summary.noop.oursMs, summary.noop.knexMs, summary.noop.ratio, summary.noop.oursPeakRssMb, summary.noop.knexPeakRssMb, TARGETS.noop.text, mark(targets.noop)],
     ['no-op up (all applied)', summary.noopUp.oursMs, summary.noopUp.knexMs, summary.noopUp.ratio, summary.noopUp.oursPeakRssMb, summary.noopUp.knexPeakRssMb, TARGETS.noop.text, mark(targets.noopUp)],
+    [`apply 1 pending of ${N}`, apply.oursMs, apply.knexMs, apply.ratio, apply.oursPeakRssMb, apply.knexPeakRssMb, TARGETS.applyOne.text, `${mark(targets.applyOne)} (${APPLY_RUNS} runs)`],
+    [`peak RSS (apply 1 of ${N})`, '', '', apply.rssRatio, apply.oursPeakRssMb, apply.knexPeakRssMb, TARGETS.applyOneRss.text, mark(targets.applyOneRss)],
     ['peak RSS (all ops)', '', '', oursPeak / knexPeak, oursPeak, knexPeak, TARGETS.peakRss.text, mark(targets.peakRss)],
     ['verify all pending', verifyMs, '', '', max(verifySamples.map((s) => s.rssMb)), '', TARGETS.verify.text, `${mark(targets.verify)} (${targets.verify.value.toFixed(2)}× our up)`],
     ['discovery + static checks', discoveryMs, '', '', median(discovery.map((d) => d.rssMb)), '', TARGETS.discovery.text, mark(targets.discovery)],
@@ -476,6 +546,8 @@ async function main() {
     ` (knex + ${N} modules, every up() in one transaction), ${round(floor.upEach, 0)} ms = ${(floor.upEach / summary.up.knexMs).toFixed(2)}× with a transaction and a row per migration;` +
     ` rollback all ${round(floor.downEach, 0)} ms = ${(floor.downEach / summary.rollbackAll.knexMs).toFixed(2)}× knex (a transaction and a row per migration);` +
     ` no-op ${round(floor.noop, 0)} ms = ${(floor.noop / summary.noop.knexMs).toFixed(2)}× knex (read the files and the history, nothing else)`);
+  console.log(`apply 1 pending of ${N} (${N - 1} applied), same run: floor ${round(apply.floorMs, 0)} ms = ${(apply.floorMs / apply.knexMs).toFixed(2)}× knex, ${round(apply.floorPeakRssMb)} MB` +
+    ` (node start + knex + that one migration and its row in one transaction; no discovery, checks, lock or snapshot); ours is ${round(apply.oursMs - apply.floorMs, 0)} ms above it, knex ${round(apply.knexMs - apply.floorMs, 0)} ms`);
   console.log(`verified: both sides created ${N} tables + ${N} indexes and recorded ${N} migrations, then dropped them all, on every run.`);
 
   // ---- JSON
@@ -503,6 +575,11 @@ async function main() {
       warnings: discovery[0].warnings,
     },
     verify: { medianMs: round(verifyMs), ratioToOurUp: round(verifyMs / summary.up.oursMs, 3), runs: verifySamples.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) })) },
+    applyOne: {
+      runs: APPLY_RUNS, oursMs: round(apply.oursMs), knexMs: round(apply.knexMs), floorMs: round(apply.floorMs), ratio: round(apply.ratio, 3),
+      peakRssMb: { ours: round(apply.oursPeakRssMb), knex: round(apply.knexPeakRssMb), floor: round(apply.floorPeakRssMb), ratio: round(apply.rssRatio, 3) },
+      samples: Object.fromEntries(Object.entries(applyOne).map(([side, list]) => [side, list.map((s) => ({ ms: round(s.ms), rssMb: round(s.rssMb) }))])),
+    },
     floorsMs: { node: round(floor.node), up: round(floor.up), upEach: round(floor.upEach), downEach: round(floor.downEach), noop: round(floor.noop) },
     betterSqlite3: Object.fromEntries(ops.map((op) => [op, { ms: round(summary[op].betterMs), peakRssMb: round(summary[op].betterPeakRssMb) }])),
     targets: Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, { target: t.text, value: round(t.value, 3), met: t.met }])),
@@ -515,6 +592,19 @@ async function main() {
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
   console.log(`results: ${path.relative(ROOT, RESULTS)}`);
+}
+
+/** `--only apply`: the one scenario and its floor, reported alone (nothing written to results/). */
+async function applyOnly() {
+  log('bench: warm-up run');
+  ours('up', path.join(DBS, 'warm-ours.sqlite3'));
+  knexCli('migrate:latest', path.join(DBS, 'warm-knex.sqlite3'));
+  const samples = await measureApplyOne(await bundleNodeSqliteClient());
+  const m = (side) => median(samples[side].map((s) => s.ms));
+  const rss = (side) => max(samples[side].map((s) => s.rssMb));
+  console.log(`apply 1 pending of ${N} (${N - 1} applied), median of ${APPLY_RUNS}, alternating: ours ${round(m('ours'), 0)} ms, knex ${round(m('knex'), 0)} ms = ${(m('ours') / m('knex')).toFixed(2)}× (${TARGETS.applyOne.text});` +
+    ` peak RSS ours ${round(rss('ours'))} MB, knex ${round(rss('knex'))} MB = ${(rss('ours') / rss('knex')).toFixed(2)}× (${TARGETS.applyOneRss.text}); floor ${round(m('floor'), 0)} ms = ${(m('floor') / m('knex')).toFixed(2)}× knex, ${round(rss('floor'))} MB`);
+  console.log(`ours:  ${samples.ours.map((s) => round(s.ms, 0)).join(' ')} ms\nknex:  ${samples.knex.map((s) => round(s.ms, 0)).join(' ')} ms\nfloor: ${samples.floor.map((s) => round(s.ms, 0)).join(' ')} ms`);
 }
 
 try {

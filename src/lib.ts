@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import { MigrationOrchestrator } from './library/orchestrator';
 import { SourcesService, type MigrationService, type ServiceDefinition } from './library/services';
+import { PluginSchemaService, type PluginSchemaOptions } from './library/pluginSchema';
 import {
   loadProjectConfig,
   MigrationEngine,
@@ -28,6 +29,7 @@ import {
   type RunReport,
   type Settings,
   type UpTarget,
+  type DeclaredSchema,
 } from './core';
 
 // What an app imports (README, "Public API"); the CLI's, the editor's and the runner's internals stay in ./core.
@@ -39,10 +41,12 @@ export type {
   EngineOptions, RunOptions, CheckRequest, UpTarget, DownTarget, Settings, Logger, Migration, MigrationLike, ProjectConfigInput, HistoryStorage,
   RunReport, StepReport, StatusReport, MigrationState, MigrationStatus, HistoryRow, Problem, ProblemCode, LockHolder, SqlReport, RecordReport, ShadowsReport, GenerateArgs, GenerateReport, RenameQuestion, DocsReport, Created,
   VerifyReport, CheckedMigration, DriftReport, LintFinding, LintCode, SchemaModel, TableModel, ColumnModel, IndexModel, ForeignKeyModel, SchemaChange,
-  ErrorCode, ErrorFacts, Terms,
+  ErrorCode, ErrorFacts, Terms, PluginSchemaReport, PluginSchemaRequest,
 } from './core';
+export { PluginSchemaError } from './core';
 export { MigrationOrchestrator, type OrchestratorReport } from './library/orchestrator';
 export { SourcesService, type MigrationService, type ServiceDefinition, type ServiceReport } from './library/services';
+export { PluginSchemaService, type PluginSchemaOptions } from './library/pluginSchema';
 
 export interface MigratorOptions {
   /** The folder whose `versions/` folders hold the migrations (relative: to the current folder). */
@@ -93,6 +97,18 @@ export interface Migrator {
   service(definition: ServiceDefinition): MigrationService;
   /** The services `migrations.config.*` declares (its `services`), for the orchestrator. */
   configServices(): MigrationService[];
+  /**
+   * A plugin's declared tables (`defineSchema`), which the orchestrator brings to the declared
+   * state at start-up in its priority order: additive changes only unless `allowDestructive`, a
+   * change lint calls an error stops it, nothing is half-applied (a transaction where the database
+   * allows), and the history records it under `pluginName` with the schema's version and its SQL.
+   * Register before createOrchestrator(migrator).
+   */
+  registerPluginSchema(pluginName: string, schema: DeclaredSchema, opts?: PluginSchemaOptions): MigrationService;
+  /** True when the database's tables differ from those the plugin's registered schema declares. */
+  hasPluginMigrations(pluginName: string): Promise<boolean>;
+  /** The registered plugin schemas as services, in the order registered (the orchestrator orders them by priority). */
+  pluginSchemaServices(): MigrationService[];
   /** The engine underneath, for everything else (validate, sql, mark-applied, forget, create). */
   readonly engine: MigrationEngine;
 }
@@ -112,10 +128,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
   };
   const configServices = (project?.code ?? []).filter((c) => c.service !== undefined);
   const plugins = new Set<string>(configServices.map((c) => c.id));
+  const schemas = new Map<string, PluginSchemaService>();
+  // A plugin schema's rows carry its versions (hashes) under its name: a source of that name would read them as its migrations.
+  const refuseSchemaName = (call: string, name: string) => {
+    if (schemas.has(name)) throw new MigrationsError(`${call}: "${name}" is the name of a registered plugin schema; give one of them another name.`, { code: 'config', facts: { source: name } });
+  };
   return {
     engine,
     databaseService: (priority = 100) => new SourcesService('database', priority, engine, () => engine.sources().map((s) => s.id).filter((id) => !plugins.has(id))),
     service: (definition) => {
+      refuseSchemaName('service', definition.name);
       // The engine orders `up()` by the same priority the orchestrator runs services in.
       const priority = definition.priority ?? SERVICE_PRIORITY;
       engine.registerMigrations(definition.name, definition.migrations, { priority });
@@ -126,18 +148,37 @@ export function createMigrator(options: MigratorOptions): Migrator {
     history: (opts) => engine.history(opts),
     up: async (opts = {}) => settled(await engine.up(opts)),
     down: async (opts = {}) => settled(await engine.down(opts)),
-    registerMigrations: (sourceId, migrations, opts) => engine.registerMigrations(sourceId, migrations, opts),
+    registerMigrations: (sourceId, migrations, opts) => {
+      refuseSchemaName('registerMigrations', sourceId);
+      engine.registerMigrations(sourceId, migrations, opts);
+    },
+    registerPluginSchema: (pluginName, schema, opts = {}) => {
+      refuseSchemaName('registerPluginSchema', pluginName);
+      if (plugins.has(pluginName) || engine.sources().some((s) => s.id === pluginName)) {
+        throw new MigrationsError(`registerPluginSchema: "${pluginName}" is the name of a migration source or service; a plugin schema is recorded under a name of its own.`, { code: 'config', facts: { source: pluginName } });
+      }
+      if ((schema as { declaredSchema?: unknown } | undefined)?.declaredSchema !== true) throw new MigrationsError(`registerPluginSchema("${pluginName}"): the schema must be made with defineSchema({ tables: … }).`, { code: 'usage', facts: { source: pluginName } });
+      const service = new PluginSchemaService(opts.priority ?? SERVICE_PRIORITY, engine, { plugin: pluginName, schema, allowDestructive: opts.allowDestructive });
+      schemas.set(pluginName, service);
+      return service;
+    },
+    hasPluginMigrations: async (pluginName) => {
+      const service = schemas.get(pluginName);
+      if (!service) throw new MigrationsError(`hasPluginMigrations: no plugin schema is registered as "${pluginName}"${schemas.size > 0 ? `; the registered ones are ${[...schemas.keys()].join(', ')}` : ''}.`, { code: 'usage', facts: { source: pluginName } });
+      return service.hasMigrations();
+    },
+    pluginSchemaServices: () => [...schemas.values()],
     configServices: () => configServices.map((c) => new SourcesService(c.id, priorityOf(c.id, project, engine.settings), engine, () => [c.id])),
     close: () => engine.close(),
   };
 }
 
 /**
- * The migrator's database service, then every plugin's, run by priority and stopping at the first
+ * The migrator's database service, then every plugin's (services and registered schemas), run by priority and stopping at the first
  * failure: `await createOrchestrator(migrator, { services: [searchIndex] }).runAll()` at start-up.
  */
 export function createOrchestrator(migrator: Migrator, opts: { services?: readonly (ServiceDefinition | MigrationService)[]; databasePriority?: number } = {}): MigrationOrchestrator {
-  const orchestrator = new MigrationOrchestrator([migrator.databaseService(opts.databasePriority), ...migrator.configServices()]);
+  const orchestrator = new MigrationOrchestrator([migrator.databaseService(opts.databasePriority), ...migrator.configServices(), ...migrator.pluginSchemaServices()]);
   for (const s of opts.services ?? []) orchestrator.register('runMigrations' in s ? s : migrator.service(s));
   return orchestrator;
 }

@@ -77,6 +77,25 @@ test('a file whose size and mtime are unchanged is not read again; an edit, a ra
   assert.deepEqual(run(), []);
 });
 
+test('an import is resolved once per folder in one discovery, not once per workspace: a package installed beside one source resolves there only', () => {
+  const files = ['a/versions/migration_001_a.ts', 'a/versions/migration_002_b.ts', 'z/versions/migration_001_a.ts'];
+  const ws = tempWorkspace(Object.fromEntries(files.map((f, i) => [f, `import pkg from 'some-pkg';\n${tsMigration(i === 1 ? 2 : 1, 'a')}`])));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  for (const f of files) fs.utimesSync(path.join(ws, f), hourAgo, hourAgo);
+  const cacheFile = path.join(tempWorkspace(), 'cache.json');
+  const run = () => {
+    const cache = new ResultCache(cacheFile);
+    const seen = new Discovery(ws, [], cache).discover().map((s) => [s.id, s.migrations.map((m) => m.problems.map((p) => p.code).join(','))]);
+    cache.save();
+    return seen;
+  };
+  assert.deepEqual(run(), [['a/versions', ['unresolved-import', 'unresolved-import']], ['z/versions', ['unresolved-import']]]);
+  fs.mkdirSync(path.join(ws, 'z', 'node_modules', 'some-pkg'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'z', 'node_modules', 'some-pkg', 'index.js'), 'module.exports = 1;\n');
+  // Stored results checked against resolution from each file's own folder.
+  assert.deepEqual(run(), [['a/versions', ['unresolved-import', 'unresolved-import']], ['z/versions', ['']]]);
+});
+
 test('a process that looked at no file (the parent of a verify, whose child discovers) leaves the index as it was', () => {
   const ws = tempWorkspace({ 'versions/migration_001_a.ts': tsMigration(1, 'a'), 'versions/migration_002_b.ts': tsMigration(2, 'b') });
   const cacheFile = path.join(tempWorkspace(), 'cache.json');

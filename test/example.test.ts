@@ -1,5 +1,6 @@
-// examples/app as it would run: its start-up migrates the database and a plugin's search index
-// through the orchestrator, then serves what the migrations made; on SQLite and on PostgreSQL.
+// examples/app as it would run: its start-up migrates the database, a plugin's declared tables (an
+// audit log) and a plugin's search index through the orchestrator, then serves what the migrations
+// made; on SQLite and on PostgreSQL.
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ function startApp(dir: string, env: NodeJS.ProcessEnv): Promise<{ url?: string; 
   });
 }
 
-function get(url: string): Promise<{ notes: { id: number; text: string }[]; index: unknown }> {
+function get(url: string): Promise<{ notes: { id: number; text: string }[]; index: unknown; audit: string[] }> {
   return new Promise((resolve, reject) => {
     http.get(url, (res) => {
       let body = '';
@@ -64,16 +65,32 @@ function get(url: string): Promise<{ notes: { id: number; text: string }[]; inde
 async function startsMigratedAndServes(dir: string, env: NodeJS.ProcessEnv, history: () => Promise<string[]>): Promise<void> {
   const first = await startApp(dir, env);
   assert.ok(first.url, `the app did not start:\n${first.output}`);
-  assert.match(first.output, /migrations: database: ok \(2 step\(s\)\)\nmigrations: search-index: ok \(1 step\(s\)\)/);
-  assert.deepEqual(await get(first.url!), { notes: [{ id: 1, text: 'migrated at start-up' }], index: { notes: [] } });
+  assert.match(first.output, /migrations: database: ok \(2 step\(s\)\)\nmigrations: audit-log: ok \(1 step\(s\)\)\nmigrations: search-index: ok \(1 step\(s\)\)/);
+  assert.deepEqual(await get(first.url!), { notes: [{ id: 1, text: 'migrated at start-up' }], index: { notes: [] }, audit: ['started'] });
   await first.stop();
-  assert.deepEqual(await history(), ['versions 1 up', 'versions 2 up', 'search-index 1 up']);
+  const [audit] = (await history()).filter((r) => r.startsWith('audit-log'));
+  assert.match(audit, /^audit-log \d+ up$/);
+  assert.deepEqual(await history(), ['versions 1 up', 'versions 2 up', audit, 'search-index 1 up']);
 
   // The next start has nothing to migrate.
   const again = await startApp(dir, env);
   assert.ok(again.url, again.output);
-  assert.match(again.output, /migrations: database: ok \(0 step\(s\)\)\nmigrations: search-index: ok \(0 step\(s\)\)/);
+  assert.match(again.output, /migrations: database: ok \(0 step\(s\)\)\nmigrations: audit-log: ok \(0 step\(s\)\)\nmigrations: search-index: ok \(0 step\(s\)\)/);
   await again.stop();
+
+  // The plugin declares a new column: the next start-up adds it (the old version superseded), and the app uses it.
+  const server = path.join(dir, 'server.js');
+  fs.writeFileSync(server, fs.readFileSync(server, 'utf8')
+    .replace("event: string(100).notNullable() }", "event: string(100).notNullable(), source: string(50) }")
+    .replace("insert({ event: 'started' })", "insert({ event: 'started', source: 'server.js' })"));
+  const added = await startApp(dir, env);
+  assert.ok(added.url, added.output);
+  assert.match(added.output, /migrations: audit-log: ok \(1 step\(s\)\)/);
+  await added.stop();
+  const audits = (await history()).filter((r) => r.startsWith('audit-log'));
+  assert.equal(audits.length, 3);
+  assert.deepEqual([audits[0], audits[1].replace(/ down$/, ' up')], [audit, audit]);
+  assert.notEqual(audits[2], audit);
 
   // A broken migration stops the start-up: exit 1, the database service failed, the plugin not run.
   fs.writeFileSync(path.join(dir, 'versions', 'migration_003_broken.js'), "exports.getMigration = () => ({ version: 3, description: 'Broken', async up() { throw new Error('no such column'); }, async down() {} });\n");
@@ -90,7 +107,9 @@ test('examples/app on SQLite (better-sqlite3, the app\'s own knex): migrated at 
   const { dir, nodePath } = exampleCopy();
   const file = path.join(dir, 'app.sqlite3');
   const env = { NODE_PATH: nodePath, SQLITE_FILE: file, SEARCH_INDEX: path.join(dir, 'index.json') };
-  await startsMigratedAndServes(dir, env, () => inspect(file, (db) => db('migration_history').orderBy('id').select('*')).then(rowsText));
+  const history = () => inspect(file, (db) => db('migration_history').orderBy('id').select('*')).then(rowsText);
+  await startsMigratedAndServes(dir, env, history);
+  const auditVersion = (await history()).filter((r) => r.startsWith('audit-log')).at(-1)!.split(' ')[1];
   // The CLI reads the same migrations.config.js: the app's database, and its plugin's service beside the files.
   const status = cli(['status', '--json'], { cwd: dir, env: { ...process.env, ...env } });
   assert.equal(status.code, 0, status.stderr);
@@ -99,6 +118,8 @@ test('examples/app on SQLite (better-sqlite3, the app\'s own knex): migrated at 
   assert.deepEqual(report.sources.map((s) => [s.id, s.migrations.map((m) => `${m.version} ${m.status}`)]), [
     ['versions', ['1 applied', '2 applied', '3 failed']],
     ['search-index', ['1 applied']],
+    // The audit log's schema, registered in code by the app: its version in effect, from the history alone.
+    ['audit-log', [`${auditVersion} applied`]],
   ]);
 });
 

@@ -12,9 +12,9 @@ import type { DriftReport, VerifyReport } from './verify/verify';
 import type { HistoryStorage } from './model/history';
 import type { HistoryRow, LockHolder, Logger, Migration, MigrationFile, Problem, Source } from './model/types';
 import { closeContext, contextOf, LOCAL_OPS, perform, OPS, type OpContext } from './ops';
-import type { DocsReport, GenerateArgs, GenerateReport, RecordReport, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+import type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 
-export type { DocsReport, GenerateArgs, GenerateReport, RecordReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+export type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 export { readProjectInChild } from './ops';
 
 export interface EngineOptions {
@@ -236,6 +236,16 @@ export class MigrationEngine {
   /** The live database's schema, dumped deterministically; `write` also saves it to the schema file. */
   schema(opts: { write?: boolean; replace?: boolean } = {}): Promise<{ model: SchemaModel; text: string; path?: string; written: boolean; database: string }> {
     return perform(OPS.schema, this.ctx, opts);
+  }
+
+  /** How a plugin's declared tables differ from the database's (tables it does not declare are left alone); reads only. */
+  pluginSchema(request: PluginSchemaRequest): Promise<PluginSchemaReport> {
+    return perform(OPS.pluginSchema, this.ctx, request);
+  }
+
+  /** Brings a plugin's declared tables to the declared state under the lock: refused, or stopped by a lint error, with nothing changed. */
+  applyPluginSchema(request: PluginSchemaRequest): Promise<PluginSchemaReport> {
+    return perform(OPS.applyPluginSchema, this.ctx, request);
   }
 
   /** Rewrites each folder source's migrations.sum from its files. */

@@ -7,6 +7,11 @@ import type { ColumnModel } from '../model/schema';
  */
 export interface Catalog {
   read(knex: Knex, tables?: readonly string[]): Promise<CatalogRows>;
+  /**
+   * A hash of each table's definition, where one query can tell them (SQLite): what the schema
+   * snapshot compares to read again only the tables that changed. Undefined when unsure.
+   */
+  fingerprints?(knex: Knex): Promise<Map<string, string> | undefined>;
 }
 
 /** What every dialect's catalog query is reduced to before the model is built. */

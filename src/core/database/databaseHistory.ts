@@ -39,6 +39,10 @@ export class DatabaseHistory implements HistoryStorage<Knex.Transaction> {
     return this.writeStore().finish(row, tx);
   }
 
+  ensureStatements(): Promise<void> {
+    return this.writeStore().ensureStatements();
+  }
+
   /** Every row; a row we did not write is an error here (snapshot() sets such rows apart instead). */
   async rows(source?: string): Promise<HistoryRow[]> {
     const knex = this.connections.read();

@@ -10,6 +10,11 @@ export const HISTORY_TABLE = 'migration_history';
 const COLUMNS = ['id', 'source', 'version', 'description', 'checksum', 'direction', 'started_at', 'finished_at', 'duration_ms', 'success', 'error', 'transactional'];
 /** Columns added since the first version: `ensure()` adds them to an older table, reads default them. */
 const ADDED_COLUMNS = ['partial', 'manual', 'skipped', 'running'] as const;
+/**
+ * The SQL a plugin schema's change ran (see ops/pluginSchema.ts): added by the first such change
+ * only (ensureStatements), so a history no plugin schema writes to keeps the table it had.
+ */
+const STATEMENTS = 'statements';
 
 /**
  * The history table through knex. Reads never create or alter the table; only `ensure()` does,
@@ -59,6 +64,16 @@ export class HistoryStore implements HistoryStorage<Knex.Transaction> {
       t.index(['source', 'version']);
     });
     this.present = new Set([...COLUMNS, ...ADDED_COLUMNS]);
+  }
+
+  /** Adds the column that holds the statements a row ran, when the table lacks it (after ensure()). */
+  async ensureStatements(): Promise<void> {
+    const present = await this.columns();
+    if (!present || present.has(STATEMENTS)) return;
+    await this.knex.schema.alterTable(HISTORY_TABLE, (t) => {
+      t.text(STATEMENTS).nullable();
+    });
+    present.add(STATEMENTS);
   }
 
   /** Every row in run order; empty when the table does not exist yet. A row we did not write is an error, not a guess. */
@@ -148,6 +163,7 @@ function columnsOf(row: NewHistoryRow): Record<string, unknown> {
     partial: row.partial ?? false,
     manual: row.manual ?? false,
     skipped: row.skipped ?? false,
+    ...(row.statements === undefined ? {} : { [STATEMENTS]: row.statements }),
   };
 }
 
@@ -166,7 +182,7 @@ export function checkHistoryColumns(names: readonly string[], where: string): Se
 
 /** The columns to read: ours, the added ones only where the table has them. */
 export function historyColumns(present: ReadonlySet<string>): string[] {
-  return [...COLUMNS, ...ADDED_COLUMNS.filter((c) => present.has(c))];
+  return [...COLUMNS, ...[...ADDED_COLUMNS, STATEMENTS].filter((c) => present.has(c))];
 }
 
 /** Raw rows as history, in the order given; a row we did not write is an error, not a guess. */
@@ -220,6 +236,7 @@ function fromDb(r: Record<string, unknown>): HistoryRow | string {
     manual: flag(r.manual) ?? false,
     skipped: flag(r.skipped) ?? false,
     running: flag(r.running) ?? false,
+    ...(r.statements == null ? {} : { statements: String(r.statements) }),
   };
 }
 

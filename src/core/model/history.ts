@@ -21,6 +21,8 @@ export interface HistoryStorage<Tx = never> {
   start(row: NewHistoryRow, tx?: Tx): Promise<void>;
   /** Replaces the marker `start` wrote for this attempt (same migration, direction and `startedAt`) with its outcome; appends it when there is none. */
   finish(row: NewHistoryRow, tx?: Tx): Promise<void>;
+  /** Makes room for rows that list their statements (`statements`), where the storage needs it; after ensure(). */
+  ensureStatements?(): Promise<void>;
   /** Every row in run order (only `source`'s, when given); none when there is no table yet. */
   rows(source?: string): Promise<HistoryRow[]>;
   /**

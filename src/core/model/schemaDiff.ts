@@ -149,24 +149,33 @@ const quoteList = (names: readonly string[]): string => `(${names.map(quote).joi
 /**
  * The schema as SQL-like text for a file kept in version control: byte-identical for the same
  * model (sorted, no timestamps, no server details), so its diff shows what a migration did.
+ * It is `dumpHeader`, then each table's `dumpTable` in name order, then a newline.
  */
 export function dumpSchema(model: SchemaModel, dialectName: string, database?: string): string {
+  return `${dumpHeader(dialectName, database)}${[...model.tables].sort((a, b) => byText(a.name, b.name)).map(dumpTable).join('')}\n`;
+}
+
+/** The dump's first lines, without their last newline. */
+export function dumpHeader(dialectName: string, database?: string): string {
   const lines = [`-- Schema dumped by Migration Manager (${dialectName}). Do not edit: it is rewritten after every run.`];
   // Which database it describes: another database's snapshot is never written over it unasked.
   if (database !== undefined) lines.push(`-- Database: ${database}`);
-  for (const table of [...model.tables].sort((a, b) => byText(a.name, b.name))) {
-    const body = [
-      ...table.columns.map((c) => [quote(c.name), c.type, c.nullable ? '' : 'NOT NULL', c.default === null ? '' : `DEFAULT ${c.default}`].filter(Boolean).join(' ')),
-      ...(table.primaryKey.length > 0 ? [`PRIMARY KEY ${quoteList(table.primaryKey)}`] : []),
-      ...[...table.foreignKeys]
-        .sort((a, b) => byText(a.columns.join(','), b.columns.join(',')) || byText(foreignKeyText('')(a), foreignKeyText('')(b)))
-        .map((f) => [`FOREIGN KEY ${quoteList(f.columns)} REFERENCES ${quote(f.table)} ${quoteList(f.references)}`, ...rules(f).map((r) => r.toUpperCase())].join(' ')),
-    ];
-    // PostgreSQL allows a table without columns.
-    lines.push('', body.length === 0 ? `CREATE TABLE ${quote(table.name)} ();` : `CREATE TABLE ${quote(table.name)} (\n${body.map((line) => `  ${line}`).join(',\n')}\n);`);
-    for (const index of [...table.indexes].sort((a, b) => byText(a.name, b.name))) {
-      lines.push(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${quote(index.name)} ON ${quote(table.name)} ${quoteList(index.columns)};`);
-    }
+  return lines.join('\n');
+}
+
+/** One table's part of the dump: a blank line, its CREATE TABLE, its indexes; nothing in it depends on another table. */
+export function dumpTable(table: TableModel): string {
+  const body = [
+    ...table.columns.map((c) => [quote(c.name), c.type, c.nullable ? '' : 'NOT NULL', c.default === null ? '' : `DEFAULT ${c.default}`].filter(Boolean).join(' ')),
+    ...(table.primaryKey.length > 0 ? [`PRIMARY KEY ${quoteList(table.primaryKey)}`] : []),
+    ...[...table.foreignKeys]
+      .sort((a, b) => byText(a.columns.join(','), b.columns.join(',')) || byText(foreignKeyText('')(a), foreignKeyText('')(b)))
+      .map((f) => [`FOREIGN KEY ${quoteList(f.columns)} REFERENCES ${quote(f.table)} ${quoteList(f.references)}`, ...rules(f).map((r) => r.toUpperCase())].join(' ')),
+  ];
+  // PostgreSQL allows a table without columns.
+  const lines = ['', body.length === 0 ? `CREATE TABLE ${quote(table.name)} ();` : `CREATE TABLE ${quote(table.name)} (\n${body.map((line) => `  ${line}`).join(',\n')}\n);`];
+  for (const index of [...table.indexes].sort((a, b) => byText(a.name, b.name))) {
+    lines.push(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${quote(index.name)} ON ${quote(table.name)} ${quoteList(index.columns)};`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines.map((line) => `\n${line}`).join('');
 }

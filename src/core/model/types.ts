@@ -146,6 +146,8 @@ export interface HistoryRow {
    * attempt never ended (its process was killed or crashed, or it is running now).
    */
   readonly running: boolean;
+  /** The statements a plugin schema's change ran, one per line, each ending in `;` (set on those rows only). */
+  readonly statements?: string;
 }
 
 /**

@@ -11,5 +11,6 @@ export type { RecordReport } from './record';
 export type { ShadowsReport } from './checks';
 export type { GenerateArgs, GenerateReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport } from './generate';
 export type { DocsReport } from './docs';
+export { PluginSchemaError, type PluginSchemaReport, type PluginSchemaRequest } from './pluginSchema';
 export { readProjectInChild } from './project';
 export { serve, recordStoppedLater } from './serve';

@@ -2,10 +2,10 @@ import * as path from 'node:path';
 import type { Knex } from 'knex';
 import { introspect } from '../database/introspect';
 import { describeError } from '../model/errors';
-import { dumpSchema } from '../model/schemaDiff';
 import type { SchemaModel } from '../model/schema';
 import { climbsOut } from '../config/workspaceFiles';
 import { schemaFilePath, writeSnapshot } from '../verify/schemaFile';
+import { dumpForFile } from '../verify/schemaDump';
 import type { OpContext } from './operation';
 
 /**
@@ -31,7 +31,7 @@ export async function liveSchema(ctx: OpContext): Promise<SchemaModel> {
 
 /** The schema file's path, when the settings (or, `asked`, the caller) want one. */
 export function schemaFile(ctx: OpContext, asked = false): string | undefined {
-  const dirs = ctx.sources.folderSources().map((s) => s.dir).filter((d) => d !== '');
+  const dirs = ctx.sources.folderDirs();
   return schemaFilePath({ setting: ctx.sources.settings.schemaFile, workspace: ctx.sources.workspace, sourceDirs: dirs, app: ctx.runner === 'app', asked });
 }
 
@@ -41,7 +41,9 @@ export async function writeSchemaAfterRun(ctx: OpContext, knex: Knex): Promise<v
   if (!file) return;
   try {
     const database = snapshotName(ctx);
-    writeSnapshot(ctx.sources.workspace, file, dumpSchema(await introspect(knex, ctx.target.dialect.catalog), ctx.target.dialect.name, database), database);
+    // Only the tables that changed are read again (see dumpForFile), into the same bytes as a full dump.
+    const text = await dumpForFile(knex, ctx.target.dialect.catalog, ctx.target.dialect.name, database, file, ctx.sources.cache?.besides('schema'));
+    writeSnapshot(ctx.sources.workspace, file, text, database);
   } catch (err) {
     // The run itself succeeded: a snapshot that cannot be written is worth a warning, not a failure.
     ctx.logger.warn(`The schema snapshot ${file} was not written: ${describeError(err).replace(/\.$/, '')}.`);

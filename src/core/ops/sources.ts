@@ -94,6 +94,11 @@ export class SourcesContext {
     return found.map((s) => ({ ...s, id: declared.find((f) => f.dir === s.dir)?.id ?? s.id }));
   }
 
+  /** The folders of the folder sources (their `dir`s), without reading their files: where the schema file goes. */
+  folderDirs(): string[] {
+    return this.discovered ? this.discovered.map((s) => s.dir) : this.discovery.dirs();
+  }
+
   /**
    * These sources as they are now, for a batch (many targets, one run each): discovery is not run
    * again, so a file added meanwhile is not seen. Registrations stay shared.

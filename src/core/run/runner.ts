@@ -6,6 +6,7 @@ import type { Step } from '../model/plan';
 import { runsIn, type Selection } from '../model/status';
 import type { Direction, Migration, NewHistoryRow, Problem } from '../model/types';
 import { plural } from '../model/naming';
+import { changesDatabase, DDL } from '../model/statements';
 
 /** A step with its loaded migration, ready to run. */
 export interface LoadedStep extends Step {
@@ -353,20 +354,20 @@ class Statements {
   }
 
   private readonly sent = (q: QueryData) => {
-    if (!changes(q.sql)) return;
+    if (!changesDatabase(q.sql)) return;
     this.unanswered.push(q.sql);
     if (DDL.test(q.sql)) this.ddlSent = true;
     this.onSent(q.sql);
   };
 
   private readonly answered = (_response: unknown, q: QueryData) => {
-    if (!changes(q.sql)) return;
+    if (!changesDatabase(q.sql)) return;
     this.settle(q.sql);
     this.ran.push(q.sql);
   };
 
   private readonly refused = (err: unknown, q: QueryData) => {
-    if (!changes(q.sql)) return;
+    if (!changesDatabase(q.sql)) return;
     this.settle(q.sql);
     withoutValues(err, q, this.client);
   };
@@ -375,11 +376,6 @@ class Statements {
     const i = this.unanswered.indexOf(sql);
     if (i >= 0) this.unanswered.splice(i, 1);
   }
-}
-
-/** A statement of the migration's that may change the database (not a read, not our own bookkeeping). */
-function changes(sql: string): boolean {
-  return !NO_CHANGE.test(sql) && !/\bmigration_(lock|history)\b/.test(sql);
 }
 
 /**
@@ -406,11 +402,6 @@ function withValues(q: QueryData, client: unknown): string | undefined {
     return undefined;
   }
 }
-
-/** Statements that change nothing lasting: reads, and transaction or session control. */
-const NO_CHANGE = /^\s*(select|show|explain|describe|desc|begin|commit|rollback|savepoint|release|set|pragma(?![^;]*=))\b/i;
-/** Statements MySQL/MariaDB commits implicitly, with whatever the transaction had done before them. */
-const DDL = /^\s*(create|alter|drop|rename|truncate)\b/i;
 
 /** Races `work` against `ms`; on time-out runs `onTimeout` (to free the connection) and rejects. */
 async function within<T>(work: Promise<T>, ms: number | undefined, stoppable: boolean, onTimeout?: () => Promise<void>): Promise<T> {

@@ -71,6 +71,11 @@ export class ResultCache {
     return new ResultCache(path.join(base, 'migration-manager', `${shortHash(workspace)}.json`));
   }
 
+  /** A file of this workspace's kept beside these results, for another record (`schema`: the schema snapshot's, see verify/schemaDump.ts). */
+  besides(name: string): string {
+    return this.file.replace(/(\.json)?$/, `.${name}.json`);
+  }
+
   static key(fileName: string, text: string): string {
     return `${path.extname(fileName)}:${sha256(text)}`;
   }

@@ -34,10 +34,15 @@ export class Discovery {
 
   /** Every source, in id order. */
   discover(): Source[] {
-    const dirs = this.versionsDir.length > 0
+    const pass = newPass();
+    return this.dirs(pass).map((dir) => this.readSource(dir, pass)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The folders `discover` reads (the sources' `dir`s), without reading their files. */
+  dirs(pass: Pass = newPass()): string[] {
+    return this.versionsDir.length > 0
       ? this.versionsDir.map((d) => path.resolve(this.workspace, d)).filter(isDirectory)
-      : findVersionsDirs(this.workspace);
-    return dirs.map((dir) => this.readSource(dir)).sort((a, b) => a.id.localeCompare(b.id));
+      : findVersionsDirs(this.workspace, pass.list);
   }
 
   /** Forgets cached results (all, or one file), e.g. when the editor reports a change. */
@@ -46,7 +51,7 @@ export class Discovery {
     else this.cache.delete(file);
   }
 
-  readSource(dir: string): Source {
+  readSource(dir: string, pass: Pass = newPass()): Source {
     // A folder reached through a link out of the workspace is not the project's: nothing in it is read, run or written.
     const out = leadsOut(this.workspace, dir);
     if (out) {
@@ -56,7 +61,7 @@ export class Discovery {
     const problems: Problem[] = [];
     const migrations: MigrationFile[] = [];
     const badNames: { full: string; name: string; kind: EntryKind }[] = [];
-    for (const entry of safeReadDir(dir)) {
+    for (const entry of pass.list(dir)) {
       const full = path.join(dir, entry.name);
       if (entry.name.startsWith('.')) continue;
       const parsed = parseMigrationName(entry.name);
@@ -66,7 +71,7 @@ export class Discovery {
         migrations.push(invalidFile(full, parsed.version, parsed.name,
           `This file links to ${link.target}, outside the workspace; migrations are only loaded from inside it. Copy the file into this folder instead.`));
       } else if (parsed && kind === 'file') {
-        migrations.push(this.checkFile(full, parsed.version, parsed.name));
+        migrations.push(this.checkFile(full, parsed.version, parsed.name, pass));
       } else if (parsed && kind === 'broken-link') {
         migrations.push(invalidFile(full, parsed.version, parsed.name,
           'This file is a link whose target does not exist (or links that form a loop). Restore the target, or remove the link.'));
@@ -91,7 +96,7 @@ export class Discovery {
     }
   }
 
-  private checkFile(file: string, version: number, name: string): MigrationFile {
+  private checkFile(file: string, version: number, name: string, pass: Pass): MigrationFile {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -103,7 +108,7 @@ export class Discovery {
     const cached = this.cache.get(file);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.file;
     const stored = this.results?.storedFile(file, stat);
-    if (stored && stored.imports.every((i) => (resolveImport(i.specifier, file) === undefined) === i.unresolved)) {
+    if (stored && stored.imports.every((i) => (pass.resolve(i.specifier, file) === undefined) === i.unresolved)) {
       this.cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, file: stored.file });
       return stored.file;
     }
@@ -119,6 +124,35 @@ export class Discovery {
     this.cache.set(file, entry);
     return entry.file;
   }
+}
+
+/**
+ * What one reading of the folders shares: each folder listed once (finding the sources and reading
+ * them list the same folders), and each import resolved once per folder (a specifier resolves
+ * from a file's folder alone; 1000 files importing knex would otherwise resolve it 1000 times,
+ * a thrown MODULE_NOT_FOUND each in a workspace without node_modules). Never kept between
+ * readings: a package installed or a file added since is seen by the next one.
+ */
+interface Pass {
+  list(dir: string): fs.Dirent[];
+  resolve(specifier: string, fromFile: string): string | undefined;
+}
+
+function newPass(): Pass {
+  const listed = new Map<string, fs.Dirent[]>();
+  const resolved = new Map<string, string | undefined>();
+  return {
+    list: (dir) => {
+      let entries = listed.get(dir);
+      if (!entries) listed.set(dir, (entries = safeReadDir(dir)));
+      return entries;
+    },
+    resolve: (specifier, fromFile) => {
+      const key = `${path.dirname(fromFile)}\0${specifier}`;
+      if (!resolved.has(key)) resolved.set(key, resolveImport(specifier, fromFile));
+      return resolved.get(key);
+    },
+  };
 }
 
 /** Static checks on one file's text (also used by the editor on unsaved text). */
@@ -297,26 +331,27 @@ export function sourceId(workspace: string, dir: string): string {
  * project inside (its own git repository, or its own migrations.config.*) is not entered: its
  * migrations are for its own database (versionsDir or the config may still name them).
  */
-export function findVersionsDirs(workspace: string): string[] {
+export function findVersionsDirs(workspace: string, list: (dir: string) => fs.Dirent[] = safeReadDir): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number): void => {
-    const entries = safeReadDir(dir);
+    const entries = list(dir);
     if (depth > 0 && entries.some((e) => e.name === '.git' || (PROJECT_CONFIG_FILES as readonly string[]).includes(e.name))) return;
     for (const entry of entries) {
-      const full = path.join(dir, entry.name);
+      // Joined only for what may be a source or a folder to walk: a versions folder's 1000 files are neither.
+      const full = () => path.join(dir, entry.name);
       // A `versions` link out of the workspace is listed, to be reported (readSource); links are not walked.
-      if (entry.isSymbolicLink() && entry.name === 'versions' && leadsOut(workspace, full) && hasMigrations(full)) found.push(full);
+      if (entry.isSymbolicLink() && entry.name === 'versions' && leadsOut(workspace, full()) && hasMigrations(list(full()))) found.push(full());
       if (!entry.isDirectory() || entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
-      if (entry.name === 'versions' && hasMigrations(full)) found.push(full);
-      if (depth < MAX_DEPTH) walk(full, depth + 1);
+      if (entry.name === 'versions' && hasMigrations(list(full()))) found.push(full());
+      if (depth < MAX_DEPTH) walk(full(), depth + 1);
     }
   };
   walk(workspace, 0);
   return found;
 }
 
-function hasMigrations(dir: string): boolean {
-  return safeReadDir(dir).some((e) => (e.isFile() || e.isSymbolicLink()) && looksLikeMigration(e.name));
+function hasMigrations(entries: readonly fs.Dirent[]): boolean {
+  return entries.some((e) => (e.isFile() || e.isSymbolicLink()) && looksLikeMigration(e.name));
 }
 
 function safeReadDir(dir: string): fs.Dirent[] {

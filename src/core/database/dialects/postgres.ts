@@ -71,7 +71,15 @@ export const POSTGRES_CATALOG: Catalog = {
   async read(knex, tables) {
     const limit = limitTo('c.relname', tables);
     const where = `${TABLES}${limit.sql}`;
-    const run = (sql: string) => rows(knex, sql, limit.bindings);
+    // A transaction is one connection, which takes one query at a time (pg deprecates queueing them).
+    const inTransaction = (knex as Knex & { isTransaction?: boolean }).isTransaction === true;
+    let previous: Promise<unknown> = Promise.resolve();
+    const run = (sql: string) => {
+      if (!inTransaction) return rows(knex, sql, limit.bindings);
+      const next = previous.then(() => rows(knex, sql, limit.bindings));
+      previous = next.catch(() => undefined);
+      return next;
+    };
     const [tableRows, columns, indexes, foreignKeys] = await Promise.all([
       // PostgreSQL allows a table without columns, so the tables are a query of their own.
       run(`select c.relname as tbl from pg_class c where ${where}`),

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { normaliseDefault, normaliseType, orNull, str, type Catalog, type CatalogRows, type Row } from '../catalog';
 import { openSqlite, type DatabaseTarget } from '../database';
 import type { Dialect } from '../dialect';
+import { sqliteTableFingerprints } from '../schemaFingerprint';
 import { readSqlite } from '../sqliteRead';
 import { TableLock } from '../tableLock';
 import { connectionOf } from './interrupt';
@@ -45,6 +46,7 @@ export const SQLITE_CATALOG: Catalog = {
     }
     return readRows(knex, 'sqlite_master m', `m.type = 'table' and m.name not like 'sqlite\\_%' escape '\\'`, []);
   },
+  fingerprints: sqliteTableFingerprints,
 };
 
 /** The catalog rows of the tables `source` (aliased m, with a name column) lists, filtered by `filter`. */

@@ -22,6 +22,7 @@ import {
   DIALECT_NAMES, defaultRefusal, indexRefusal, modelDefault, modelType, typeRefusal,
   type ColumnDefault, type ColumnKind, type ColumnSpec, type ColumnType, type SchemaDialect, type TextType,
 } from './columnTypes';
+import { sha256 } from '../../model/checksum';
 import { ConfigError } from '../../model/errors';
 import type { ColumnModel, ForeignKeyModel, IndexModel, SchemaModel, TableModel } from '../../model/schema';
 
@@ -204,6 +205,19 @@ export function declaredModel(schema: SchemaDeclaration, dialect: SchemaDialect)
   if (problems.length > 0) throw new DeclaredSchemaError(problems, dialect);
   const tables = Object.entries(schema.tables).map(([name, table]) => tableModel(name, tableSpec(name, table), dialect));
   return { tables: tables.sort((a, b) => byText(a.name, b.name)) };
+}
+
+/**
+ * The declared schema's version: the first 7 hex digits of the SHA-256 of its tables as knex calls
+ * make them (by name; indexes and keys sorted), as a number of 1 or more. It names the declaration,
+ * not what one database reads back, so one schema has one version on every database.
+ */
+export function schemaVersion(schema: SchemaDeclaration): number {
+  const tables = Object.keys(schema.tables).sort(byText).map((name) => {
+    const spec = tableSpec(name, schema.tables[name]);
+    return { ...spec, indexes: [...spec.indexes].sort((a, b) => byText(a.name, b.name)), foreignKeys: [...spec.foreignKeys].sort((a, b) => byText(JSON.stringify(a), JSON.stringify(b))) };
+  });
+  return parseInt(sha256(JSON.stringify(tables)).slice(0, 7), 16) || 1;
 }
 
 /** A table as the generator and declaredModel both read it: knex calls, explicit names. */
