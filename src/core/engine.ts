@@ -12,9 +12,9 @@ import type { DriftReport, VerifyReport } from './verify/verify';
 import type { HistoryStorage } from './model/history';
 import type { HistoryRow, LockHolder, Logger, Migration, MigrationFile, Problem, Source } from './model/types';
 import { closeContext, contextOf, LOCAL_OPS, perform, OPS, type OpContext } from './ops';
-import type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, ShadowsReport, SqlReport, StatusReport } from './ops';
+import type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 
-export type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, RenameQuestion, ShadowsReport, SqlReport, StatusReport } from './ops';
+export type { DocsReport, PluginSchemaReport, PluginSchemaRequest, GenerateArgs, GenerateReport, RecordReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport, ShadowsReport, SqlReport, StatusReport } from './ops';
 export { readProjectInChild } from './ops';
 
 export interface EngineOptions {
@@ -214,8 +214,13 @@ export class MigrationEngine {
    * The next migration of a folder source, generated from its declared schema (or, `fromDatabase`, from
    * what was changed by hand here) and proved on a shadow before it is reported. Executes workspace code.
    */
-  generate(opts: GenerateArgs): Promise<GenerateReport> {
+  generate(opts: GenerateArgs & { signal?: AbortSignal }): Promise<GenerateReport> {
     return perform(OPS.generate, this.ctx, opts);
+  }
+
+  /** What generate would write, read-only: the changes not yet in migrations and its rename questions. Executes workspace code. */
+  schemaChanges(opts: SchemaChangesArgs & { signal?: AbortSignal } = {}): Promise<SchemaChangesReport> {
+    return perform(OPS.schemaChanges, this.ctx, opts);
   }
 
   /** Every source's migrations as Markdown: status, applied time, schema effect (replayed on a shadow), an ER diagram; `out` writes it there. */

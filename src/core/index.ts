@@ -2,7 +2,7 @@
  * The engine's public API, shared by the CLI, the runner child and the extension (they import
  * nothing else from the core). No `vscode` here.
  */
-export { MigrationEngine, readProjectInChild, type CheckRequest, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport, type ShadowsReport, type GenerateArgs, type GenerateReport, type RenameQuestion, type DocsReport, type PluginSchemaReport, type PluginSchemaRequest } from './engine';
+export { MigrationEngine, readProjectInChild, type CheckRequest, type EngineOptions, type RunOptions, type StatusReport, type SqlReport, type RecordReport, type ShadowsReport, type GenerateArgs, type GenerateReport, type RenameQuestion, type DocsReport, type PluginSchemaReport, type PluginSchemaRequest, type SchemaChangesArgs, type SchemaChangesReport } from './engine';
 export { PluginSchemaError } from './ops/pluginSchema';
 export { Discovery, checkText, findVersionsDirs } from './sources/discovery';
 export { ResultCache } from './sources/cache';

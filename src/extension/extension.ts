@@ -4,6 +4,7 @@ import { registerCodeActions } from './codeActions';
 import { registerCommands } from './commands';
 import { registerDiagnostics } from './diagnostics';
 import { MigrationsModel } from './model';
+import { registerSchemaLenses } from './schemaLenses';
 import { registerStatusBar } from './statusBar';
 import { registerSumFollowing } from './sum';
 import { registerTree } from './tree';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): MigrationsApi {
     ...registerStatusBar(model),
     ...registerDiagnostics(model, log),
     ...registerCodeActions(model),
+    ...registerSchemaLenses(model, log),
     registerSumFollowing(model, log),
     ...registerCommands(ctx),
   );

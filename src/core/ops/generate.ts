@@ -16,7 +16,7 @@ import { checkText } from '../sources/discovery';
 import { replayEffects } from '../verify/effects';
 import { checkPending, replayApplied, type CheckedMigration } from '../verify/verify';
 import { publishFile, renderFile } from './create';
-import { checkOptions, refuseUnreadable, type OpContext, type Operation } from './operation';
+import { checkOptions, refuseUnreadable, type OpContext, type OpIO, type Operation } from './operation';
 import { liveSchema } from './schemaFile';
 import { markApplied } from './record';
 import { everyStep, load } from './steps';
@@ -91,31 +91,7 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
     let shadow: Shadow | undefined;
     try {
       shadow = await target.guard(() => openShadow(target.target, settings, target.dialect));
-      let before: SchemaModel;
-      let wanted: SchemaModel;
-      /** All the shadow holds (the other sources' tables too): where the new file is proved. */
-      let whole: SchemaModel;
-      if (args.fromDatabase) {
-        const states = history.states(ctx.sources.sources(), settings.environment);
-        const pending = planUp(states, {}).filter((s) => s.direction === 'up');
-        if (pending.length > 0) {
-          throw new ConfigError(`${target.label} has ${pending.length} pending migration(s) (${pending.slice(0, 3).map((s) => `${s.file.version} of ${s.source.id}`).join(', ')}${pending.length > 3 ? ', …' : ''}): apply them first, so that what differs is only what was changed by hand.`, {}, 'usage');
-        }
-        before = whole = await replayApplied(shadow, appliedSteps(ctx, history), { timeoutMs: settings.migrationTimeoutMs });
-        wanted = await target.guard(() => liveSchema(ctx));
-      } else {
-        const schema = declaredSchemaOf(ctx, source, args.schema);
-        wanted = declared.declaredModel(schema, dialect);
-        const replayed = await replayEffects(shadow, everyStep(ctx), { timeoutMs: settings.migrationTimeoutMs, signal: io.signal });
-        if (replayed.failed) {
-          throw new MigrationsError(`Migration ${replayed.failed.version} (${replayed.failed.source}) failed on ${shadow.label}: ${replayed.failed.error}. generate replays every migration from an empty database; make it run there, then generate again.`, { code: 'migration-failed', facts: { source: replayed.failed.source, version: replayed.failed.version } });
-        }
-        // The source's tables: what its migrations touched and what it declares (the other sources' are theirs).
-        const owned = new Set(wanted.tables.map((t) => t.name));
-        for (const [key, changes] of replayed.changes) if (key.startsWith(`${source.id}@`)) for (const c of changes) owned.add(c.table);
-        whole = replayed.schema;
-        before = { tables: whole.tables.filter((t) => owned.has(t.name)) };
-      }
+      const { before, wanted, whole } = await compared(ctx, source, args, shadow, history, io);
       const base = { source: source.id, before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name), recorded: false };
       const changes = diffSchemas(before, wanted);
       if (changes.length === 0) return { ...base, changes: [], questions: [], message: args.fromDatabase ? 'The database matches the migrations.' : 'The schema matches the migrations.' };
@@ -145,6 +121,95 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
     }
   },
 };
+
+export interface SchemaChangesArgs {
+  readonly source?: string;
+  readonly schema?: string;
+  readonly fromDatabase?: boolean;
+}
+
+/** What `generate` would write, without writing: the editor's CodeLens count. */
+export interface SchemaChangesReport {
+  readonly source: string;
+  /** One line each (`added column users.nickname`); empty when the schema matches the migrations. */
+  readonly changes: readonly string[];
+  /** The rename questions generate would ask, every one of them. */
+  readonly questions: readonly RenameQuestion[];
+  readonly before: string;
+  readonly after: string;
+  readonly message: string;
+}
+
+/**
+ * `schemaChanges`: generate's comparison alone (the same shadow replay and declared schema, or the
+ * drift), read-only: nothing is written, nothing recorded. The editor counts these on a schema file.
+ */
+export const schemaChanges: Operation<SchemaChangesArgs, SchemaChangesReport> = {
+  name: 'schemaChanges',
+  executesCode: 'Comparing the declared schema with the migrations',
+  onShadow: true,
+  args(raw) {
+    const { signal: _s, onMigration: _o, events: _e, ...given } = raw;
+    checkOptions('schemaChanges', given, ['source', 'schema', 'fromDatabase']);
+    return { source: raw.source as string | undefined, schema: raw.schema as string | undefined, fromDatabase: raw.fromDatabase === true };
+  },
+  async run(ctx, args, _pre, io) {
+    const { target, sources: { settings } } = ctx;
+    const source = folderSource(ctx, args.source);
+    const history = refuseUnreadable(await target.guard(() => target.read()), target.label);
+    let shadow: Shadow | undefined;
+    try {
+      shadow = await target.guard(() => openShadow(target.target, settings, target.dialect));
+      const { before, wanted } = await compared(ctx, source, args, shadow, history, io);
+      const changes = diffSchemas(before, wanted);
+      const lines = describeChanges(changes);
+      const matches = args.fromDatabase ? 'The database matches the migrations.' : 'The schema matches the migrations.';
+      return {
+        source: source.id, changes: lines, questions: renameQuestions(changes, before, wanted),
+        before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name),
+        message: lines.length === 0 ? matches : `${lines.length} change${lines.length === 1 ? '' : 's'} not in migrations.`,
+      };
+    } finally {
+      await shadow?.dispose();
+    }
+  },
+};
+
+/**
+ * The two schemas a migration is generated between: what the source's migrations make (replayed on
+ * the shadow) and its declared schema; or (`fromDatabase`) the applied migrations replayed and the
+ * live database.
+ */
+async function compared(ctx: OpContext, source: Source, args: Pick<GenerateArgs, 'schema' | 'fromDatabase'>, shadow: Shadow, history: HistorySnapshot, io: OpIO): Promise<{ before: SchemaModel; wanted: SchemaModel; whole: SchemaModel }> {
+  const { target, sources: { settings } } = ctx;
+  let before: SchemaModel;
+  let wanted: SchemaModel;
+  /** All the shadow holds (the other sources' tables too): where the new file is proved. */
+  let whole: SchemaModel;
+  const dialect = target.dialect.generator;
+  if (args.fromDatabase) {
+    const states = history.states(ctx.sources.sources(), settings.environment);
+    const pending = planUp(states, {}).filter((s) => s.direction === 'up');
+    if (pending.length > 0) {
+      throw new ConfigError(`${target.label} has ${pending.length} pending migration(s) (${pending.slice(0, 3).map((s) => `${s.file.version} of ${s.source.id}`).join(', ')}${pending.length > 3 ? ', …' : ''}): apply them first, so that what differs is only what was changed by hand.`, {}, 'usage');
+    }
+    before = whole = await replayApplied(shadow, appliedSteps(ctx, history), { timeoutMs: settings.migrationTimeoutMs });
+    wanted = await target.guard(() => liveSchema(ctx));
+  } else {
+    const schema = declaredSchemaOf(ctx, source, args.schema);
+    wanted = declared.declaredModel(schema, dialect);
+    const replayed = await replayEffects(shadow, everyStep(ctx), { timeoutMs: settings.migrationTimeoutMs, signal: io.signal });
+    if (replayed.failed) {
+      throw new MigrationsError(`Migration ${replayed.failed.version} (${replayed.failed.source}) failed on ${shadow.label}: ${replayed.failed.error}. generate replays every migration from an empty database; make it run there, then generate again.`, { code: 'migration-failed', facts: { source: replayed.failed.source, version: replayed.failed.version } });
+    }
+    // The source's tables: what its migrations touched and what it declares (the other sources' are theirs).
+    const owned = new Set(wanted.tables.map((t) => t.name));
+    for (const [key, changes] of replayed.changes) if (key.startsWith(`${source.id}@`)) for (const c of changes) owned.add(c.table);
+    whole = replayed.schema;
+    before = { tables: whole.tables.filter((t) => owned.has(t.name)) };
+  }
+  return { before, wanted, whole };
+}
 
 /** The one folder source a file is written into: named, or the only one. */
 function folderSource(ctx: OpContext, only: string | undefined): Source {

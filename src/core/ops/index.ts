@@ -9,7 +9,7 @@ export type { StatusReport } from './status';
 export type { SqlReport } from './sql';
 export type { RecordReport } from './record';
 export type { ShadowsReport } from './checks';
-export type { GenerateArgs, GenerateReport, RenameQuestion } from './generate';
+export type { GenerateArgs, GenerateReport, RenameQuestion, SchemaChangesArgs, SchemaChangesReport } from './generate';
 export type { DocsReport } from './docs';
 export { PluginSchemaError, type PluginSchemaReport, type PluginSchemaRequest } from './pluginSchema';
 export { readProjectInChild } from './project';

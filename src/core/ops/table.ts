@@ -7,7 +7,7 @@ import { status } from './status';
 import { recordStopped } from './stopped';
 import { load, validate } from './validate';
 import { create, rehash } from './create';
-import { generate } from './generate';
+import { generate, schemaChanges } from './generate';
 import { docs } from './docs';
 import { applyPluginSchema, pluginSchema } from './pluginSchema';
 import type { Operation } from './operation';
@@ -17,7 +17,7 @@ import type { Source } from '../model/types';
  * Every operation the engine performs, by name: what a front end calls (through MigrationEngine)
  * and what the runner child is asked to run. A new capability is one more file and one line here.
  */
-export const OPS = { status, validate, load, up, down, redo, sql, history, lockHolder, unlock, markApplied, markAppliedUpTo, forget, renameSource, verify, lint, drift, schema, shadows, generate, docs, recordStopped, pluginSchema, applyPluginSchema } as const;
+export const OPS = { status, validate, load, up, down, redo, sql, history, lockHolder, unlock, markApplied, markAppliedUpTo, forget, renameSource, verify, lint, drift, schema, shadows, generate, schemaChanges, docs, recordStopped, pluginSchema, applyPluginSchema } as const;
 
 export type OpName = keyof typeof OPS;
 /* eslint-disable @typescript-eslint/no-explicit-any -- matched, not used: the table's own types come out */

@@ -7,6 +7,7 @@ import { applyTo } from './applyTo';
 import { create } from './create';
 import { forceUnlock } from './forceUnlock';
 import { forget } from './forget';
+import { generateCommands } from './generate';
 import { markApplied } from './markApplied';
 import { openFile } from './openFile';
 import { previewSqlCommands } from './previewSql';
@@ -19,6 +20,7 @@ import { rollbackTo } from './rollbackTo';
 import { rollbackToHere } from './rollbackToHere';
 import { selectDatabase } from './selectDatabase';
 import { command, type CommandSpec, type Context } from './shared';
+import { showDocs } from './showDocs';
 import { showHistory } from './showHistory';
 import { validate } from './validate';
 
@@ -30,7 +32,7 @@ export function registerCommands(ctx: Context): vscode.Disposable[] {
     applyAll, applyTo, rollbackLast, rollbackToHere, rollbackTo, redoLast, redo,
     create, ...previewSqlCommands(previews), showHistory(history), validate,
     markApplied, forget, renameSource, forceUnlock, refresh, openFile, selectDatabase,
-    verify, lint, checkDrift, writeSchema, rehash,
+    verify, lint, checkDrift, writeSchema, rehash, ...generateCommands(previews), showDocs(previews),
   ];
   return [history, previews, ...commands.map((c) => command(ctx, c.id, (...args) => c.run(ctx, ...args)))];
 }

@@ -9,7 +9,7 @@ import { config, metrics } from './helpers';
 
 /** Files per suite, in the order they run (later files build on the state earlier ones leave). */
 const FILES: Record<SuiteName, string[]> = {
-  main: ['activation.test.js', 'run.test.js', 'history.test.js', 'diagnostics.test.js', 'folders.test.js', 'project.test.js', 'firstRun.test.js', 'checks.test.js', 'current.test.js', 'preview.test.js', 'database.test.js', 'settings.test.js', 'editing.test.js', 'messages.test.js', 'smaller.test.js', 'performance.test.js'],
+  main: ['activation.test.js', 'run.test.js', 'history.test.js', 'diagnostics.test.js', 'folders.test.js', 'project.test.js', 'generate.test.js', 'firstRun.test.js', 'checks.test.js', 'current.test.js', 'preview.test.js', 'database.test.js', 'settings.test.js', 'editing.test.js', 'messages.test.js', 'smaller.test.js', 'performance.test.js'],
   restricted: ['restricted.test.js'],
 };
 

@@ -46,6 +46,17 @@ suite('Restricted mode (untrusted workspace)', () => {
     assert.equal(fs.existsSync(marker), false, `the config ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
   });
 
+  test('Generate Migration (from a schema, from the drift) refuses: no code runs, nothing is written', async () => {
+    const dir = path.dirname(states((await api()).model).get(1)!.path!);
+    const versions = () => fs.readdirSync(dir).sort();
+    const before = versions();
+    for (const id of ['migrations.generate', 'migrations.generateFromDatabase']) {
+      assert.equal(await vscode.commands.executeCommand(id, { description: 'not here', confirmed: true }), undefined, `${id} ran in restricted mode`);
+    }
+    assert.deepEqual(versions(), before);
+    assert.equal(fs.existsSync(marker), false, `workspace code ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+  });
+
   test('a user-level migrations.client naming sqlite3 or better-sqlite3 loads nothing from the workspace: the file is read with the built-in driver', async () => {
     const { model } = await api();
     const user = vscode.workspace.getConfiguration('migrations');
