@@ -377,8 +377,8 @@ export async function runUiTest({ print = console.log } = {}) {
     };
     const problems = page.locator('.markers-panel');
     const sidebar = page.locator('.part.sidebar');
-    // The library's own check of a folder's migrations.sum against its files (as built in dist/).
-    const { checkSum } = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'lib.js'));
+    // The engine's own check of a folder's migrations.sum against its files (the core as the test build transpiled it; not in the package's public entry).
+    const { checkSum } = createRequire(import.meta.url)(path.join(ROOT, 'out', 'src', 'core', 'index.js'));
     const migrationFiles = () => fs.readdirSync(dayVersions).filter((f) => f.startsWith('migration_')).map((f) => ({ path: path.join(dayVersions, f) }));
     /** A day's screenshot once the run's progress notification has closed (it outlives its result a moment), the mouse off the view. */
     const dayShot = async (name) => {
