@@ -149,29 +149,30 @@ export async function runUiTest({ print = console.log } = {}) {
   const rowStatus = (label, status, timeoutMs = 20_000) => waitFor(`the tree row "${label}" to show ${status}`, async () => (await statusOf(label).catch(() => undefined)) === status, { timeoutMs });
 
   try {
-    /** Runs a command from the palette; returns the quick input, where its prompt then asks. */
     /**
-     * Opens the quick input with F1 and returns its input. A key press that lands while the workbench
-     * is still moving focus (a quick input closing, an editor opening) can be dropped: seen once in a
-     * clean-clone run. Pressing F1 again on an open palette keeps it open, so the press is repeated
-     * until the input shows.
+     * F1, then `text` typed into the quick input. A key press that lands while the workbench is still
+     * moving focus (a quick input closing, an editor opening) can be dropped, and a quick input opened
+     * just then can close again before it is filled (each seen once in a clean-clone run, at the first
+     * edit after Create Migration opened its file): the press is repeated until the input shows and
+     * takes the text. Pressing F1 on an open palette keeps it open.
      */
-    const openQuickInput = async () => {
+    const quickInput = async (text) => {
       const input = page.locator('.quick-input-widget input');
-      const until = Date.now() + 10_000;
+      const until = Date.now() + 20_000;
       for (;;) {
         await page.keyboard.press('F1');
         try {
           await input.waitFor({ timeout: 2_000 });
+          await input.fill(text, { timeout: 2_000 });
           return input;
         } catch (error) {
           if (Date.now() > until) throw error;
         }
       }
     };
+    /** Runs a command from the palette; returns the quick input, where its prompt then asks. */
     const paletteCommand = async (title) => {
-      const input = await openQuickInput();
-      await input.fill(`>${title}`);
+      const input = await quickInput(`>${title}`);
       await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
       await page.keyboard.press('Enter');
       return input;
@@ -406,9 +407,10 @@ export async function runUiTest({ print = console.log } = {}) {
       const at = lines.findIndex((l) => l.includes(marker));
       if (at < 0) throw new Error(`${path.basename(file)} has no line holding ${marker}`);
       await page.locator('.tab', { hasText: path.basename(file) }).click();
+      // Its editor has the focus (a file just opened takes it a moment later, closing a quick input opened before).
+      await page.locator('.editor-group-container.active .monaco-editor.focused').first().waitFor({ timeout: 10_000 });
       // Go to Line (":<line>" in the quick input), the line's text selected, typed over.
-      const input = await openQuickInput();
-      await input.fill(`:${at + 1}`);
+      await quickInput(`:${at + 1}`);
       await page.keyboard.press('Enter');
       await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
       await page.keyboard.press('End');

@@ -64,8 +64,9 @@ export interface GenerateReport {
  * `generate`: the next migration of a folder source, written from the difference between what its
  * migrations make (replayed on a shadow) and its declared schema, or (`fromDatabase`) what was
  * changed by hand in the live database. Proved before it is reported: the new file goes
- * up → down → up on the same shadow and must reach the declared schema exactly; a file that does
- * not is removed again. Nothing is written while a rename question is open.
+ * up → down → up on the same shadow (staged under a name discovery skips) and must reach the
+ * declared schema exactly; a file that does not is never written. Nothing is written while a
+ * rename question is open.
  */
 export const generate: Operation<GenerateArgs, GenerateReport> = {
   name: 'generate',
