@@ -1,5 +1,5 @@
 import { dropTemporaryShadows, listTemporaryShadows, type TemporaryShadow } from '../database/shadow';
-import { ConfigError, describeError, MigrationsError } from '../model/errors';
+import { ConfigError, describeError } from '../model/errors';
 import { planUp } from '../model/plan';
 import { runsIn } from '../model/status';
 import { dumpSchema } from '../model/schemaDiff';
@@ -9,7 +9,7 @@ import { writeSnapshot } from '../verify/schemaFile';
 import { checkOnShadow, driftOf, type DriftReport, type VerifyReport } from '../verify/verify';
 import { checkOptions, refuseUnreadable, type OpContext, type OpIO, type Operation } from './operation';
 import { liveSchema, schemaFile, snapshotName } from './schemaFile';
-import { load } from './steps';
+import { appliedInOrder, load } from './steps';
 
 /** The temporary shadow databases on the server (`shadows`); none on SQLite, whose shadows are in memory. */
 export interface ShadowsReport {
@@ -138,13 +138,7 @@ async function checkSteps(ctx: OpContext): Promise<{ applied: LoadedStep[]; pend
   const sources = ctx.sources.sources();
   const history = refuseUnreadable(await target.guard(() => target.read()), target.label);
   const states = history.states(sources, settings.environment);
-  const applied = states.flatMap(({ source, states: s }) => s.filter((m) => m.applied).map((m) => ({ source, m })))
-    .sort((a, b) => history.appliedOrder(a.m) - history.appliedOrder(b.m))
-    .map(({ source, m }) => {
-      const file = source.migrations.find((f) => f.version === m.version && f.path === m.path);
-      if (!file) throw new MigrationsError(`Applied migration ${m.version} (${source.id}) has no file any more, so the schema cannot be rebuilt to check against. Restore the file.`, { facts: { source: source.id, version: m.version } });
-      return { source, file, direction: 'up' as const, description: m.description };
-    });
+  const applied = appliedInOrder(states, history);
   const pending = planUp(states, {});
   const loaded = load([...applied, ...pending], ctx.sources.cache);
   const selection = { environment: settings.environment };

@@ -19,7 +19,7 @@ import { publishFile, renderFile } from './create';
 import { checkOptions, refuseUnreadable, type OpContext, type OpIO, type Operation } from './operation';
 import { liveSchema } from './schemaFile';
 import { markApplied } from './record';
-import { everyStep, load } from './steps';
+import { appliedInOrder, everyStep, load } from './steps';
 
 /** A column that is gone and one that is new in the same table, of the same type: renamed, or dropped and added? */
 export interface RenameQuestion {
@@ -84,43 +84,34 @@ export const generate: Operation<GenerateArgs, GenerateReport> = {
     }
     return { description: raw.description, source: raw.source as string | undefined, schema: raw.schema as string | undefined, allowDestructive: raw.allowDestructive === true, renames: renames as GenerateArgs['renames'], fromDatabase: raw.fromDatabase === true, js: raw.js as boolean | undefined };
   },
-  async run(ctx, args, _pre, io) {
-    const { target, sources: { settings } } = ctx;
-    const source = folderSource(ctx, args.source);
+  run: (ctx, args, _pre, io) => onCompared(ctx, args, io, async ({ source, shadow, before, wanted, whole }) => {
+    const { target } = ctx;
     const dialect = target.dialect.generator;
-    const history = refuseUnreadable(await target.guard(() => target.read()), target.label);
-    let shadow: Shadow | undefined;
-    try {
-      shadow = await target.guard(() => openShadow(target.target, settings, target.dialect));
-      const { before, wanted, whole } = await compared(ctx, source, args, shadow, history, io);
-      const base = { source: source.id, before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name), recorded: false };
-      const changes = diffSchemas(before, wanted);
-      if (changes.length === 0) return { ...base, changes: [], questions: [], message: args.fromDatabase ? 'The database matches the migrations.' : 'The schema matches the migrations.' };
-      const questions = renameQuestions(changes, before, wanted).filter((q) => !Object.hasOwn(args.renames ?? {}, `${q.table}.${q.from}`));
-      if (questions.length > 0) return { ...base, changes: describeChanges(changes), questions, message: `Answer ${questions.length === 1 ? 'whether a column was renamed' : `whether ${questions.length} columns were renamed`} before anything is written.` };
-      const renames = Object.fromEntries(Object.entries(args.renames ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
-      const result = generateMigration(before, wanted, { dialect, allowDestructive: args.allowDestructive, renames });
-      if (!result.ok) {
-        const destructiveOnly = result.refusals.every((r) => r.destructive);
-        throw new ConfigError([
-          `Nothing was written: ${result.refusals.length === 1 ? 'a change' : `${result.refusals.length} changes`} cannot be generated:\n${result.refusals.map((r) => `  - ${r.reason}`).join('\n')}\n`,
-          ...(destructiveOnly ? ['To write them (data in them is lost), ', { do: 'override' as const, flag: 'allow-destructive' as const }, '.'] : ['Write this change by hand (migrations create).']),
-        ], { source: source.id }, destructiveOnly ? 'usage' : 'config');
-      }
-      const rendered = renderGenerated(ctx, source, args, result);
-      // Proved from a staged copy first: a refusal, a failure or a crash half-way leaves no migration file behind.
-      const verify = await prove(ctx, shadow, source, rendered, whole, before, wanted);
-      const created = publishFile(ctx, rendered);
-      let recorded = false;
-      if (args.fromDatabase) {
-        recorded = (await markApplied.run(ctx, { source: source.id, version: created.version }, undefined, {})).recorded;
-      }
-      const destructive = result.destructive.length > 0 ? ` It drops data: ${result.destructive.join(', ')}.` : '';
-      return { ...base, created, changes: describeChanges(changes), questions: [], verify, recorded, message: `Generated ${path.basename(created.path)}: ${describeChanges(changes).length} change(s), proved reversible on ${shadow.label}${recorded ? `, recorded as applied in ${target.label}` : ''}.${destructive}` };
-    } finally {
-      await shadow?.dispose();
+    const base = { source: source.id, before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name), recorded: false };
+    const changes = diffSchemas(before, wanted);
+    if (changes.length === 0) return { ...base, changes: [], questions: [], message: args.fromDatabase ? 'The database matches the migrations.' : 'The schema matches the migrations.' };
+    const questions = renameQuestions(changes, before, wanted).filter((q) => !Object.hasOwn(args.renames ?? {}, `${q.table}.${q.from}`));
+    if (questions.length > 0) return { ...base, changes: describeChanges(changes), questions, message: `Answer ${questions.length === 1 ? 'whether a column was renamed' : `whether ${questions.length} columns were renamed`} before anything is written.` };
+    const renames = Object.fromEntries(Object.entries(args.renames ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const result = generateMigration(before, wanted, { dialect, allowDestructive: args.allowDestructive, renames });
+    if (!result.ok) {
+      const destructiveOnly = result.refusals.every((r) => r.destructive);
+      throw new ConfigError([
+        `Nothing was written: ${result.refusals.length === 1 ? 'a change' : `${result.refusals.length} changes`} cannot be generated:\n${result.refusals.map((r) => `  - ${r.reason}`).join('\n')}\n`,
+        ...(destructiveOnly ? ['To write them (data in them is lost), ', { do: 'override' as const, flag: 'allow-destructive' as const }, '.'] : ['Write this change by hand (migrations create).']),
+      ], { source: source.id }, destructiveOnly ? 'usage' : 'config');
     }
-  },
+    const rendered = renderGenerated(ctx, source, args, result);
+    // Proved from a staged copy first: a refusal, a failure or a crash half-way leaves no migration file behind.
+    const verify = await prove(ctx, shadow, source, rendered, whole, before, wanted);
+    const created = publishFile(ctx, rendered);
+    let recorded = false;
+    if (args.fromDatabase) {
+      recorded = (await markApplied.run(ctx, { source: source.id, version: created.version }, undefined, {})).recorded;
+    }
+    const destructive = result.destructive.length > 0 ? ` It drops data: ${result.destructive.join(', ')}.` : '';
+    return { ...base, created, changes: describeChanges(changes), questions: [], verify, recorded, message: `Generated ${path.basename(created.path)}: ${describeChanges(changes).length} change(s), proved reversible on ${shadow.label}${recorded ? `, recorded as applied in ${target.label}` : ''}.${destructive}` };
+  }),
 };
 
 export interface SchemaChangesArgs {
@@ -154,27 +145,31 @@ export const schemaChanges: Operation<SchemaChangesArgs, SchemaChangesReport> = 
     checkOptions('schemaChanges', given, ['source', 'schema', 'fromDatabase']);
     return { source: raw.source as string | undefined, schema: raw.schema as string | undefined, fromDatabase: raw.fromDatabase === true };
   },
-  async run(ctx, args, _pre, io) {
-    const { target, sources: { settings } } = ctx;
-    const source = folderSource(ctx, args.source);
-    const history = refuseUnreadable(await target.guard(() => target.read()), target.label);
-    let shadow: Shadow | undefined;
-    try {
-      shadow = await target.guard(() => openShadow(target.target, settings, target.dialect));
-      const { before, wanted } = await compared(ctx, source, args, shadow, history, io);
-      const changes = diffSchemas(before, wanted);
-      const lines = describeChanges(changes);
-      const matches = args.fromDatabase ? 'The database matches the migrations.' : 'The schema matches the migrations.';
-      return {
-        source: source.id, changes: lines, questions: renameQuestions(changes, before, wanted),
-        before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name),
-        message: lines.length === 0 ? matches : `${lines.length} change${lines.length === 1 ? '' : 's'} not in migrations.`,
-      };
-    } finally {
-      await shadow?.dispose();
-    }
-  },
+  run: (ctx, args, _pre, io) => onCompared(ctx, args, io, async ({ source, before, wanted }) => {
+    const { target } = ctx;
+    const changes = diffSchemas(before, wanted);
+    const lines = describeChanges(changes);
+    const matches = args.fromDatabase ? 'The database matches the migrations.' : 'The schema matches the migrations.';
+    return {
+      source: source.id, changes: lines, questions: renameQuestions(changes, before, wanted),
+      before: dumpSchema(before, target.dialect.name), after: dumpSchema(wanted, target.dialect.name),
+      message: lines.length === 0 ? matches : `${lines.length} change${lines.length === 1 ? '' : 's'} not in migrations.`,
+    };
+  }),
 };
+
+/** The source, a shadow opened for the comparison (thrown away after `work`), and the two schemas compared on it. */
+async function onCompared<T>(ctx: OpContext, args: Pick<GenerateArgs, 'source' | 'schema' | 'fromDatabase'>, io: OpIO, work: (c: { source: Source; shadow: Shadow; before: SchemaModel; wanted: SchemaModel; whole: SchemaModel }) => Promise<T>): Promise<T> {
+  const { target, sources: { settings } } = ctx;
+  const source = folderSource(ctx, args.source);
+  const history = refuseUnreadable(await target.guard(() => target.read()), target.label);
+  const shadow = await target.guard(() => openShadow(target.target, settings, target.dialect));
+  try {
+    return await work({ source, shadow, ...(await compared(ctx, source, args, shadow, history, io)) });
+  } finally {
+    await shadow.dispose();
+  }
+}
 
 /**
  * The two schemas a migration is generated between: what the source's migrations make (replayed on
@@ -194,7 +189,7 @@ async function compared(ctx: OpContext, source: Source, args: Pick<GenerateArgs,
     if (pending.length > 0) {
       throw new ConfigError(`${target.label} has ${pending.length} pending migration(s) (${pending.slice(0, 3).map((s) => `${s.file.version} of ${s.source.id}`).join(', ')}${pending.length > 3 ? ', …' : ''}): apply them first, so that what differs is only what was changed by hand.`, {}, 'usage');
     }
-    before = whole = await replayApplied(shadow, appliedSteps(ctx, history), { timeoutMs: settings.migrationTimeoutMs });
+    before = whole = await replayApplied(shadow, load(appliedInOrder(history.states(ctx.sources.sources(), settings.environment), history), ctx.sources.cache), { timeoutMs: settings.migrationTimeoutMs });
     wanted = await target.guard(() => liveSchema(ctx));
   } else {
     const schema = declaredSchemaOf(ctx, source, args.schema);
@@ -233,19 +228,6 @@ function declaredSchemaOf(ctx: OpContext, source: Source, given: string | undefi
     throw new ConfigError(`${file}: export the schema as its default export: export default defineSchema({ tables: { … } }).`, { file }, 'config');
   }
   return schema as declared.DeclaredSchema;
-}
-
-/** The applied migrations in the order they were applied. */
-function appliedSteps(ctx: OpContext, history: HistorySnapshot): LoadedStep[] {
-  const states = history.states(ctx.sources.sources(), ctx.sources.settings.environment);
-  const applied = states.flatMap(({ source, states: s }) => s.filter((m) => m.applied).map((m) => ({ source, m })))
-    .sort((a, b) => history.appliedOrder(a.m) - history.appliedOrder(b.m))
-    .map(({ source, m }) => {
-      const file = source.migrations.find((f) => f.version === m.version && f.path === m.path);
-      if (!file) throw new MigrationsError(`Applied migration ${m.version} (${source.id}) has no file any more, so the schema cannot be rebuilt. Restore the file.`, { facts: { source: source.id, version: m.version } });
-      return { source, file, direction: 'up' as const, description: m.description };
-    });
-  return load(applied, ctx.sources.cache);
 }
 
 /**

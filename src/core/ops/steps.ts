@@ -1,5 +1,5 @@
 import { loadMigrations, type LoadResult } from '../loading/loader';
-import { ConfigError, InvalidMigrationsError } from '../model/errors';
+import { ConfigError, InvalidMigrationsError, MigrationsError } from '../model/errors';
 import { planUp, requireOneSource, type SourceState, type Step } from '../model/plan';
 import type { LoadedStep } from '../run/runner';
 import { HistorySnapshot } from '../model/history';
@@ -93,4 +93,19 @@ export function everyStep(ctx: OpContext): LoadedStep[] {
   const { settings } = ctx.sources;
   const steps = planUp(new HistorySnapshot([]).states(ctx.sources.sources(), settings.environment), {});
   return load(steps, ctx.sources.cache).filter((s) => runsIn(s.migration, { environment: settings.environment }));
+}
+
+/**
+ * The applied migrations as steps, in the order they were applied: what a shadow replays to rebuild
+ * the schema the database has (checks, generate --from-database). An applied one whose file is gone
+ * cannot be replayed: refused, naming it.
+ */
+export function appliedInOrder(states: readonly SourceState[], history: HistorySnapshot): Step[] {
+  return states.flatMap(({ source, states: s }) => s.filter((m) => m.applied).map((m) => ({ source, m })))
+    .sort((a, b) => history.appliedOrder(a.m) - history.appliedOrder(b.m))
+    .map(({ source, m }) => {
+      const file = source.migrations.find((f) => f.version === m.version && f.path === m.path);
+      if (!file) throw new MigrationsError(`Applied migration ${m.version} (${source.id}) has no file any more, so the schema cannot be rebuilt to check against. Restore the file.`, { facts: { source: source.id, version: m.version } });
+      return { source, file, direction: 'up' as const, description: m.description };
+    });
 }
