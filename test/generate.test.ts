@@ -164,9 +164,19 @@ const databases: TestDatabase[] = [];
 after(() => Promise.all(databases.map((d) => d.drop())));
 
 for (const server of SERVERS) {
-  test(`${server.name}: generate from the declared schema and --from-database, through the engine`, async () => {
+  test(`${server.name}: generate from the declared schema and --from-database, through the engine; the real database as the shadow refused`, async () => {
     const db = await fresh(server);
     const ws = workspace("nick: string(40), score: integer().notNullable().defaultTo(0)");
+    // The real database named as the shadow: refused before anything is replayed or written.
+    const real = engine(ws, { settings: db.settings({ shadowDatabase: db.name }), project: loadProjectConfig(ws) });
+    try {
+      await assert.rejects(real.generate({ description: 'score' }), /is the database these migrations are applied to/);
+      await assert.rejects(real.generate({ description: 'score', fromDatabase: true }), /is the database these migrations are applied to/);
+    } finally {
+      await real.close();
+    }
+    assert.deepEqual(files(ws), ['migration_001_users.ts']);
+    assert.deepEqual(await db.tables(), []);
     const e = engine(ws, { settings: db.settings(), project: loadProjectConfig(ws) });
     try {
       const report = await e.generate({ description: 'score' });
